@@ -1,0 +1,35 @@
+#!/usr/bin/env python
+"""Prepare an Aff-Wild2 (ABAW VA track) folder for jmt: validate it, write the index, audio, labels and folds.
+
+    python data_scripts/prepare_affwild2.py --raw /data/affwild2 --out prepared/affwild2
+    python data_scripts/prepare_affwild2.py --raw synth/affwild2 --out prepared/synth --synthetic   # no dataset at hand
+
+Resumable: a re-run skips raw videos already finished; files appear only complete (see nbs/03_data.prepare.ipynb).
+A thin wrapper over `jmt.data.prepare.prepare_affwild2`.
+"""
+from pathlib import Path
+
+from fastcore.script import call_parse
+
+from jmt.data.prepare import prepare_affwild2, format_summary
+from jmt.data.synthetic import write_synthetic_affwild2
+
+
+@call_parse
+def main(raw:str=None, # the raw Aff-Wild2 folder (batch1/, batch2/, cropped_aligned/, annotations)
+         out:str=None, # the prepared folder to write (created; re-runs resume)
+         sr:int=44100, # audio sample rate of the prepared audio
+         folds:int=5, # number of video-disjoint cross-validation folds
+         seed:int=0, # fold seed
+         test_list:str=None, # test-name list file (default: a *test*.txt file in --raw)
+         synthetic:bool=False, # first write the default synthetic Aff-Wild2 to --raw if that folder does not exist
+         quiet:bool=False, # no progress bar
+        ):
+    "Validate a raw Aff-Wild2 folder and write the prepared index, audio, labels and folds."
+    if raw is None or out is None: raise SystemExit('usage: prepare_affwild2.py --raw DIR --out DIR (see --help)')
+    if synthetic and not Path(raw).exists():
+        write_synthetic_affwild2(raw)
+        print(f'wrote the synthetic Aff-Wild2 to {raw}')
+    index = prepare_affwild2(raw, out, sr=sr, k=folds, seed=seed, test_list=test_list, progress=not quiet)
+    print(format_summary(index['summary']))
+    print(f"prepared {len(index['videos'])} persons into {out} (index.json, audio/, labels/, folds.json)")
