@@ -32,6 +32,7 @@ def main(raw:str=None, # BioVid Part A folder (holding starting_point/); default
          reactive:str=None, # optional file of subject names (e.g. the 67 'reactive' subjects) for extra fold files
          k:int=5, # folds of the sample-level protocol
          seed:int=0, # seed of the sample-level folds
+         workers:int=1, # parallel processes (the output is the same)
          quiet:store_true=False, # no progress bar
         ):
     "Prepare BioVid Part A (or a synthetic copy) into `--out` and print the validation summary."
@@ -47,7 +48,7 @@ def main(raw:str=None, # BioVid Part A folder (holding starting_point/); default
         warnings.simplefilter('always')
         summary = prepare_biovid(raw, out, signals=signals, channels=[c.strip() for c in channels.split(',') if c.strip()],
                                  t0=t0, t1=t1, size=size, max_nan_run=max_nan_run, on_error=on_error, reactive=reactive,
-                                 k=k, seed=seed, progress=not quiet)
+                                 k=k, seed=seed, progress=not quiet, workers=workers)
     for m in {str(x.message) for x in w}: print(f'WARNING: {m}')
     print(format_summary(summary))
     print(f'prepared data in {out} ({time.time() - t:.1f}s); index: {Path(out) / "index.json"}')

@@ -114,3 +114,14 @@ def test_reactive_subset_file(raw, tmp_path):
     assert fo['n_subjects'] == 2 and 'reactive.txt' in fo['subset']
     f.write_text('nobody_w_99\n')
     with pytest.raises(ValueError, match='line 1'): read_subject_list(f, subjects)
+
+
+def test_workers_write_the_same_bytes(raw, prepared, tmp_path):
+    out, _ = prepared
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        prepare_biovid(raw, tmp_path / 'p2', progress=False, workers=2)
+        with pytest.raises(ValueError, match='workers > 1 needs'):
+            prepare_biovid(raw, tmp_path / 'p3', progress=False, workers=2, detector=lambda f: [])
+    tree = lambda d: {str(p.relative_to(d)): p.read_bytes() for p in sorted(Path(d).rglob('*')) if p.is_file()}
+    assert tree(tmp_path / 'p2') == tree(out)
