@@ -36,7 +36,7 @@ def test_flatten_pool_roundtrip(tmp_path):
     m2 = make_backbone('visual', tmp_path / 'u.pth', pool='flatten', img_size=24).eval()
     x = INPUTS['visual'](1)
     with torch.inference_mode(): torch.testing.assert_close(m2(x), m(x))
-    with pytest.raises(RuntimeError, match='u.pth'): make_backbone('visual', tmp_path / 'u.pth', pool='flatten', img_size=32)
+    with pytest.raises(RuntimeError, match='u.pth'): make_backbone('visual', tmp_path / 'u.pth', pool='flatten', img_size=40)  # 3x3 map, not 2x2
 
 
 class Clips(torch.utils.data.Dataset):
