@@ -8,7 +8,7 @@ import torch
 from jmt.backbones import Unimodal, make_backbone, input_key
 from jmt.features import CacheMismatchError, extract_features, load_features
 
-INPUTS = {'visual': lambda b: torch.randn(b, 3, 8, 40, 40), 'audio': lambda b: torch.randn(b, 1, 64, 101),
+INPUTS = {'visual': lambda b: torch.randn(b, 3, 8, 24, 24), 'audio': lambda b: torch.randn(b, 1, 64, 101),
           'bio': lambda b: torch.randn(b, 1, 2816)}
 
 
@@ -31,12 +31,12 @@ def test_shapes_dtypes_and_roundtrip(tmp_path, modality):
 
 
 def test_flatten_pool_roundtrip(tmp_path):
-    m = make_backbone('visual', 'random', pool='flatten', img_size=40).eval()
+    m = make_backbone('visual', 'random', pool='flatten', img_size=24).eval()
     torch.save({'state_dict': Unimodal(m).state_dict()}, tmp_path / 'u.pth')
-    m2 = make_backbone('visual', tmp_path / 'u.pth', pool='flatten', img_size=40).eval()
+    m2 = make_backbone('visual', tmp_path / 'u.pth', pool='flatten', img_size=24).eval()
     x = INPUTS['visual'](1)
     with torch.inference_mode(): torch.testing.assert_close(m2(x), m(x))
-    with pytest.raises(RuntimeError, match='u.pth'): make_backbone('visual', tmp_path / 'u.pth', pool='flatten', img_size=56)
+    with pytest.raises(RuntimeError, match='u.pth'): make_backbone('visual', tmp_path / 'u.pth', pool='flatten', img_size=40)  # 3x3 map, not 2x2
 
 
 class Clips(torch.utils.data.Dataset):
