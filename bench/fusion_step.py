@@ -55,7 +55,7 @@ def copy_ref_to_ours(ref, ours):
 def make_step(model, x, y):
     opt = torch.optim.SGD(model.parameters(), lr=5e-4, momentum=.9, nesterov=True, weight_decay=1e-4)
     def step():
-        opt.zero_grad(set_to_none=False)
+        opt.zero_grad()
         loss = ccc_loss(model(x), y)
         loss.backward(); opt.step()
         return loss
