@@ -13,7 +13,7 @@ import torch
 
 # %% auto #0
 __all__ = ['IN_TEST', 'IN_CI', 'set_seed', 'get_device', 'autocast_dtype', 'data_root', 'atomic_write', 'atomic_save',
-           'file_sha256', 'git_commit']
+           'file_sha256', 'git_commit', 'markdown_table', 'write_results']
 
 # %% ../nbs/00_core.ipynb #e58fdd00
 IN_TEST: bool = bool(os.environ.get('IN_TEST'))  # True under `nbdev_test` (and in pytest when set), shrink demos
@@ -118,3 +118,39 @@ def git_commit(path:str|os.PathLike='.', # a folder inside the repository
         sha = run('rev-parse', 'HEAD')
         return sha + ('-dirty' if run('status', '--porcelain', '--untracked-files=no') else '')
     except (OSError, subprocess.CalledProcessError): return None
+
+# %% ../nbs/00_core.ipynb #976fa753
+def _pkg_dir() -> Path:
+    "The folder of the installed `jmt` package (the current folder when run inside the notebook)."
+    try: return Path(__file__).resolve().parent
+    except NameError: return Path.cwd()
+
+def markdown_table(rows:list[dict], # one dict per row; the first row's keys (then any new ones) are the columns
+                   floatfmt:str='.3f', # format of float cells
+                  ) -> str:
+    "A GitHub-flavoured Markdown table of `rows`."
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    fmt = lambda v: format(v, floatfmt) if isinstance(v, float) else ('' if v is None else str(v))
+    lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
+    lines += ['| ' + ' | '.join(fmt(r.get(c)) for c in cols) + ' |' for r in rows]
+    return '\n'.join(lines) + '\n'
+
+def write_results(out_dir:str|os.PathLike, # the run's output folder
+                  name:str, # base name of the table files (`<name>.csv`, `<name>.md`)
+                  rows:list[dict], # the results, one dict per row
+                  config:dict|None=None, # the run's parameters, saved with the git commit in `config.json`
+                  floatfmt:str='.3f', # format of floats in the Markdown table (the CSV keeps full precision)
+                 ) -> str:
+    "Write `rows` as CSV and Markdown (and `config` as JSON with provenance) atomically; returns the Markdown table."
+    import csv, io, json, datetime
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=cols, lineterminator='\n'); w.writeheader(); w.writerows(rows)
+    with atomic_write(out/f'{name}.csv', 'w') as f: f.write(buf.getvalue())
+    md = markdown_table(rows, floatfmt)
+    with atomic_write(out/f'{name}.md', 'w') as f: f.write(md)
+    if config is not None:
+        meta = {'config': config, 'git_commit': git_commit(_pkg_dir()),
+                'time': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), 'torch': torch.__version__}
+        with atomic_write(out/'config.json', 'w') as f: json.dump(meta, f, indent=2, default=str)
+    return md
