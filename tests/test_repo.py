@@ -35,3 +35,12 @@ def test_readme_quickstart_has_two_commands_that_exist_in_makefile():
 def test_import_stack():
     import jmt, torch, torchvision, torchaudio, av  # noqa: F401
     assert jmt.__version__
+
+
+def test_every_generated_module_is_tracked_by_git():
+    "A .gitignore pattern once hid jmt/data/*.py: every module nbdev exports must be committed."
+    r = subprocess.run(['git', 'ls-files', 'jmt'], cwd=ROOT, capture_output=True, text=True)
+    if r.returncode != 0: import pytest; pytest.skip('not a git checkout')
+    tracked = set(r.stdout.split())
+    on_disk = {str(p.relative_to(ROOT)) for p in (ROOT / 'jmt').rglob('*.py') if '__pycache__' not in p.parts}
+    assert on_disk <= tracked, f"generated but not tracked (check .gitignore): {sorted(on_disk - tracked)}"
