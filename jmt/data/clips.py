@@ -53,9 +53,10 @@ def clips_to_frames(values:np.ndarray|torch.Tensor, # per-clip values (n_clips, 
 def read_rgb(path:str|Path, # an image file
             ) -> np.ndarray|None:
     "RGB uint8 (H, W, 3) of the image at `path`; None if the file is absent, None and a warning naming it if it is corrupt."
-    path = str(path)
-    if not os.path.isfile(path): return None
-    im = cv2.imread(path, cv2.IMREAD_COLOR_RGB)
+    try:
+        with open(path, 'rb') as f: data = f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError): return None
+    im = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB) if data else None
     if im is None: warnings.warn(f'corrupt JPEG {path}: using a black frame (frame_mask False)')
     return im
 
@@ -67,7 +68,7 @@ def _resize(x:torch.Tensor, size:int) -> torch.Tensor:
 def load_crops(paths:list[str|Path], # crop files (absent files allowed)
                size:int=112, # output side; crops of another size are resized
               ) -> tuple[torch.Tensor, torch.Tensor]:
-    "uint8 frames (n, 3, size, size) and a bool mask (n,) — black frame and False where a file is absent or corrupt."
+    "uint8 frames (n, 3, size, size), channels-last, and a bool mask (n,): black frame and False where a file is absent or corrupt."
     ims = [read_rgb(p) for p in paths]
     mask = torch.tensor([im is not None for im in ims], dtype=torch.bool)
     shapes = {im.shape for im in ims if im is not None}
@@ -76,10 +77,10 @@ def load_crops(paths:list[str|Path], # crop files (absent files allowed)
         buf = np.zeros((len(ims), h, w, 3), np.uint8)
         for i, im in enumerate(ims):
             if im is not None: buf[i] = im
-        x = torch.from_numpy(buf).permute(0, 3, 1, 2)
-        return (x if (h, w) == (size, size) else _resize(x, size)).contiguous(), mask
-    x = torch.zeros(len(ims), 3, size, size, dtype=torch.uint8)  # crops of mixed sizes: each resized alone
-    for i, im in enumerate(ims):
+        x = torch.from_numpy(buf).permute(0, 3, 1, 2)  # a view: channels_last memory format
+        return (x if (h, w) == (size, size) else _resize(x, size)), mask
+    x = torch.zeros(len(ims), 3, size, size, dtype=torch.uint8).contiguous(memory_format=torch.channels_last)
+    for i, im in enumerate(ims):  # crops of mixed sizes: each resized alone
         if im is not None: x[i] = _resize(torch.from_numpy(im).permute(2, 0, 1)[None], size)[0]
     return x, mask
 
