@@ -6,6 +6,8 @@ the same weights, and their outputs are checked equal before timing. The ratio i
 is not slower). On CUDA it also captures our whole training step in a CUDA graph and reports its sequences/s against
 the eager step's. Usage: `python bench/fusion_step.py [--reps 30] [--device cpu|cuda]`.
 """
+import os
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # shared machine: idle OpenMP threads must not spin (set before torch)
 import argparse, statistics, time
 
 import torch
@@ -97,9 +99,11 @@ def main():
     ap.add_argument('--reps', type=int, default=20, help='timed repetitions per model and batch size')
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     ap.add_argument('--T', type=int, default=16, help='clips per sequence')
+    ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (1: per-core figures, robust on a shared machine)')
     a = ap.parse_args()
-    dev = torch.device(a.device)
-    print(f"device {dev}, torch {torch.__version__}, threads {torch.get_num_threads()}, T={a.T}, reps={a.reps}")
+    torch.set_num_threads(a.threads); dev = torch.device(a.device)
+    print(f"device {dev}, torch {torch.__version__}, threads {torch.get_num_threads()}, T={a.T}, reps={a.reps}, "
+          f"load average {os.getloadavg()[0]:.1f} (nproc {os.cpu_count()})")
     print(f"{'B':>3} {'ours ms':>9} {'nn.MHA ref ms':>14} {'ratio ref/ours':>15}")
     ratios = {}
     for B in (2, 8):
@@ -128,6 +132,7 @@ def main():
     else:
         print("\nGPU part (CUDA graph / reduce-overhead step) not measured: no CUDA device here.")
     print("ratio >= 1.0 means ours is not slower:", ', '.join(f"B={B}: {r:.2f}" for B, r in ratios.items()))
+    print(f"load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == '__main__':
