@@ -2,10 +2,11 @@
 """Feature-extraction throughput of the frozen backbones (clips/s), measured side by side in one run.
 
 CPU: visual R(2+1)D-18 at 112x112 and 64x64, audio ResNet-18 on 1x64x101 log-mels, bio 1-D CNN, fp32, a few batch sizes.
-CUDA (if available): fp32 vs bf16/fp16 autocast + channels-last, and torch.compile. Random weights (speed does not depend
-on them). Compare ratios within one run; machine noise on shared CPUs is +-20%.
+CPU rates are clips per CPU-second of this process (`time.process_time`; with the default 1 thread: per core), so they
+do not count time spent waiting for a core on a loaded machine. CUDA (if available, wall clock with synchronisation):
+fp32 vs bf16/fp16 autocast + channels-last, and torch.compile. Random weights (speed does not depend on them). Compare ratios within one run; machine noise on shared CPUs is +-20%.
 
-    python bench/feature_extraction.py            # < 2 min on 2 CPU cores
+    python bench/feature_extraction.py            # < 2 min on CPU (1 thread)
     python bench/feature_extraction.py --quick    # one batch size per row
 """
 from __future__ import annotations
@@ -20,18 +21,19 @@ from jmt.core import autocast_dtype, set_seed
 
 
 def clips_per_s(model, x, reps=2, dtype=None, channels_last=False):
-    "Clips per second of `model` on batch `x` (one warm-up pass, then `reps` timed passes)."
+    "Clips per second of `model` on batch `x` (one warm-up pass, then `reps` timed passes); per CPU-second on CPU."
     dev = x.device
+    clock = time.process_time if dev.type == 'cpu' else time.perf_counter  # CPU: not counting waits for a core
     if channels_last:
         fmt = torch.channels_last_3d if x.ndim == 5 else torch.channels_last
         model, x = model.to(memory_format=fmt), x.contiguous(memory_format=fmt)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     with torch.inference_mode(), torch.autocast(dev.type, dtype=dtype or torch.float32, enabled=dtype is not None):
         model(x); sync()
-        t = time.perf_counter()
+        t = clock()
         for _ in range(reps): model(x)
         sync()
-    return reps*len(x)/(time.perf_counter() - t)
+    return reps*len(x)/(clock() - t)
 
 
 def main(argv=None):
