@@ -124,9 +124,10 @@ def main(argv=None):
     tot_c, tot_o = sum(r[2] for r in rows), sum(r[3] for r in rows)
     print(f"\nAff-Wild2 VA: {a.frames:,.0f} frames, a clip every {a.clip_stride} frames -> {clips:,.0f} clips, {seqs:,.0f} "
           f"sequences of {a.T}; {a.folds} folds x {a.epochs} epochs over train+val ({cv:,.0f} sequences), B=2")
-    print(f"\n{'stage':34s} {'work':>22s} {'cached (jmt)':>14s} {'online (release)':>17s}")
-    for s, wk, x, y in rows: print(f"{s:34s} {wk:>22s} {hms(x):>14s} {hms(y) if y else '-':>17s}")
-    print(f"{'total, one CPU core':34s} {'':>22s} {hms(tot_c):>14s} {hms(tot_o):>17s}")
+    print(f"\n{'stage':34s} {'work':>22s} {'cached (jmt)':>14s} {'online (release)':>17s} {'online/cached':>14s}")
+    for s, wk, x, y in rows:
+        print(f"{s:34s} {wk:>22s} {hms(x):>14s} {hms(y) if y else '-':>17s} {f'{y/x:,.0f}x' if y else '-':>14s}")
+    print(f"{'total, one CPU core':34s} {'':>22s} {hms(tot_c):>14s} {hms(tot_o):>17s} {f'{tot_o/tot_c:,.0f}x':>14s}")
     print(f"ratio online / cached (whole reproduction, CPU): {tot_o/tot_c:,.0f}x")
     print(f"\nGPU: not measured (no CUDA device in this run: {torch.cuda.is_available()=}).")
     r = a.gpu_visual_rate
