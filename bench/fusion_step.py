@@ -4,8 +4,11 @@ Compares `jmt.fusion.make_model('jmt')` with a reference build of the same model
 and `nn.MultiheadAttention` (written below), side by side in one run at B=2 and B=8 (T=16, 512-d features). Both get
 the same weights, and their outputs are checked equal before timing. The ratio is reference time / our time (>= 1: ours
 is not slower). On CUDA it also captures our whole training step in a CUDA graph and reports its sequences/s against
-the eager step's. Usage: `python bench/fusion_step.py [--reps 30] [--device cpu|cuda]`.
+the eager step's. On CPU, times are CPU-seconds of this process (1 thread by default: per core), which do not count time
+spent waiting for a core on a shared machine. Usage: `python bench/fusion_step.py [--reps 30] [--device cpu|cuda]`.
 """
+import os
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # shared machine: idle OpenMP threads must not spin (set before torch)
 import argparse, statistics, time
 
 import torch
@@ -67,13 +70,14 @@ def sync(dev):
 
 
 def timeit(fns, reps, dev, warmup=3):
-    "Interleaved timing: median seconds per call of each function."
+    "Interleaved timing: median seconds per call of each function (CPU: CPU-seconds of this process; CUDA: wall clock)."
+    clock = time.process_time if dev.type == 'cpu' else time.perf_counter  # CPU: not counting waits for a core
     for f in fns:
         for _ in range(warmup): f()
     ts = [[] for _ in fns]
     for _ in range(reps):
         for i, f in enumerate(fns):
-            sync(dev); t = time.perf_counter(); f(); sync(dev); ts[i].append(time.perf_counter() - t)
+            sync(dev); t = clock(); f(); sync(dev); ts[i].append(clock() - t)
     return [statistics.median(t) for t in ts]
 
 
@@ -97,10 +101,12 @@ def main():
     ap.add_argument('--reps', type=int, default=20, help='timed repetitions per model and batch size')
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     ap.add_argument('--T', type=int, default=16, help='clips per sequence')
+    ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (1: per-core figures, robust on a shared machine)')
     a = ap.parse_args()
-    dev = torch.device(a.device)
-    print(f"device {dev}, torch {torch.__version__}, threads {torch.get_num_threads()}, T={a.T}, reps={a.reps}")
-    print(f"{'B':>3} {'ours ms':>9} {'nn.MHA ref ms':>14} {'ratio ref/ours':>15}")
+    torch.set_num_threads(a.threads); dev = torch.device(a.device)
+    print(f"device {dev}, torch {torch.__version__}, threads {torch.get_num_threads()}, T={a.T}, reps={a.reps}, "
+          f"load average {os.getloadavg()[0]:.1f} (nproc {os.cpu_count()})")
+    print(f"{'B':>3} {'ours ms':>9} {'nn.MHA ref ms':>14} {'ratio ref/ours':>15} {'ours seq/s':>11}")
     ratios = {}
     for B in (2, 8):
         torch.manual_seed(0)
@@ -114,7 +120,7 @@ def main():
         assert err < 1e-4, f"our model and the reference disagree by {err}"
         t_ours, t_ref = timeit([make_step(ours, x, y), make_step(ref, x, y)], a.reps, dev)
         ratios[B] = t_ref / t_ours
-        print(f"{B:>3} {t_ours*1e3:>9.1f} {t_ref*1e3:>14.1f} {ratios[B]:>15.2f}")
+        print(f"{B:>3} {t_ours*1e3:>9.1f} {t_ref*1e3:>14.1f} {ratios[B]:>15.2f} {B/t_ours:>11.1f}")
     if dev.type == 'cuda':
         print("\nCUDA graph of the whole training step (ours):")
         print(f"{'B':>3} {'eager seq/s':>12} {'graph seq/s':>12} {'speed-up':>9}")
@@ -128,6 +134,7 @@ def main():
     else:
         print("\nGPU part (CUDA graph / reduce-overhead step) not measured: no CUDA device here.")
     print("ratio >= 1.0 means ours is not slower:", ', '.join(f"B={B}: {r:.2f}" for B, r in ratios.items()))
+    print(f"load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == '__main__':

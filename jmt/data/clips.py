@@ -4,23 +4,23 @@
 
 # %% ../../nbs/04_data.clips.ipynb #6dab4e93
 from __future__ import annotations
-import warnings
+import os, warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
-from torchvision.io import decode_jpeg, read_file, ImageReadMode
 from torchvision.transforms import v2
 
 from .affwild2 import crop_path, crop_mask
 from .prepare import load_index, load_labels, audio_window, log_mel
 
 # %% auto #0
-__all__ = ['KINETICS_MEAN', 'KINETICS_STD', 'clip_ends', 'clip_frames', 'clips_to_frames', 'load_crops', 'train_augment',
-           'normalize_clip', 'AffWild2Clips', 'AffWild2Features', 'show_clip', 'clip_viewer']
+__all__ = ['KINETICS_MEAN', 'KINETICS_STD', 'clip_ends', 'clip_frames', 'clips_to_frames', 'read_rgb', 'load_crops',
+           'train_augment', 'normalize_clip', 'AffWild2Clips', 'AffWild2Features', 'show_clip', 'clip_viewer']
 
 # %% ../../nbs/04_data.clips.ipynb #f8789c9e
 def clip_ends(n_frames:int, # frames of the person
@@ -50,33 +50,39 @@ def clips_to_frames(values:np.ndarray|torch.Tensor, # per-clip values (n_clips, 
     return values[np.searchsorted(ends, np.arange(n_frames))]
 
 # %% ../../nbs/04_data.clips.ipynb #a683c07c
-def _decode(data:torch.Tensor, path:Path) -> torch.Tensor|None:
-    try: return decode_jpeg(data, mode=ImageReadMode.RGB)
-    except RuntimeError:
-        warnings.warn(f'corrupt JPEG {path}: using a black frame (frame_mask False)')
-        return None
+def read_rgb(path:str|Path, # an image file
+            ) -> np.ndarray|None:
+    "RGB uint8 (H, W, 3) of the image at `path`; None if the file is absent, None and a warning naming it if it is corrupt."
+    try:
+        with open(path, 'rb') as f: data = f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError): return None
+    im = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB) if data else None
+    if im is None: warnings.warn(f'corrupt JPEG {path}: using a black frame (frame_mask False)')
+    return im
+
+def _resize(x:torch.Tensor, size:int) -> torch.Tensor:
+    "uint8 (n, 3, H, W) -> (n, 3, size, size), bilinear with antialiasing, computed in uint8 channels-last."
+    return F.interpolate(x.contiguous(memory_format=torch.channels_last), size=(size, size), mode='bilinear',
+                         antialias=True, align_corners=False)
 
 def load_crops(paths:list[str|Path], # crop files (absent files allowed)
                size:int=112, # output side; crops of another size are resized
               ) -> tuple[torch.Tensor, torch.Tensor]:
-    "uint8 frames (n, 3, size, size) and a bool mask (n,) — black frame and False where a file is absent or corrupt."
-    paths = [Path(p) for p in paths]
-    ok = [p.is_file() for p in paths]
-    datas = [read_file(str(p)) for p, o in zip(paths, ok) if o]
-    try: imgs = decode_jpeg(datas, mode=ImageReadMode.RGB) if datas else []
-    except RuntimeError: imgs = [_decode(d, p) for d, p in zip(datas, [p for p, o in zip(paths, ok) if o])]
-    if all(ok) and all(im is not None and im.shape[-2:] == (size, size) for im in imgs):  # the common case: one stack
-        return torch.stack(imgs), torch.ones(len(paths), dtype=torch.bool)
-    out = torch.zeros(len(paths), 3, size, size, dtype=torch.uint8); mask = torch.zeros(len(paths), dtype=torch.bool)
-    it = iter(imgs)
-    for i, o in enumerate(ok):
-        if not o: continue
-        im = next(it)
-        if im is None: continue
-        if im.shape[-2:] != (size, size):
-            im = F.interpolate(im[None].float(), size=(size, size), mode='bilinear', antialias=True, align_corners=False)[0].round().clamp(0, 255).byte()
-        out[i], mask[i] = im, True
-    return out, mask
+    "uint8 frames (n, 3, size, size), channels-last, and a bool mask (n,): black frame and False where a file is absent or corrupt."
+    ims = [read_rgb(p) for p in paths]
+    mask = torch.tensor([im is not None for im in ims], dtype=torch.bool)
+    shapes = {im.shape for im in ims if im is not None}
+    if len(shapes) <= 1:  # the common case: every crop the same size -> one buffer, at most one resize
+        h, w, _ = next(iter(shapes), (size, size, 3))
+        buf = np.zeros((len(ims), h, w, 3), np.uint8)
+        for i, im in enumerate(ims):
+            if im is not None: buf[i] = im
+        x = torch.from_numpy(buf).permute(0, 3, 1, 2)  # a view: channels_last memory format
+        return (x if (h, w) == (size, size) else _resize(x, size)), mask
+    x = torch.zeros(len(ims), 3, size, size, dtype=torch.uint8).contiguous(memory_format=torch.channels_last)
+    for i, im in enumerate(ims):  # crops of mixed sizes: each resized alone
+        if im is not None: x[i] = _resize(torch.from_numpy(im).permute(2, 0, 1)[None], size)[0]
+    return x, mask
 
 # %% ../../nbs/04_data.clips.ipynb #6b8ab780
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
