@@ -4,7 +4,7 @@
     python data_scripts/extract_features.py --prepared DIR --backbone visual --weights r2plus1d_18-91a641e6.pth
     python data_scripts/extract_features.py --prepared DIR --backbone audio --weights resnet18-f37072fd.pth
     python data_scripts/extract_features.py --prepared DIR --backbone visual --weights runs/visual/backbone.pt  # train_backbone's
-    python data_scripts/extract_features.py --prepared BIOVID_DIR --backbone bio --weights runs/bio/backbone.pt --n_clips 4
+    python data_scripts/extract_features.py --prepared BIOVID_DIR --backbone bio --weights runs/bio/backbone.pt --channels gsr
 
 Features go to `<cache>/<modality>/` (default cache: `<prepared>/features`). Re-running resumes; a cache built with
 another backbone, weights or clip settings is refused (use another `--cache`, or `--overwrite`).
@@ -25,7 +25,7 @@ def main(prepared:str=None, # the prepared dataset folder (output of the data pr
          n_clips:int=None, # BioVid: clips per window (default: the Dataset's, 4)
          task:str=None, # BioVid: binary, multiclass or regression (which windows; default: binary)
          pool:str='avg', # visual pooling: avg, or flatten (the release's flatten+linear, fixed img_size)
-         in_channels:int=1, # bio channels (1 = GSR; more = GSR + ECG/EMG)
+         channels:str=None, # BioVid: comma-separated biosignal channels, e.g. gsr (the JMT setup); default: all prepared, GSR first
          batch_size:int=32, # clips per forward pass
          device:str=None, # cuda, cpu, ... (default: best available)
          num_workers:int=1, # DataLoader workers (at least 1 on a CPU: decoding in the main process competes with the backbone's threads)
@@ -40,9 +40,10 @@ def main(prepared:str=None, # the prepared dataset folder (output of the data pr
     dataset = dataset or ('biovid' if backbone == 'bio' else 'affwild2')
     sel = None if names is None else names if names in ('train', 'val', 'test') else [n for n in names.split(',') if n]
     clip_kw = (dict(img_size=img_size, clip_stride=clip_stride, names=sel) if dataset == 'affwild2' else
-               dict(img_size=img_size, n_clips=n_clips, task=task, samples=sel))
+               dict(img_size=img_size, n_clips=n_clips, task=task, samples=sel,
+                    channels=None if channels is None else [c for c in channels.split(',') if c]))
     if backbone == 'bio': clip_kw.pop('img_size')  # (Aff-Wild2 records img_size in every modality's settings: its Dataset's)
-    bkw = {'visual': dict(pool=pool), 'bio': dict(in_channels=in_channels)}.get(backbone, {})
+    bkw = dict(pool=pool) if backbone == 'visual' else {}  # the bio CNN's input channels follow --channels
     folder = extract_prepared(prepared, backbone, weights, cache, dataset, bkw, batch_size=batch_size, num_workers=num_workers,
                               device=device, precision=precision, overwrite=overwrite, **clip_kw)
     idx = read_index(folder.parent, backbone)

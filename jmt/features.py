@@ -218,7 +218,7 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
         out[v] = a
     return out
 
-# %% ../nbs/11_features.ipynb #ac48ed5e
+# %% ../nbs/11_features.ipynb #d91849bf
 CLIP_DATASETS = {'affwild2': ('visual', 'audio'), 'biovid': ('visual', 'bio')}  # modalities each dataset can serve
 _CLIP_ARGS = {'affwild2': ('names', 'clip_stride', 'clip_len', 'window', 'img_size', 'raw_root'),
               'biovid': ('task', 'samples', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')}
@@ -252,13 +252,13 @@ def clip_settings(ds:Dataset, # a raw-clip Dataset (from `clip_dataset_for`, or 
                  signal_norm=ds.signal_norm, channels=[s['channels'][i] for i in ds.ch] if 'channels' in s else list(ds.ch))
     return _jsonable(s)
 
-# %% ../nbs/11_features.ipynb #73b042e7
+# %% ../nbs/11_features.ipynb #5b5c6a12
 def extract_prepared(prepared:str|os.PathLike, # the prepared dataset folder
                      modality:str, # 'visual', 'audio' or 'bio'
                      weights:str|os.PathLike|None=None, # backbone state_dict file; None: torch hub cache; 'random'
                      cache:str|os.PathLike|None=None, # the feature cache root; None: `<prepared>/features`
                      dataset:str|None=None, # 'affwild2' or 'biovid'; None: biovid for 'bio', else affwild2
-                     backbone_kw:dict|None=None, # passed to `make_backbone` (e.g. pool='flatten'; in_channels=3)
+                     backbone_kw:dict|None=None, # passed to `make_backbone` (e.g. pool='flatten'; bio in_channels follow the Dataset)
                      batch_size:int=32, # clips per forward pass
                      num_workers:int=0, # DataLoader worker processes
                      device:str|None=None, # None: the best available
@@ -272,6 +272,7 @@ def extract_prepared(prepared:str|os.PathLike, # the prepared dataset folder
     ds = clip_dataset_for(prepared, modality, dataset, **clip_kw)
     bkw = dict(backbone_kw or {})
     if modality == 'visual': bkw.setdefault('img_size', getattr(ds, 'img_size', 112))
+    if modality == 'bio' and hasattr(ds, 'ch'): bkw.setdefault('in_channels', len(ds.ch))  # the channels the Dataset serves
     bb = make_backbone(modality, weights, **bkw)
     root = Path(cache) if cache is not None else Path(prepared)/'features'
     return extract_features(ds, modality, root, bb, clip_settings(ds), batch_size=batch_size, device=device,
