@@ -115,7 +115,7 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
                      device:str|torch.device|None=None, # None: the best available device
                      num_workers:int=0, # DataLoader worker processes
                      precision:str='auto', # autocast: 'auto' (bf16/fp16 on GPU, fp32 on CPU), 'bf16', 'fp16', 'fp32'
-                     channels_last:bool=True, # channels-last memory format on GPU
+                     channels_last:bool=True, # channels-last memory format: on GPU, and on CPU for 5-D clips (R(2+1)D ~20% faster)
                      overwrite:bool=False, # delete a cache with another configuration instead of refusing it
                      progress:bool=True, # show a tqdm progress bar
                     ) -> Path:
@@ -167,7 +167,7 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
             if todo:
                 xs = x[todo] if len(todo) < len(vids) else x
                 xs = xs.to(dev, non_blocking=cuda).float()
-                if cuda and channels_last and (fmt := _memory_format(xs.ndim)) is not None:
+                if channels_last and (cuda or xs.ndim == 5) and (fmt := _memory_format(xs.ndim)) is not None:
                     if fmt is not probe_fmt: backbone.to(memory_format=fmt); probe_fmt = fmt
                     xs = xs.contiguous(memory_format=fmt)
                 with torch.autocast(dev.type, dtype=adt or torch.float32, enabled=adt is not None):
