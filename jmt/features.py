@@ -19,8 +19,8 @@ from .backbones import Backbone, freeze, input_key, state_sha256
 from .core import atomic_write, autocast_dtype, get_device, git_commit
 
 # %% auto #0
-__all__ = ['CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos', 'extract_features',
-           'load_features']
+__all__ = ['CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos',
+           'extract_features', 'load_features', 'clip_dataset_for', 'clip_settings', 'extract_prepared']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
 class CacheMismatchError(ValueError):
@@ -115,7 +115,7 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
                      device:str|torch.device|None=None, # None: the best available device
                      num_workers:int=0, # DataLoader worker processes
                      precision:str='auto', # autocast: 'auto' (bf16/fp16 on GPU, fp32 on CPU), 'bf16', 'fp16', 'fp32'
-                     channels_last:bool=True, # channels-last memory format on GPU
+                     channels_last:bool=True, # channels-last memory format: on GPU, and on CPU for 5-D clips (R(2+1)D ~20% faster)
                      overwrite:bool=False, # delete a cache with another configuration instead of refusing it
                      progress:bool=True, # show a tqdm progress bar
                     ) -> Path:
@@ -167,7 +167,7 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
             if todo:
                 xs = x[todo] if len(todo) < len(vids) else x
                 xs = xs.to(dev, non_blocking=cuda).float()
-                if cuda and channels_last and (fmt := _memory_format(xs.ndim)) is not None:
+                if channels_last and (cuda or xs.ndim == 5) and (fmt := _memory_format(xs.ndim)) is not None:
                     if fmt is not probe_fmt: backbone.to(memory_format=fmt); probe_fmt = fmt
                     xs = xs.contiguous(memory_format=fmt)
                 with torch.autocast(dev.type, dtype=adt or torch.float32, enabled=adt is not None):
@@ -217,3 +217,63 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
                              f"delete it and re-run the extraction")
         out[v] = a
     return out
+
+# %% ../nbs/11_features.ipynb #d91849bf
+CLIP_DATASETS = {'affwild2': ('visual', 'audio'), 'biovid': ('visual', 'bio')}  # modalities each dataset can serve
+_CLIP_ARGS = {'affwild2': ('names', 'clip_stride', 'clip_len', 'window', 'img_size', 'raw_root'),
+              'biovid': ('task', 'samples', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')}
+
+def clip_dataset_for(prepared:str|os.PathLike, # the prepared dataset folder
+                     modality:str, # 'visual', 'audio' or 'bio'
+                     dataset:str|None=None, # 'affwild2' or 'biovid'; None: biovid for 'bio', else affwild2
+                     **kw, # clip settings passed to the Dataset (None values are left at the Dataset's default)
+                    ) -> Dataset:
+    "The raw-clip Dataset of a prepared folder that yields `modality`'s input for every clip."
+    input_key(modality)  # unknown modality -> error
+    dataset = dataset or ('biovid' if modality == 'bio' else 'affwild2')
+    if dataset not in CLIP_DATASETS: raise ValueError(f"unknown dataset {dataset!r}: expected one of {sorted(CLIP_DATASETS)}")
+    if modality not in CLIP_DATASETS[dataset]:
+        raise ValueError(f"{dataset} has no {modality!r} input: its modalities are {CLIP_DATASETS[dataset]}")
+    kw = {k: v for k, v in kw.items() if v is not None}
+    bad = sorted(set(kw) - set(_CLIP_ARGS[dataset]))
+    if bad: raise TypeError(f"{dataset} clips take no setting(s) {bad}: expected some of {list(_CLIP_ARGS[dataset])}")
+    if dataset == 'affwild2':
+        from jmt.data.clips import AffWild2Clips
+        return AffWild2Clips(prepared, modalities=(modality,), **kw)
+    from jmt.data.biovid import BioVidClips
+    return BioVidClips(prepared, modalities=(modality,), **kw)
+
+def clip_settings(ds:Dataset, # a raw-clip Dataset (from `clip_dataset_for`, or any with a `settings` dict)
+                 ) -> dict:
+    "The settings a feature cache of `ds` records: the Dataset's `settings`, plus BioVid's clip settings."
+    s = dict(getattr(ds, 'settings', None) or {})
+    if hasattr(ds, 'n_clips') and hasattr(ds, 'signal_window'):  # BioVidClips: its `settings` are the preparation's
+        s.update(n_clips=ds.n_clips, clip_len=ds.clip_len, img_size=ds.img_size, signal_window=ds.signal_window,
+                 signal_norm=ds.signal_norm, channels=[s['channels'][i] for i in ds.ch] if 'channels' in s else list(ds.ch))
+    return _jsonable(s)
+
+# %% ../nbs/11_features.ipynb #5b5c6a12
+def extract_prepared(prepared:str|os.PathLike, # the prepared dataset folder
+                     modality:str, # 'visual', 'audio' or 'bio'
+                     weights:str|os.PathLike|None=None, # backbone state_dict file; None: torch hub cache; 'random'
+                     cache:str|os.PathLike|None=None, # the feature cache root; None: `<prepared>/features`
+                     dataset:str|None=None, # 'affwild2' or 'biovid'; None: biovid for 'bio', else affwild2
+                     backbone_kw:dict|None=None, # passed to `make_backbone` (e.g. pool='flatten'; bio in_channels follow the Dataset)
+                     batch_size:int=32, # clips per forward pass
+                     num_workers:int=0, # DataLoader worker processes
+                     device:str|None=None, # None: the best available
+                     precision:str='auto', # autocast: auto, bf16, fp16, fp32
+                     overwrite:bool=False, # rebuild a cache made with another configuration
+                     progress:bool=True, # show a progress bar
+                     **clip_kw, # clip settings for `clip_dataset_for` (img_size, clip_stride, names; n_clips, task, ...)
+                    ) -> Path:
+    "Cache `modality`'s frozen-backbone features of every clip of a prepared dataset; returns the cache folder."
+    from jmt.backbones import make_backbone
+    ds = clip_dataset_for(prepared, modality, dataset, **clip_kw)
+    bkw = dict(backbone_kw or {})
+    if modality == 'visual': bkw.setdefault('img_size', getattr(ds, 'img_size', 112))
+    if modality == 'bio' and hasattr(ds, 'ch'): bkw.setdefault('in_channels', len(ds.ch))  # the channels the Dataset serves
+    bb = make_backbone(modality, weights, **bkw)
+    root = Path(cache) if cache is not None else Path(prepared)/'features'
+    return extract_features(ds, modality, root, bb, clip_settings(ds), batch_size=batch_size, device=device,
+                            num_workers=num_workers, precision=precision, overwrite=overwrite, progress=progress)

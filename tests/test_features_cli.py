@@ -1,11 +1,17 @@
-"""data_scripts/extract_features.py: a thin CLI that builds the dataset through jmt.data and resumes/refuses like the library."""
-import importlib.util, subprocess, sys, types
+"""data_scripts/extract_features.py: the real CLI on a tiny prepared synthetic Aff-Wild2 (made on the fly)."""
+import importlib.util, json, subprocess, sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
-from jmt.features import load_features
+from jmt.backbones import make_backbone
+from jmt.core import file_sha256
+from jmt.data.clips import AffWild2Clips
+from jmt.data.prepare import prepare_affwild2
+from jmt.data.synthetic import write_synthetic_affwild2
+from jmt.features import CacheMismatchError, clip_dataset_for, clip_settings, load_features, read_index
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,41 +22,79 @@ def _script():
     return mod
 
 
-class FakeAffWild2Clips(torch.utils.data.Dataset):
-    "Stands in for jmt.data.affwild2.AffWild2Clips (shared raw-clip interface)."
-    settings = {'fps': 30, 'n_mels': 64}
-    def __init__(self, prepared, modalities=('audio',), **kw):
-        self.items = [(f'video{v}', k) for v in range(2) for k in range(3)]
-        self.clip_keys = list(self.items)
-    def __len__(self): return len(self.items)
-    def __getitem__(self, i):
-        torch.manual_seed(i)
-        return {'video': self.items[i][0], 'clip': self.items[i][1], 'mel': torch.randn(1, 64, 51), 'audio_ok': True}
+@pytest.fixture(scope='module')
+def prepared(tmp_path_factory):
+    d = tmp_path_factory.mktemp('affwild2')
+    write_synthetic_affwild2(d / 'raw', n_videos=5, n_frames=48, n_val=1, n_test=1)
+    prepare_affwild2(d / 'raw', d / 'prepared', progress=False)
+    return d / 'prepared'
 
 
-def test_cli_with_dataset_module(tmp_path, monkeypatch):
-    fake = types.ModuleType('jmt.data.affwild2'); fake.AffWild2Clips = FakeAffWild2Clips
-    monkeypatch.setitem(sys.modules, 'jmt.data.affwild2', fake)
+def test_clip_dataset_for_maps_to_the_real_classes(prepared):
+    ds = clip_dataset_for(prepared, 'visual', clip_stride=8, img_size=32, names='val')
+    assert isinstance(ds, AffWild2Clips) and ds.modalities == ('visual',)
+    assert ds.settings['clip_stride'] == 8 and ds.settings['img_size'] == 32
+    assert all(ds.index['videos'][n]['split'] == 'val' for n in ds.names)
+    it = ds[0]
+    assert it['frames'].shape == (3, 8, 32, 32) and 'mel' not in it
+    assert clip_settings(ds) == json.loads(json.dumps(ds.settings))
+
+
+def test_cli_visual_roundtrip(prepared, tmp_path):
+    "The real CLI on real clips: one row per clip equal to the backbone's output, the weights file's sha256 recorded."
     cli = _script()
-    w = tmp_path / 'audio.pth'
-    torch.save(__import__('jmt.backbones', fromlist=['x']).make_backbone('audio', 'random').state_dict(), w)
-    folder = cli.main(str(tmp_path), backbone='audio', weights=str(w), num_workers=0, batch_size=4)
-    assert folder == tmp_path / 'features' / 'audio'
-    feats = load_features(tmp_path / 'features', 'audio', {'fps': 30, 'n_mels': 64})
-    assert {k: v.shape for k, v in feats.items()} == {'video0': (3, 512), 'video1': (3, 512)}
-    cli.main(str(tmp_path), backbone='audio', weights=str(w), num_workers=0)  # resumes: nothing to do
-    torch.save(__import__('jmt.backbones', fromlist=['x']).make_backbone('audio', 'random').state_dict(), tmp_path / 'b.pth')
-    with pytest.raises(ValueError, match='weights_sha256'):
-        cli.main(str(tmp_path), backbone='audio', weights=str(tmp_path / 'b.pth'), num_workers=0)
+    torch.manual_seed(0)
+    w = tmp_path / 'backbone.pt'
+    torch.save(make_backbone('visual', 'random').state_dict(), w)
+    folder = cli.main(str(prepared), backbone='visual', weights=str(w), cache=str(tmp_path / 'c'), img_size=32,
+                      clip_stride=16, names='val', num_workers=0, batch_size=4)
+    assert folder == tmp_path / 'c' / 'visual'
+    idx = read_index(tmp_path / 'c', 'visual')
+    assert idx['weights_sha256'] == file_sha256(w)
+    assert idx['settings']['clip_stride'] == 16 and idx['settings']['img_size'] == 32
+    ds = AffWild2Clips(prepared, names='val', clip_stride=16, img_size=32, modalities=('visual',))
+    assert idx['videos'] == ds.videos
+    feats = load_features(tmp_path / 'c', 'visual', clip_settings(ds))
+    n = ds.names[0]
+    bb = make_backbone('visual', w).eval()
+    with torch.inference_mode(): ref = bb(torch.stack([ds[i]['frames'] for i in range(ds.videos[n])]))
+    torch.testing.assert_close(torch.from_numpy(feats[n].astype(np.float32)), ref, atol=2e-3 * ref.abs().max().item(), rtol=0)
+    # resumes (nothing to do), and refuses other clip settings or other weights
+    mtime = (folder / f'{n}.npy').stat().st_mtime_ns
+    cli.main(str(prepared), backbone='visual', weights=str(w), cache=str(tmp_path / 'c'), img_size=32, clip_stride=16,
+             names='val', num_workers=0)
+    assert (folder / f'{n}.npy').stat().st_mtime_ns == mtime
+    with pytest.raises(CacheMismatchError, match="settings\\['clip_stride'\\]: cache has 16, requested 32"):
+        cli.main(str(prepared), backbone='visual', weights=str(w), cache=str(tmp_path / 'c'), img_size=32, names='val', num_workers=0)
+    torch.save(make_backbone('visual', 'random').state_dict(), tmp_path / 'other.pt')
+    with pytest.raises(CacheMismatchError, match='weights_sha256'):
+        cli.main(str(prepared), backbone='visual', weights=str(tmp_path / 'other.pt'), cache=str(tmp_path / 'c'),
+                 img_size=32, clip_stride=16, names='val', num_workers=0)
 
 
-def test_cli_missing_dataset_module_is_a_clear_error(tmp_path):
+def test_cli_audio_subprocess_with_names(prepared, tmp_path):
+    "As a user runs it: a subprocess, one split."
+    w = tmp_path / 'audio.pt'
+    torch.save(make_backbone('audio', 'random').state_dict(), w)
+    r = subprocess.run([sys.executable, str(ROOT / 'data_scripts' / 'extract_features.py'), '--prepared', str(prepared),
+                        '--backbone', 'audio', '--weights', str(w), '--cache', str(tmp_path / 'c'), '--clip_stride', '16',
+                        '--names', 'val', '--num_workers', '0'], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    idx = read_index(tmp_path / 'c', 'audio')
+    val = sorted(n for n, v in json.loads((prepared / 'index.json').read_text())['videos'].items() if v['split'] == 'val')
+    assert sorted(idx['videos']) == val and idx['weights_sha256'] == file_sha256(w)
+    assert f"{len(val)} videos" in r.stdout
+
+
+def test_cli_errors(prepared, tmp_path):
     cli = _script()
-    if importlib.util.find_spec('jmt.data') is None:
-        with pytest.raises(ImportError, match='jmt.data.biovid.BioVidClips'): cli.clip_dataset_for(tmp_path, 'bio')
-    with pytest.raises(ValueError, match='unknown dataset'): cli.clip_dataset_for(tmp_path, 'bio', 'recola')
+    with pytest.raises(SystemExit, match='--backbone must be'): cli.main(str(prepared), backbone='text')
+    with pytest.raises(ValueError, match="affwild2 has no 'bio'"): cli.main(str(prepared), backbone='bio', dataset='affwild2')
+    with pytest.raises(ValueError, match='unknown dataset'): clip_dataset_for(prepared, 'bio', 'recola')
+    with pytest.raises(FileNotFoundError, match='nothing.pt'):
+        cli.main(str(prepared), backbone='audio', weights=str(tmp_path / 'nothing.pt'), cache=str(tmp_path / 'c'))
 
 
 def test_cli_help():
     r = subprocess.run([sys.executable, str(ROOT / 'data_scripts' / 'extract_features.py'), '--help'], capture_output=True, text=True)
-    assert r.returncode == 0 and '--prepared' in r.stdout and '--weights' in r.stdout
+    assert r.returncode == 0 and all(o in r.stdout for o in ('--prepared', '--weights', '--clip_stride', '--n_clips', '--names'))
