@@ -9,7 +9,7 @@ from jmt.train import main, write_submission
 def test_cli_submission_matches_sample(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        main(out_dir=str(tmp_path/'out'), work_dir=str(tmp_path/'w'), img_size=32, clip_stride=16, seq_len=4, epochs=1,
+        main(out_dir=str(tmp_path/'out'), work_dir=str(tmp_path/'w'), n_videos=7, n_frames=60, img_size=32, clip_stride=16, seq_len=4, epochs=1,
              model='jmt', submission=True, standardize=True, quiet=True, visual_weights='random', audio_weights='random')
     sample = next((tmp_path/'w'/'raw').glob('*sample*.csv')).read_text().splitlines()
     sub = (tmp_path/'out'/'jmt_fold-official'/'submission.csv').read_text().splitlines()
