@@ -1,0 +1,36 @@
+"""jmt-train end to end on a tiny synthetic set: the ABAW submission has exactly the sample file's rows."""
+import subprocess, sys, warnings
+from pathlib import Path
+import numpy as np
+import pytest
+from jmt.train import main, write_submission
+
+
+def test_cli_submission_matches_sample(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        main(out_dir=str(tmp_path/'out'), work_dir=str(tmp_path/'w'), n_videos=7, n_frames=60, img_size=32, clip_stride=16, seq_len=4, epochs=1,
+             model='jmt', submission=True, standardize=True, quiet=True, visual_weights='random', audio_weights='random')
+    sample = next((tmp_path/'w'/'raw').glob('*sample*.csv')).read_text().splitlines()
+    sub = (tmp_path/'out'/'jmt_fold-official'/'submission.csv').read_text().splitlines()
+    assert [l.split(',')[0] for l in sub] == [l.split(',')[0] for l in sample]
+    vals = np.array([[float(x) for x in l.split(',')[1:]] for l in sub[1:]])
+    assert np.isfinite(vals).all() and vals.std(0).min() > 0  # real predictions, not the sample's zeros
+    preds = sorted((tmp_path/'out'/'jmt_fold-official'/'predictions').glob('*.csv'))
+    assert preds and preds[0].read_text().startswith('image,valence,arousal\n00001.jpg,')
+
+
+def test_submission_pads_with_last_prediction(tmp_path):
+    sample = tmp_path/'s.csv'
+    sample.write_text('image_location,valence,arousal\n' + ''.join(f'v_left/{i:05d}.jpg,0,0\n' for i in range(1, 6)))
+    with pytest.warns(UserWarning, match='padded'):
+        s = write_submission({'v_left': np.array([[.1, .2], [.3, .4], [.5, .6]])}, sample, tmp_path/'sub.csv')
+    rows = (tmp_path/'sub.csv').read_text().splitlines()
+    assert s['padded'] == 2 and rows[-1] == 'v_left/00005.jpg,0.500000,0.600000' and len(rows) == 6
+    with pytest.raises(ValueError, match='line 1'):
+        (tmp_path/'bad.csv').write_text('name,v,a\n'); write_submission({}, tmp_path/'bad.csv', tmp_path/'x.csv')
+
+
+def test_cli_help():
+    r = subprocess.run([sys.executable, '-m', 'jmt.train', '--help'], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and '--dataset' in r.stdout and '--submission' in r.stdout
