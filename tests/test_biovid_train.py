@@ -23,3 +23,14 @@ def test_biovid_reproduction_notebook(tmp_path):
     assert {r['model'] for r in rows} == {'jmt', 'unimodal_bio'}
     for r in rows: assert 0 <= float(r['accuracy_mean']) <= 1 and 0 <= float(r['macro_f1_mean']) <= 1
     assert (run / 'runs' / 'binary_loso_jmt' / 'fold1' / 'results.csv').is_file()
+
+    # re-running the data step resumes: nothing is rewritten
+    import warnings
+    from jmt.train_biovid import prepare_biovid_features
+    files = sorted((run / 'data' / 'features').rglob('*.npy')) + sorted((run / 'data' / 'prepared').rglob('*.npy'))
+    stamps = [f.stat().st_mtime_ns for f in files]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        info = prepare_biovid_features(None, run / 'data', n_subjects=2, n_per_class=1, img_size=32, n_clips=2, quiet=True)
+    assert info['summary']['prepared_now'] == 0 and info['n_windows'] == 10
+    assert len(files) == 10 * 4 and [f.stat().st_mtime_ns for f in files] == stamps
