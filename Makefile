@@ -13,7 +13,7 @@ train: install
 
 test: install
 	bash tools/check_sync.sh
-	nbdev_test --n_workers 2
+	OMP_NUM_THREADS=1 nbdev_test --n_workers 2
 	$(PY) -m pytest
 
 sync:
