@@ -16,13 +16,12 @@ from torchvision.models.video import r2plus1d_18, R2Plus1D_18_Weights
 from .core import file_sha256
 
 # %% auto #0
-__all__ = ['KINETICS_MEAN', 'KINETICS_STD', 'PRETRAINED', 'BACKBONES', 'find_hub_weights', 'resolve_weights', 'unwrap_state_dict',
-           'state_sha256', 'Backbone', 'freeze', 'VisualBackbone', 'AudioBackbone', 'BioBackbone', 'Head', 'Unimodal',
-           'input_key', 'make_backbone', 'denormalize_clip']
+__all__ = ['PRETRAINED', 'BACKBONES', 'find_hub_weights', 'resolve_weights', 'unwrap_state_dict', 'state_sha256', 'Backbone',
+           'freeze', 'VisualBackbone', 'AudioBackbone', 'BioBackbone', 'Head', 'Unimodal', 'input_key', 'make_backbone',
+           'denormalize_clip']
 
 # %% ../nbs/10_backbones.ipynb #69a7d304
-KINETICS_MEAN = (0.43216, 0.394666, 0.37645)  # Kinetics-400 RGB mean used by torchvision's video models
-KINETICS_STD = (0.22803, 0.22145, 0.216989)  # Kinetics-400 RGB std
+from .data.clips import KINETICS_MEAN, KINETICS_STD  # Kinetics-400 RGB mean/std of torchvision's video models (the clip Datasets normalise with them)
 
 PRETRAINED = {'visual': R2Plus1D_18_Weights.KINETICS400_V1, 'audio': ResNet18_Weights.IMAGENET1K_V1}  # what torchvision ships
 

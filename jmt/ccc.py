@@ -11,11 +11,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['INVALID', 'ccc', 'ccc_loss', 'expand_to_frames', 'moving_average', 'postprocess_va', 'abaw_va_ccc', 'va_metrics',
+__all__ = ['ccc', 'ccc_loss', 'expand_to_frames', 'moving_average', 'postprocess_va', 'abaw_va_ccc', 'va_metrics',
            'confusion_matrix', 'accuracy', 'macro_f1', 'cls_metrics']
 
 # %% ../nbs/22_ccc.ipynb #633109e3
-INVALID = -5.  # Aff-Wild2's label for a frame without a valid annotation
+from .data.affwild2 import INVALID  # Aff-Wild2's label for a frame without a valid annotation (-5)
 
 def _flat(pred, target, mask, ignore):
     "(N, K) float predictions and targets and an (N, K) bool validity mask."

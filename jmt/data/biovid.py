@@ -21,10 +21,10 @@ from ..core import atomic_write, data_root
 from .biovid_synthetic import BIOVID_CLASSES, SAMPLES_COLUMNS, BIO_COLUMNS, BIO_SR, VIDEO_FPS, WINDOW_S
 
 # %% auto #0
-__all__ = ['BIO_CHANNELS', 'TASKS', 'KINETICS_MEAN', 'KINETICS_STD', 'read_samples', 'bio_path', 'video_path', 'read_bio',
-           'read_video_window', 'haar_face_detector', 'FaceCropper', 'task_samples', 'loso_folds', 'kfold_samples',
-           'read_subject_list', 'make_folds', 'protocol_tag', 'prepare_sample', 'subject_stats', 'prepare_biovid',
-           'format_summary', 'load_index', 'BioVidClips', 'BioVidFeatures', 'show_window']
+__all__ = ['BIO_CHANNELS', 'TASKS', 'read_samples', 'bio_path', 'video_path', 'read_bio', 'read_video_window',
+           'haar_face_detector', 'FaceCropper', 'task_samples', 'loso_folds', 'kfold_samples', 'read_subject_list',
+           'make_folds', 'protocol_tag', 'prepare_sample', 'subject_stats', 'prepare_biovid', 'format_summary',
+           'load_index', 'BioVidClips', 'BioVidFeatures', 'show_window']
 
 # %% ../../nbs/06_data.biovid.ipynb #e7300cab
 def read_samples(root:str|os.PathLike, # the BioVid Part A folder (holding `starting_point/samples.csv`)
@@ -426,8 +426,7 @@ def format_summary(s:dict, # the summary returned by `prepare_biovid`
     return '\n'.join(lines)
 
 # %% ../../nbs/06_data.biovid.ipynb #a1ba98c4
-KINETICS_MEAN: tuple[float, ...] = (0.43216, 0.394666, 0.37645)  # torchvision's video-model normalisation
-KINETICS_STD: tuple[float, ...] = (0.22803, 0.22145, 0.216989)
+from .clips import KINETICS_MEAN, KINETICS_STD  # torchvision's video-model normalisation (defined once, in 04_data.clips)
 
 def load_index(prepared:str|os.PathLike, # a folder written by `prepare_biovid`
               ) -> dict:
