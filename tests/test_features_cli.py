@@ -9,8 +9,6 @@ import torch
 from jmt.backbones import make_backbone
 from jmt.core import file_sha256
 from jmt.data.clips import AffWild2Clips
-from jmt.data.prepare import prepare_affwild2
-from jmt.data.synthetic import write_synthetic_affwild2
 from jmt.features import CacheMismatchError, clip_dataset_for, clip_settings, load_features, read_index
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,12 +20,8 @@ def _script():
     return mod
 
 
-@pytest.fixture(scope='module')
-def prepared(tmp_path_factory):
-    d = tmp_path_factory.mktemp('affwild2')
-    write_synthetic_affwild2(d / 'raw', n_videos=5, n_frames=48, n_val=1, n_test=1)
-    prepare_affwild2(d / 'raw', d / 'prepared', progress=False)
-    return d / 'prepared'
+@pytest.fixture
+def prepared(tiny_affwild2_prepared): return tiny_affwild2_prepared  # tests/conftest.py
 
 
 def test_clip_dataset_for_maps_to_the_real_classes(prepared):

@@ -15,14 +15,8 @@ from jmt.unimodal import train_backbone
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope='module')
-def affwild2(tmp_path_factory):
-    from jmt.data.prepare import prepare_affwild2
-    from jmt.data.synthetic import write_synthetic_affwild2
-    d = tmp_path_factory.mktemp('affwild2')
-    write_synthetic_affwild2(d / 'raw', n_videos=5, n_frames=48, n_val=1, n_test=1)
-    prepare_affwild2(d / 'raw', d / 'prepared', progress=False)
-    return d / 'prepared'
+@pytest.fixture
+def affwild2(tiny_affwild2_prepared): return tiny_affwild2_prepared  # tests/conftest.py
 
 
 def test_audio_affwild2_roundtrip_through_the_cli(affwild2, tmp_path):
