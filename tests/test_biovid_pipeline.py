@@ -125,3 +125,12 @@ def test_workers_write_the_same_bytes(raw, prepared, tmp_path):
             prepare_biovid(raw, tmp_path / 'p3', progress=False, workers=2, detector=lambda f: [])
     tree = lambda d: {str(p.relative_to(d)): p.read_bytes() for p in sorted(Path(d).rglob('*')) if p.is_file()}
     assert tree(tmp_path / 'p2') == tree(out)
+
+
+def test_installed_opencv_ships_the_haar_face_detector():
+    "OpenCV 5 dropped the bundled Haar cascades and every BioVid window fell back to a centre crop: settings.ini pins <5."
+    from jmt.data.biovid import haar_face_detector
+    det = haar_face_detector()
+    assert det is not None, "this OpenCV has no Haar cascades: install opencv-python-headless<5 (see settings.ini)"
+    import numpy as np
+    assert det(np.zeros((120, 160, 3), np.uint8)) == []  # runs, and finds no face in a black frame
