@@ -20,7 +20,8 @@ from .core import atomic_write, autocast_dtype, get_device, git_commit
 
 # %% auto #0
 __all__ = ['CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos',
-           'extract_features', 'load_features', 'clip_dataset_for', 'clip_settings', 'extract_prepared']
+           'extract_features', 'load_features', 'standardize_features', 'clip_dataset_for', 'clip_settings',
+           'extract_prepared']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
 class CacheMismatchError(ValueError):
@@ -216,6 +217,21 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
             raise ValueError(f"feature file {str(p)!r} has shape {a.shape}, the index says {(n, index['dim'])}: "
                              f"delete it and re-run the extraction")
         out[v] = a
+    return out
+
+# %% ../nbs/11_features.ipynb #dfb60af4
+def standardize_features(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}}
+                         names:Sequence[str], # the videos/windows whose clips give the statistics (the training split)
+                         mods:Sequence[str]|None=None, # the modalities to transform (and return); None: all of `feats`
+                         eps:float=1e-6, # added to the standard deviation
+                        ) -> dict[str, dict[str, np.ndarray]]:
+    "Every video's features z-scored per dimension with the mean/std of `names`' clips (float32, in memory)."
+    out = {}
+    for m in (feats if mods is None else mods):
+        fm = feats[m]
+        a = np.concatenate([np.asarray(fm[n], np.float32) for n in names])
+        mu, sd = a.mean(0), a.std(0) + eps
+        out[m] = {n: (np.asarray(v, np.float32) - mu) / sd for n, v in fm.items()}
     return out
 
 # %% ../nbs/11_features.ipynb #d91849bf

@@ -19,18 +19,18 @@ from .data.prepare import prepare_affwild2, load_index
 from .data.affwild2 import fold_split, crop_path
 from .data.clips import AffWild2Clips, AffWild2Features, clip_ends, load_crops
 from .backbones import make_backbone
-from .features import extract_features, load_features, read_index
+from .features import extract_features, load_features, read_index, standardize_features
 from .fusion import make_model, count_params, fusion_inputs
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
 from .learner import Learner
 from .distributed import is_dist, is_main
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'DROPS', 'prepare_affwild2_features', 'mods_of', 'cache_settings', 'standardize_features',
-           'affwild2_datasets', 'affwild2_loaders', 'clip_predictions', 'frame_labels', 'AbawMetric', 'drop_inputs',
-           'predict_sequences', 'frame_predictions', 'write_video_predictions', 'read_video_predictions',
-           'train_affwild2', 'predict_affwild2', 'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure',
-           'results_viewer', 'results_row', 'main']
+__all__ = ['SYNTHETIC', 'DROPS', 'prepare_affwild2_features', 'mods_of', 'cache_settings', 'affwild2_datasets',
+           'affwild2_loaders', 'clip_predictions', 'frame_labels', 'AbawMetric', 'drop_inputs', 'predict_sequences',
+           'frame_predictions', 'write_video_predictions', 'read_video_predictions', 'train_affwild2',
+           'predict_affwild2', 'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer',
+           'results_row', 'main']
 
 # %% ../nbs/32_train.ipynb #6975e8c0
 SYNTHETIC = dict(n_videos=8, n_frames=240, img_size=32, clip_stride=8)  # the CPU demo of train.ipynb (DESIGN.md §6)
@@ -82,18 +82,6 @@ def cache_settings(cache:str|Path) -> dict:
     for m in ('visual', 'audio'):
         if (idx := read_index(cache, m)) is not None: return idx['settings']
     raise FileNotFoundError(f'no feature cache in {str(cache)!r}: run `prepare_affwild2_features` first')
-
-def standardize_features(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {person: (n_clips, D)}}
-                         names:Sequence[str], # the persons whose clips give the statistics (the training split)
-                         eps:float=1e-6, # added to the standard deviation
-                        ) -> dict[str, dict[str, np.ndarray]]:
-    "Features z-scored per dimension with the mean/std of `names`' clips (float32, in memory)."
-    out = {}
-    for m, fm in feats.items():
-        a = np.concatenate([np.asarray(fm[n], np.float32) for n in names])
-        mu, sd = a.mean(0), a.std(0) + eps
-        out[m] = {n: (np.asarray(v, np.float32) - mu) / sd for n, v in fm.items()}
-    return out
 
 def affwild2_datasets(prepared:str|Path, # the prepared folder
                       cache:str|Path, # the feature cache root

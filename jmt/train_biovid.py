@@ -17,14 +17,14 @@ from .core import set_seed, get_device, atomic_write, write_results, git_commit
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
 from .backbones import make_backbone
-from .features import extract_features, load_features
+from .features import extract_features, load_features, standardize_features
 from .fusion import make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
 from .learner import Learner
 
 # %% auto #0
 __all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'prepare_biovid_features', 'window_logits', 'window_ce', 'window_y',
-           'standardize_features', 'train_biovid', 'cross_validate_biovid', 'plot_folds', 'plot_confusion']
+           'train_biovid', 'cross_validate_biovid', 'plot_folds', 'plot_confusion']
 
 # %% ../nbs/33_train_biovid.ipynb #3aa7d6b7
 BIOVID_MODS: tuple[str, ...] = ('visual', 'bio')  # the modalities JMT fuses on BioVid: face video and biosignal
@@ -91,19 +91,6 @@ def window_ce(pred:torch.Tensor, # per-clip logits (B, T, K)
 def window_y(b:dict) -> tuple:
     "The targets of a BioVid feature batch for the learner: `(label (B,), clip mask (B, T))`."
     return b['label'], b['valid'] & b['label_mask'].reshape(-1, 1)
-
-# %% ../nbs/33_train_biovid.ipynb #5ea44404
-def standardize_features(feats:Mapping, # {modality: {window: array (n_clips, D)}}
-                         train:Sequence[str], # the training windows: the statistics come from these only
-                         mods:Sequence[str], # the modalities to transform
-                        ) -> dict:
-    "Every window's features z-scored per dimension with the mean and std of the training windows' clips."
-    out = {}
-    for m in mods:
-        X = np.concatenate([np.asarray(feats[m][v], np.float32) for v in train])
-        mu, sd = X.mean(0), X.std(0) + 1e-6
-        out[m] = {v: (np.asarray(a, np.float32) - mu) / sd for v, a in feats[m].items()}
-    return out
 
 # %% ../nbs/33_train_biovid.ipynb #4b61fa80
 def _jsonable(o): return json.loads(json.dumps(o, default=str))
