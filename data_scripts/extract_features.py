@@ -10,7 +10,16 @@ Features go to `<cache>/<modality>/` (default cache: `<prepared>/features`). Re-
 another backbone, weights or clip settings is refused (use another `--cache`, or `--overwrite`).
 """
 from __future__ import annotations
+import os
 from fastcore.script import call_parse
+
+
+def default_workers(device:str|None) -> int:
+    "DataLoader workers: 1 on a CPU; on a GPU, every core this process may use but one (at most 8)."
+    import torch
+    from jmt.core import get_device
+    if get_device(device).type == 'cpu': return 1
+    return max(1, min(8, len(os.sched_getaffinity(0)) - 1))
 
 
 @call_parse
@@ -28,7 +37,7 @@ def main(prepared:str=None, # the prepared dataset folder (output of the data pr
          channels:str=None, # BioVid: comma-separated biosignal channels, e.g. gsr (the JMT setup); default: all prepared, GSR first
          batch_size:int=32, # clips per forward pass
          device:str=None, # cuda, cpu, ... (default: best available)
-         num_workers:int=1, # DataLoader workers (at least 1 on a CPU: decoding in the main process competes with the backbone's threads)
+         num_workers:int=None, # DataLoader workers; default: 1 on a CPU (decoding in the main process competes with the backbone), on a GPU all cores but one, at most 8 (decoding must keep up with the GPU)
          precision:str='auto', # auto (bf16/fp16 on GPU, fp32 on CPU), bf16, fp16, fp32
          overwrite:bool=False, # rebuild a cache that was made with another configuration
         ):
@@ -37,6 +46,7 @@ def main(prepared:str=None, # the prepared dataset folder (output of the data pr
     from jmt.features import extract_prepared, read_index
     if backbone not in ('visual', 'audio', 'bio'): raise SystemExit(f"--backbone must be visual, audio or bio, got {backbone!r}")
     prepared = data_root(prepared)
+    if num_workers is None: num_workers = default_workers(device)
     dataset = dataset or ('biovid' if backbone == 'bio' else 'affwild2')
     sel = None if names is None else names if names in ('train', 'val', 'test') else [n for n in names.split(',') if n]
     clip_kw = (dict(img_size=img_size, clip_stride=clip_stride, names=sel) if dataset == 'affwild2' else

@@ -92,3 +92,14 @@ def test_cli_errors(prepared, tmp_path):
 def test_cli_help():
     r = subprocess.run([sys.executable, str(ROOT / 'data_scripts' / 'extract_features.py'), '--help'], capture_output=True, text=True)
     assert r.returncode == 0 and all(o in r.stdout for o in ('--prepared', '--weights', '--clip_stride', '--n_clips', '--names'))
+
+
+def test_default_workers_follow_the_device(monkeypatch):
+    "1 worker on a CPU; on a GPU every usable core but one, capped at 8, and never fewer than 1."
+    import jmt.core
+    cli = _script()
+    assert cli.default_workers('cpu') == 1
+    monkeypatch.setattr(jmt.core, 'get_device', lambda d=None: torch.device('cuda'))
+    for cores, want in ((16, 8), (4, 3), (1, 1)):
+        monkeypatch.setattr(cli.os, 'sched_getaffinity', lambda pid, n=cores: set(range(n)))
+        assert cli.default_workers(None) == want

@@ -96,16 +96,23 @@ def train_augment(size:int=112, # output side
     return v2.Compose([v2.RandomResizedCrop(size, scale=scale, ratio=(.9, 1.1), antialias=True),
                        v2.RandomHorizontalFlip(), v2.ColorJitter(jitter, jitter, jitter)])
 
+_SCALE = (1 / (255 * torch.tensor(KINETICS_STD)))[:, None, None, None]  # (x/255 - mean)/std == x*_SCALE + _SHIFT
+_SHIFT = (-torch.tensor(KINETICS_MEAN) / torch.tensor(KINETICS_STD))[:, None, None, None]
+
 def normalize_clip(frames:torch.Tensor, # uint8 (n, 3, H, W)
                    mask:torch.Tensor|None=None, # bool (n,); masked frames are set to black before normalising
                    augment=None, # a transform on float (n, 3, H, W) in [0, 1], e.g. `train_augment()`
                   ) -> torch.Tensor:
     "float32 (3, n, H, W) clip, Kinetics-normalised, ready for torchvision video models."
-    x = frames.float() / 255
-    if augment is not None: x = augment(x)
-    if mask is not None: x = x * mask[:, None, None, None]
-    x = (x - torch.tensor(KINETICS_MEAN)[:, None, None]) / torch.tensor(KINETICS_STD)[:, None, None]
-    return x.permute(1, 0, 2, 3).contiguous()
+    if augment is not None:
+        x = augment(frames.float() / 255)
+        if mask is not None: x = x * mask[:, None, None, None]
+        x = (x - torch.tensor(KINETICS_MEAN)[:, None, None]) / torch.tensor(KINETICS_STD)[:, None, None]
+        return x.permute(1, 0, 2, 3).contiguous()
+    x = torch.empty(frames.shape[1], frames.shape[0], *frames.shape[2:])
+    x.copy_(frames.permute(1, 0, 2, 3))  # one pass: uint8 -> float32 and (n, 3) -> (3, n), whatever the input's strides
+    if mask is not None and not mask.all(): x[:, ~mask] = 0
+    return x.mul_(_SCALE).add_(_SHIFT)  # in place: no temporary clip
 
 # %% ../../nbs/04_data.clips.ipynb #b07a84b5
 def _names(index:dict, names) -> list[str]:
