@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_features.ipynb #804dea18
 from __future__ import annotations
-import json, os, shutil
+import hashlib, json, os, shutil
 from collections import OrderedDict
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -20,8 +20,8 @@ from .core import atomic_write, autocast_dtype, get_device, git_commit
 
 # %% auto #0
 __all__ = ['CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos',
-           'extract_features', 'load_features', 'standardize_features', 'clip_dataset_for', 'clip_settings',
-           'extract_prepared']
+           'extract_features', 'load_features', 'standardize_features', 'features_sha256', 'clip_dataset_for',
+           'clip_settings', 'extract_prepared']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
 class CacheMismatchError(ValueError):
@@ -233,6 +233,19 @@ def standardize_features(feats:Mapping[str, Mapping[str, np.ndarray]], # {modali
         mu, sd = a.mean(0), a.std(0) + eps
         out[m] = {n: (np.asarray(v, np.float32) - mu) / sd for n, v in fm.items()}
     return out
+
+# %% ../nbs/11_features.ipynb #da1952aa
+def features_sha256(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}}, memory-mapped or in memory
+                    mods:Sequence[str]|None=None, # the modalities to include (in any order); None: all of `feats`
+                   ) -> str:
+    "SHA-256 of the feature values: every video's name, shape and float32 values, modality by modality, in name order."
+    h = hashlib.sha256()
+    for m in sorted(feats if mods is None else mods):
+        h.update(f'modality {m}\n'.encode())
+        for v in sorted(feats[m]):
+            a = np.ascontiguousarray(feats[m][v], dtype=np.float32)
+            h.update(f'{v} {a.shape}\n'.encode()); h.update(a.data)
+    return h.hexdigest()
 
 # %% ../nbs/11_features.ipynb #d91849bf
 CLIP_DATASETS = {'affwild2': ('visual', 'audio'), 'biovid': ('visual', 'bio')}  # modalities each dataset can serve

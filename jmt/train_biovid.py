@@ -4,7 +4,7 @@
 
 # %% ../nbs/33_train_biovid.ipynb #ebb3508f
 from __future__ import annotations
-import json, os, time, warnings
+import hashlib, json, os, time, warnings
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -17,7 +17,7 @@ from .core import set_seed, get_device, atomic_write, write_results, git_commit
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
 from .backbones import make_backbone
-from .features import extract_features, load_features, standardize_features
+from .features import extract_features, features_sha256, load_features, standardize_features
 from .fusion import make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
 from .learner import Learner
@@ -115,27 +115,30 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
                  standardize:bool=False, # z-score every feature dimension with the training fold's mean and std (see below)
                  feats:Mapping|None=None, # already loaded features `{modality: {window: array}}` (skips reading `cache`)
                  checkpoints:bool=False, # write the learner's last.pt/best.pt in out_dir (resumable epochs; ~150 MB for JMT)
-                 resume:bool=True, # reuse `out_dir/results.json` when it was written with the same config
+                 resume:bool=True, # reuse `out_dir/results.json` when it was written with the same config, data checksums included
                  **kw, # overrides of the fusion preset (e.g. n_heads=4)
                 ) -> dict:
     "Train one fusion model (or baseline) on cached BioVid features for one held-out fold; returns its metrics."
     if task not in N_CLASSES: raise ValueError(f"task must be 'binary' or 'multiclass', got {task!r}")
     if select not in ('last', 'best'): raise ValueError(f"select must be 'last' or 'best', got {select!r}")
     out = Path(out_dir)
+    set_seed(seed)  # the initial weights are part of the run: the same seed, the same model
+    net = make_model(model, mods=BIOVID_MODS, preset=preset, n_targets=N_CLASSES[task], **kw)
+    mods = list(net.mods)
+    samples = load_index(prepared)['samples']
+    if feats is None: feats = {m: {v: np.asarray(a, np.float32) for v, a in load_features(cache, m).items()} for m in mods}
     config = _jsonable(dict(prepared=str(prepared), cache=str(cache), model=model, task=task, protocol=protocol, fold=fold,
                             epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, k=k, fold_seed=fold_seed,
-                            select=select, preset=preset, standardize=standardize, **kw))
+                            select=select, preset=preset, standardize=standardize, **kw,
+                            features_sha256=features_sha256({m: feats[m] for m in mods if m in feats}),
+                            samples_sha256=hashlib.sha256(json.dumps(samples, sort_keys=True).encode()).hexdigest()))
     done = out / 'results.json'
     if resume and done.is_file():
         res = json.loads(done.read_text())
         if res.get('config') == config: return res
-    samples = load_index(prepared)['samples']
     folds = make_folds(samples, protocol, task, k=k, seed=fold_seed)
     if not 0 <= fold < folds['k']: raise IndexError(f"fold {fold} does not exist: {protocol} has {folds['k']} folds for {task}")
     f = folds['folds'][fold]
-    net = make_model(model, mods=BIOVID_MODS, preset=preset, n_targets=N_CLASSES[task], **kw)
-    mods = list(net.mods)
-    if feats is None: feats = {m: {v: np.asarray(a, np.float32) for v, a in load_features(cache, m).items()} for m in mods}
     if standardize: feats = standardize_features(feats, f['train'], mods)
     tr = BioVidFeatures(feats, samples, task, names=f['train'], modalities=mods)
     te = BioVidFeatures(feats, samples, task, names=f['test'], modalities=mods)

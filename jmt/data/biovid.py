@@ -472,6 +472,10 @@ class BioVidClips(Dataset):
 
     def __len__(self): return len(self.recs) * self.n_clips
 
+    def clip_keys(self) -> list[tuple[str, int]]:
+        "The `(window, clip)` of every index, without loading anything (a resumed feature extraction skips finished windows)."
+        return [(r['sample'], k) for r in self.recs for k in range(self.n_clips)]
+
     def frame_indices(self, n_frames:int, k:int) -> np.ndarray:
         "Indices of the `clip_len` frames of clip `k` among the window's `n_frames` prepared frames."
         a, b = k * n_frames / self.n_clips, (k + 1) * n_frames / self.n_clips

@@ -146,6 +146,9 @@ class AffWild2Clips(Dataset):
         self.augment = train_augment(img_size) if train else None
         self._audio, self._labels = {}, {}
     def __len__(self): return len(self.items)
+    def clip_keys(self) -> list[tuple[str, int]]:
+        "The `(video, clip)` of every index, without loading anything (a resumed feature extraction skips finished videos)."
+        return list(self.items)
     def _audio_of(self, n):
         v = self.index['videos'][n]
         if v['audio'] is None: return None
