@@ -6,18 +6,30 @@ CPU rates are clips per CPU-second of this process (`time.process_time`; with th
 do not count time spent waiting for a core on a loaded machine. CUDA (if available, wall clock with synchronisation):
 fp32 vs bf16/fp16 autocast + channels-last, and torch.compile. Random weights (speed does not depend on them). Compare ratios within one run; machine noise on shared CPUs is +-20%.
 
+Then the whole extraction path, as `data_scripts/extract_features.py` runs it, on a synthetic Aff-Wild2 written to a
+temp folder: `AffWild2Clips` (JPEG crops -> uint8 clip -> normalised float clip) -> `DataLoader` (workers, pinned memory
+on GPU) -> backbone -> float16 cache files. It prints clips/s of the loader alone and of the whole extraction (wall
+clock), so you see whether the loader keeps up, and on a GPU the mean utilisation sampled while it ran (NVML).
+
     python bench/feature_extraction.py            # < 2 min on CPU (1 thread)
     python bench/feature_extraction.py --quick    # one batch size per row
+    python bench/feature_extraction.py --pipeline-frames 3000 --workers 8   # on a GPU machine: a bigger pipeline run
 """
 from __future__ import annotations
 import os
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # shared machine: idle OpenMP threads must not spin (set before torch)
-import argparse, time
+import argparse, statistics, subprocess, tempfile, threading, time
+from pathlib import Path
 
 import torch
+from torch.utils.data import DataLoader
 
 from jmt.backbones import make_backbone
-from jmt.core import autocast_dtype, set_seed
+from jmt.core import autocast_dtype, get_device, set_seed
+from jmt.data.clips import AffWild2Clips
+from jmt.data.prepare import prepare_affwild2
+from jmt.data.synthetic import write_synthetic_affwild2
+from jmt.features import clip_settings, extract_features
 
 
 def clips_per_s(model, x, reps=2, dtype=None, channels_last=False):
@@ -36,10 +48,55 @@ def clips_per_s(model, x, reps=2, dtype=None, channels_last=False):
     return reps*len(x)/(clock() - t)
 
 
+class GpuUtil:
+    "Sample the GPU's utilisation (%) every `every` s in a thread, through NVML (`torch.cuda.utilization`) or nvidia-smi."
+    def __init__(self, every:float=.1): self.every, self.samples, self._stop = every, [], threading.Event()
+    def _read(self):
+        try: return float(torch.cuda.utilization())
+        except Exception:
+            out = subprocess.run(['nvidia-smi', '--query-gpu=utilization.gpu', '--format=csv,noheader,nounits', '-i', '0'],
+                                 capture_output=True, text=True, timeout=5).stdout
+            return float(out.split()[0])
+    def _loop(self):
+        while not self._stop.wait(self.every):
+            try: self.samples.append(self._read())
+            except Exception: return  # no NVML and no nvidia-smi: report n/a
+    def __enter__(self): self._t = threading.Thread(target=self._loop, daemon=True); self._t.start(); return self
+    def __exit__(self, *a): self._stop.set(); self._t.join()
+    def mean(self) -> str: return f"{statistics.mean(self.samples):.0f}%" if self.samples else 'n/a'
+
+
+def pipeline(device:torch.device, img_size:int, n_frames:int, workers:int, batch:int, precision:str) -> dict:
+    "clips/s (wall) of the loader alone and of `extract_features` on a synthetic Aff-Wild2; GPU utilisation on CUDA."
+    cuda = device.type == 'cuda'
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        write_synthetic_affwild2(d/'raw', n_videos=5, n_frames=n_frames, n_val=1, n_test=1, seed=0)
+        prepare_affwild2(d/'raw', d/'prep', progress=False)
+        ds = AffWild2Clips(d/'prep', clip_stride=1, img_size=img_size, modalities=('visual',))  # a clip ends at every frame
+        dl = DataLoader(ds, batch, num_workers=workers, pin_memory=cuda)
+        t = time.perf_counter()
+        for it in dl:
+            if cuda: it['frames'].to(device, non_blocking=True)
+        if cuda: torch.cuda.synchronize()
+        loader = len(ds) / (time.perf_counter() - t)
+        bb = make_backbone('visual', 'random', img_size=img_size)
+        kw = dict(batch_size=batch, device=device, num_workers=workers, precision=precision, progress=False)
+        extract_features(torch.utils.data.Subset(ds, range(min(len(ds), 2*batch))), 'visual', d/'warm', bb, None, **kw)  # warm-up
+        with GpuUtil() as util:
+            t = time.perf_counter()
+            extract_features(ds, 'visual', d/'cache', bb, clip_settings(ds), **kw)
+            whole = len(ds) / (time.perf_counter() - t)
+    return dict(clips=len(ds), loader=loader, whole=whole, util=util.mean() if cuda else '-')
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--quick', action='store_true', help='one batch size per row')
     ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (1: per-core figures, robust on a shared machine)')
+    ap.add_argument('--pipeline-frames', type=int, default=None, help='mean frames per synthetic video of the pipeline run '
+                    '(5 videos, 7 persons, a clip per frame; default: 40 on CPU, 2000 on GPU); 0 skips the pipeline run')
+    ap.add_argument('--workers', type=int, default=None, help='DataLoader workers of the pipeline run (default: as data_scripts/extract_features.py)')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     set_seed(0)
@@ -81,6 +138,16 @@ def main(argv=None):
     for (dev, m, shape, mode), r in cuda.items():
         if mode != 'fp32': print(f"cuda {m} {mode} / fp32: {r/best[dev, m, shape, 'fp32']:.2f}x")
     if not cuda: print("GPU: not measured (no CUDA device here): fp32 vs bf16 + channels-last + torch.compile rows need one.")
+    nf = a.pipeline_frames if a.pipeline_frames is not None else (2000 if torch.cuda.is_available() else 40)
+    if nf:
+        dev = get_device(None); cuda = dev.type == 'cuda'
+        w = a.workers if a.workers is not None else (1 if not cuda else max(1, min(8, len(os.sched_getaffinity(0)) - 1)))
+        size, b = (112, 64) if cuda else (32, 16)  # CPU: 32x32 crops keep the run short (R(2+1)D-18 at 112 is ~1 clip/s)
+        r = pipeline(dev, size, nf, w, b, 'auto')
+        print(f"\nwhole extraction path on {dev.type} (synthetic Aff-Wild2, {r['clips']} clips of 8x{size}x{size}, {w} worker(s), "
+              f"batch {b}, wall clock): loader alone {r['loader']:,.1f} clips/s, whole extraction {r['whole']:,.1f} clips/s, "
+              f"GPU utilisation {r['util']}; the loader is {r['loader']/r['whole']:.1f}x as fast as the whole path"
+              + ('' if cuda else ' (CPU: the backbone sets the pace)'))
     print(f"load average now {os.getloadavg()[0]:.1f}; total {time.perf_counter() - t0:.0f} s")
 
 
