@@ -301,7 +301,7 @@ def plot_history(history:list[dict], # `learn.history`
     for k in ('train_loss', 'valid_loss'):
         if history and k in history[0]: axs[0].plot(ep, [r[k] for r in history], 'o-', label=k)
     axs[0].set(xlabel='epoch', ylabel='loss'); axs[0].legend()
-    keys = [k for k in (history[0] if history else {}) if k not in ('epoch', 'train_loss', 'valid_loss', 'lr', 'time')]
+    keys = [k for k in (history[0] if history else {}) if k not in ('epoch', 'train_loss', 'valid_loss', 'lr', 'time') and not k.startswith('pred_')]
     for k in keys: axs[1].plot(ep, [r[k] for r in history], 'o-' if k == monitor else '.--', label=k)
     axs[1].set(xlabel='epoch', ylabel='validation metric'); axs[1].legend()
     axs[0].figure.tight_layout()

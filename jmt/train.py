@@ -26,8 +26,9 @@ from .learner import Learner
 from .distributed import is_dist, is_main
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'DROPS', 'prepare_affwild2_features', 'mods_of', 'cache_settings', 'affwild2_datasets',
-           'affwild2_loaders', 'clip_predictions', 'frame_labels', 'AbawMetric', 'drop_inputs', 'predict_sequences',
+__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'prepare_affwild2_features', 'mods_of', 'cache_settings', 'affwild2_datasets',
+           'affwild2_loaders', 'clip_predictions', 'frame_labels', 'prediction_stats', 'AbawMetric',
+           'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities', 'drop_inputs', 'predict_sequences',
            'frame_predictions', 'write_video_predictions', 'read_video_predictions', 'train_affwild2',
            'predict_affwild2', 'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer',
            'results_row', 'main']
@@ -140,8 +141,24 @@ def frame_labels(ds:AffWild2Features, # a cached-feature dataset
         va, m = load_labels(ds.index, n); out[n] = torch.from_numpy(np.where(m, va, INVALID).astype(np.float32))
     return out
 
+def prediction_stats(clip_preds:Mapping[str, torch.Tensor], # {video: (n_clips, 2) clip predictions}
+                     clip_frames:Mapping[str, Sequence[int]], # {video: (n_clips,) label frame of each clip}
+                     labels:Mapping[str, torch.Tensor], # {video: (n_frames, 2) per-frame labels, -5 = invalid}
+                    ) -> dict[str, float]:
+    "Spread of the per-frame predictions the ABAW score counts (labelled frames): std per target and the non-finite count."
+    P, L = [], []
+    for v, lab in labels.items():
+        lab = torch.as_tensor(lab).cpu(); L.append(lab)
+        P.append(expand_to_frames(torch.as_tensor(clip_preds[v]).cpu(), clip_frames[v], len(lab)).double())
+    P, L = torch.cat(P), torch.cat(L)
+    out, bad = {}, 0
+    for j, t in enumerate(('valence', 'arousal')):
+        p = P[L[:, j] != INVALID, j]; ok = torch.isfinite(p); bad += int((~ok).sum())
+        out[f'pred_std_{t}'] = p[ok].std(unbiased=False).item() if ok.sum() > 1 else 0.
+    return {**out, 'pred_nonfinite': float(bad)}
+
 class AbawMetric:
-    "The learner's metric: ABAW frame-level CCC of `ds`, raw (`valence`, `arousal`, `mean`) and post-processed (`*_pp`)."
+    "The learner's metric: ABAW frame-level CCC of `ds`, raw (`valence`, `arousal`, `mean`) and post-processed (`*_pp`), and `prediction_stats`."
     def __init__(self, ds:AffWild2Features, # the validation dataset (in loader order)
                  windows:Sequence[int]=(20, 50), # post-processing moving-average windows (valence, arousal)
                 ):
@@ -151,7 +168,57 @@ class AbawMetric:
         cp = clip_predictions(self.ds, P)
         r = abaw_va_ccc(cp, self.ends, self.labels)
         pp = abaw_va_ccc(cp, self.ends, self.labels, windows=self.windows, clip=True)
-        return {**r, **{f'{k}_pp': v for k, v in pp.items()}}
+        return {**r, **{f'{k}_pp': v for k, v in pp.items()}, **prediction_stats(cp, self.ends, self.labels)}
+
+# %% ../nbs/32_train.ipynb #f3dd0d0c
+CONSTANT_TOL = 1e-6  # a target's prediction std (on labelled frames) below this counts as constant
+
+class ConstantPredictionWarning(UserWarning):
+    "A run's validation predictions are constant or not finite: their CCC does not measure what the model learnt."
+
+def collapse_reason(stats:Mapping[str, float], # `prediction_stats` (or an `AbawMetric` result / history row holding them)
+                    tol:float=CONSTANT_TOL, # std below which a target's predictions count as constant
+                   ) -> str|None:
+    "Why predictions are degenerate (non-finite, or constant for some target), or None when they are not."
+    if stats.get('pred_nonfinite', 0): return f"{int(stats['pred_nonfinite'])} non-finite predictions"
+    sd = {k[len('pred_std_'):]: v for k, v in stats.items() if k.startswith('pred_std_')}
+    low = [k for k, v in sd.items() if not v >= tol]  # NaN counts as low
+    if not low: return None
+    return f"constant {' and '.join(low)} predictions (std " + ', '.join(f'{k} {v:.1e}' for k, v in sd.items()) + f'; < {tol:g})'
+
+def absent_modalities(ds:AffWild2Features, # a cached-feature dataset (the validation set)
+                      mods:Sequence[str], # the modalities the model uses
+                      drop:str|None=None, # a test-time removal (see `drop_inputs`)
+                     ) -> list[str]:
+    "The modalities of `mods` that no clip of `ds` has (every mask False), counting a `drop` of a whole modality."
+    return [m for m in mods if m == drop or not any(bool(ds[i]['mask'][m].any()) for i in range(len(ds)))]
+
+def _why(model, mods, absent):
+    if not absent: return 'the inputs are there, so the model itself collapsed (saturated or dead units? try a lower lr)'
+    s = f"no {' or '.join(map(repr, absent))} input reaches the model (every validation clip masked)"
+    if set(absent) >= set(mods): return s + ': the model sees nothing'
+    if model == 'mt': return s + ": MT's cross-attentions each need both modalities (query from one, keys from the other), so nothing reaches its head"
+    return s
+
+def _warn_degenerate(run:str, model:str, mods, vds, history, best, evals, tol=CONSTANT_TOL):
+    "One `ConstantPredictionWarning` for a run: the degenerate epochs and final evaluations, each with its reason."
+    lines = []
+    eps = [(h['epoch'], r) for h in history if (r := collapse_reason(h, tol))]
+    if eps:
+        b = (f'; the best epoch ({best}) is one of them' if best in [e for e, _ in eps] else
+             '; the best epoch was chosen on rounding noise' if len(eps) == len(history) else '')
+        lines.append(f"epoch(s) {', '.join(str(e) for e, _ in eps)} of {len(history)}{b}: {eps[-1][1]}; "
+                     f"{_why(model, mods, absent_modalities(vds, mods))}")
+    for dr, m in evals.items():
+        if dr == 'none' and eps: continue  # the best epoch's predictions: reported above
+        if r := collapse_reason(m, tol):
+            lines.append(('final evaluation' if dr == 'none' else f'with {dr!r} removed at test time') + f': {r}; '
+                         + _why(model, mods, absent_modalities(vds, mods, None if dr == 'none' else dr)))
+    if lines:
+        warnings.warn(f"{run}: degenerate validation predictions — their CCC (0 when constant, NaN when not finite) does "
+                      "not measure what the model learnt:\n" + '\n'.join(f'  - {l}' for l in lines),
+                      ConstantPredictionWarning, stacklevel=3)
+    return lines
 
 # %% ../nbs/32_train.ipynb #0a4ef35b
 DROPS = ('audio', 'visual', 'frames')
@@ -240,6 +307,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                    windows:Sequence[int]=(20, 50), # post-processing windows (valence, arousal)
                    quiet:bool=False, # no progress output
                    plot:bool|None=False, # live learning-curve plot (None: inside Jupyter)
+                   constant_tol:float=CONSTANT_TOL, # prediction std below which an evaluation counts as constant (warned about)
                    **kw, # fusion overrides passed to `make_model` (e.g. n_heads=4)
                   ) -> dict:
     "Train one model on one fold with the Learner and evaluate it with the ABAW protocol; returns metrics, history, paths."
@@ -260,12 +328,15 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
     for dr in [None, *([drop] if isinstance(drop, str) else (drop or []))]:
         P = predict_sequences(net, vds, batch_size=8, device=learn.device, drop=dr, seed=seed)
         evals[dr or 'none'] = (m := metric(P))
-        rows.append({**res, 'drop': dr or 'none', **{k: m[k] for k in ('valence', 'arousal', 'mean', 'valence_pp', 'arousal_pp', 'mean_pp')}})
+        rows.append({**res, 'drop': dr or 'none', **{k: m[k] for k in ('valence', 'arousal', 'mean', 'valence_pp', 'arousal_pp', 'mean_pp',
+                                                                       'pred_std_valence', 'pred_std_arousal', 'pred_nonfinite')},
+                     'degenerate': collapse_reason(m, constant_tol) is not None})
         if dr is None: clip_preds = clip_predictions(vds, P)
     frames = frame_predictions(vds, clip_preds)
+    if is_main(): _warn_degenerate(run.name, model, mods, vds, learn.history, best, evals, constant_tol)
     config = dict(prepared=str(prepared), cache=str(cache), model=model, preset=preset, fold=str(fold), epochs=epochs, lr=lr,
                   batch_size=batch_size, seq_len=seq_len, seed=seed, device=str(learn.device), drop=drop,
-                  train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), clip_settings=cache_settings(cache), **kw)
+                  train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), constant_tol=constant_tol, clip_settings=cache_settings(cache), **kw)
     if is_main():
         write_video_predictions(frames, run/'predictions')
         write_results(run, 'results', rows, config)
@@ -416,11 +487,12 @@ def results_viewer(res:dict, # the result of `train_affwild2` (a JMT model for t
 def results_row(res:dict, # the result of `train_affwild2`
                 drop:str='none', # which evaluation: 'none' or a test-time drop
                ) -> dict:
-    "One results-table row: model, fold, parameters, best epoch, V/A/mean CCC raw and post-processed."
+    "One results-table row: model, fold, parameters, best epoch, V/A/mean CCC raw and post-processed, prediction spread."
     m = res['robustness'][drop]
     return dict(model=res['model'], fold=res['fold'], params=res['params'], best_epoch=res['best_epoch'],
                 valence=m['valence'], arousal=m['arousal'], mean=m['mean'],
-                valence_pp=m['valence_pp'], arousal_pp=m['arousal_pp'], mean_pp=m['mean_pp'])
+                valence_pp=m['valence_pp'], arousal_pp=m['arousal_pp'], mean_pp=m['mean_pp'],
+                pred_std_valence=m['pred_std_valence'], pred_std_arousal=m['pred_std_arousal'], degenerate=collapse_reason(m) is not None)
 
 # %% ../nbs/32_train.ipynb #965f0b3b
 def _barrier():
