@@ -223,14 +223,18 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
 def standardize_features(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}}
                          names:Sequence[str], # the videos/windows whose clips give the statistics (the training split)
                          mods:Sequence[str]|None=None, # the modalities to transform (and return); None: all of `feats`
-                         eps:float=1e-6, # added to the standard deviation
+                         masks:Mapping[str, Mapping[str, np.ndarray]]|None=None, # {modality: {video: bool (n_clips,)}}: only True clips enter the statistics
+                         min_std:float=.1, # floor of each dimension's std, as a fraction of the median std over dimensions
                         ) -> dict[str, dict[str, np.ndarray]]:
-    "Every video's features z-scored per dimension with the mean/std of `names`' clips (float32, in memory)."
+    "Every video's features z-scored per dimension with the mean/std of `names`' valid clips (float32, in memory)."
     out = {}
     for m in (feats if mods is None else mods):
-        fm = feats[m]
-        a = np.concatenate([np.asarray(fm[n], np.float32) for n in names])
-        mu, sd = a.mean(0), a.std(0) + eps
+        fm, mk = feats[m], (masks or {}).get(m, {})
+        rows = [np.asarray(fm[n], np.float32) for n in names]
+        a = np.concatenate([r[np.asarray(mk[n], bool)] if n in mk else r for n, r in zip(names, rows)])
+        if not len(a): raise ValueError(f'standardize_features: no valid {m} clip among the {len(names)} training videos')
+        mu, sd = a.mean(0), a.std(0)
+        sd = np.maximum(sd, min_std * np.median(sd)) if np.median(sd) > 0 else np.where(sd > 0, sd, 1.)
         out[m] = {n: (np.asarray(v, np.float32) - mu) / sd for n, v in fm.items()}
     return out
 

@@ -26,12 +26,12 @@ from .learner import Learner
 from .distributed import is_dist, is_main
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'prepare_affwild2_features', 'mods_of', 'cache_settings', 'affwild2_datasets',
-           'affwild2_loaders', 'clip_predictions', 'frame_labels', 'prediction_stats', 'AbawMetric',
-           'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities', 'drop_inputs', 'predict_sequences',
-           'frame_predictions', 'write_video_predictions', 'read_video_predictions', 'train_affwild2',
-           'predict_affwild2', 'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer',
-           'results_row', 'main']
+__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'prepare_affwild2_features', 'mods_of', 'cache_settings', 'standardized',
+           'affwild2_datasets', 'affwild2_loaders', 'clip_predictions', 'frame_labels', 'prediction_stats',
+           'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities', 'drop_inputs',
+           'predict_sequences', 'frame_predictions', 'write_video_predictions', 'read_video_predictions',
+           'train_affwild2', 'predict_affwild2', 'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure',
+           'results_viewer', 'results_row', 'main']
 
 # %% ../nbs/32_train.ipynb #6975e8c0
 SYNTHETIC = dict(n_videos=8, n_frames=240, img_size=32, clip_stride=8)  # the CPU demo of train.ipynb (DESIGN.md §6)
@@ -84,6 +84,15 @@ def cache_settings(cache:str|Path) -> dict:
         if (idx := read_index(cache, m)) is not None: return idx['settings']
     raise FileNotFoundError(f'no feature cache in {str(cache)!r}: run `prepare_affwild2_features` first')
 
+def standardized(index:dict, # the prepared index (`load_index`)
+                 feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {person: (n_clips, D)}}
+                 train_names:Sequence[str], # the persons whose valid clips give the statistics
+                 **kw, # clip settings for `AffWild2Features` (clip_stride, clip_len, window)
+                ) -> dict[str, dict[str, np.ndarray]]:
+    "`feats` z-scored with the statistics of the training persons' valid clips (crops present, audio track present)."
+    masks = AffWild2Features(index, feats, list(train_names), **kw).masks
+    return standardize_features(feats, train_names, masks={m: {n: masks[n][m] for n in train_names} for m in feats})
+
 def affwild2_datasets(prepared:str|Path, # the prepared folder
                       cache:str|Path, # the feature cache root
                       fold:int|str='official', # 'official' or a cross-validation fold 0..4 (held out for validation)
@@ -97,9 +106,9 @@ def affwild2_datasets(prepared:str|Path, # the prepared folder
     folds = json.loads((Path(prepared)/'folds.json').read_text())
     tr, va = fold_split(folds, fold)
     feats = {m: load_features(cache, m) for m in mods}
-    if standardize: feats = standardize_features(feats, tr)
     cs = cache_settings(cache)
     kw = dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
+    if standardize: feats = standardized(index, feats, tr, **kw)
     return (AffWild2Features(index, feats, tr, seq_len, train_stride, **kw), AffWild2Features(index, feats, va, seq_len, **kw))
 
 def affwild2_loaders(prepared:str|Path, # the prepared folder
@@ -357,9 +366,9 @@ def predict_affwild2(net:torch.nn.Module, # a trained fusion model
     "Per-frame predictions `{person: float (n_frames, 2)}` of a model over `names`."
     cs = cache_settings(cache)
     feats = {m: load_features(cache, m) for m in mods}
-    if standardize: feats = standardize_features(feats, standardize)
-    ds = AffWild2Features(load_index(prepared), feats, names, seq_len,
-                          clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
+    index, kw = load_index(prepared), dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
+    if standardize: feats = standardized(index, feats, standardize, **kw)
+    ds = AffWild2Features(index, feats, names, seq_len, **kw)
     fp = frame_predictions(ds, clip_predictions(ds, predict_sequences(net, ds, device=device)), windows)
     return {n: p.numpy() for n, p in fp.items()}
 
