@@ -8,11 +8,15 @@ figures do not count time spent waiting for a core on a loaded machine): prepari
 each fusion model (B=2, T=16), reading a cached sequence. The work counts come from the dataset size (DESIGN.md §3:
 ~3 M frames, 594 persons; the split sizes are *unconfirmed* and are options). The estimate is work x measured cost.
 
-GPU: not measured in a session without CUDA. `--gpu-visual-rate` prints, separately and labelled as an ASSUMPTION, the
-extraction time at an assumed GPU rate (default: the issue's target of 4,000 visual clips/s) and how many of this
-machine's cores the measured loader would need to feed it.
+On a machine with CUDA the backbones' forward passes (bf16 autocast, channels-last, large batches) and every fusion
+model's step and evaluation (B=2) are measured again on the GPU (wall clock, synchronised), and a second table gives
+the wall time on that one GPU machine: CPU stages (preparation, JPEG decoding, log-mels) spread over its cores, GPU
+stages at the measured GPU rates, a stage fed by the CPU taking the longer of the two. Without CUDA,
+`--gpu-visual-rate` prints instead, labelled as an ASSUMPTION, the extraction time at an assumed GPU rate (default: the
+issue's target of 4,000 visual clips/s) and how many of this machine's cores the measured loader would need to feed it.
 
-    python bench/end_to_end.py          # < 2 min on CPU
+    python bench/end_to_end.py                  # < 2 min on CPU
+    python bench/end_to_end.py --device cpu     # exercise the device table's code path on the CPU (small batches)
 """
 from __future__ import annotations
 import os
@@ -90,6 +94,70 @@ def measure(img_size=112, B=2, T=16):
     return c
 
 
+def device_cost(fn, n_units, dev, reps=3, warmup=2):
+    "Wall seconds per unit of `fn()` on `dev` (synchronised): best of `reps` after `warmup` calls."
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    for _ in range(warmup): fn()
+    sync(); best = float('inf')
+    for _ in range(reps):
+        t = time.perf_counter(); fn(); sync(); best = min(best, time.perf_counter() - t)
+    return best / n_units
+
+
+def measure_device(dev, img_size=112, B=2, T=16, vis_batch=64, aud_batch=256):
+    "Per-unit wall costs on `dev`: backbone forwards (autocast + channels-last) and every fusion model's step and eval."
+    from jmt.core import autocast_dtype
+    adt = autocast_dtype(dev); g = {}
+    ac = lambda: torch.autocast(dev.type, dtype=adt or torch.float32, enabled=adt is not None)
+    vis, aud = (make_backbone(m, 'random').eval().to(dev) for m in MODS)
+    vis = vis.to(memory_format=torch.channels_last_3d); aud = aud.to(memory_format=torch.channels_last)
+    x = torch.randn(vis_batch, 3, 8, img_size, img_size, device=dev).contiguous(memory_format=torch.channels_last_3d)
+    mel = torch.randn(aud_batch, 1, 64, 104, device=dev).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode(), ac():
+        g['visual fwd'] = device_cost(lambda: vis(x), len(x), dev)
+        g['audio fwd'] = device_cost(lambda: aud(mel), len(mel), dev)
+    del vis, aud, x, mel
+    gen = torch.Generator().manual_seed(0)
+    xb = {m: torch.randn(B, T, 512, generator=gen).to(dev) for m in MODS}; y = (torch.rand(B, T, 2, generator=gen) * 2 - 1).to(dev)
+    for name in MODELS:
+        set_seed(0); m = make_model(name).to(dev)
+        opt = torch.optim.SGD(m.parameters(), lr=5e-4, momentum=.9, nesterov=True, weight_decay=1e-4)
+        def step():
+            opt.zero_grad(set_to_none=True)
+            with ac(): loss = ccc_loss(m(xb).float(), y)
+            loss.backward(); opt.step()
+        g[f'{name} step'] = device_cost(step, B, dev, reps=5, warmup=3)
+        m.eval()
+        with torch.inference_mode(), ac(): g[f'{name} eval'] = device_cost(lambda: m(xb), B, dev, reps=5, warmup=3)
+    return g, adt
+
+
+def machine_table(c, g, a, clips, tr, va, runs, cores):
+    "Rows (stage, work, cached s, online s) of the reproduction on one machine with a GPU (`g`) and `cores` CPU cores."
+    w = max(1, cores - 1)  # DataLoader workers decoding on the CPU while the GPU computes
+    feed = {'visual': (c['load clip'] + c['normalise clip']) / w, 'audio': c['log-mel'] / w}
+    per_clip = {m: max(g[f'{m} fwd'], feed[m]) for m in MODS}  # a stage fed by the CPU runs at the slower of the two
+    rows = [('prepare (audio, labels, index)', f'{a.frames/a.fps:,.0f} video-s', c['prepare'] * a.frames / a.fps / cores,
+             c['prepare'] * a.frames / a.fps / cores)]
+    rows += [(f'extract {m} features (once)', f'{clips:,.0f} clips', clips * per_clip[m], 0.) for m in MODS]
+    for name, mods in MODELS.items():
+        cached = runs * (tr * (g[f'{name} step'] + c['read sequence']) + va * (g[f'{name} eval'] + c['read sequence']))
+        backbone = a.T * sum(per_clip[m] for m in mods)
+        online = runs * (tr * (g[f'{name} step'] + backbone) + va * (g[f'{name} eval'] + backbone))
+        rows.append((f'train+validate {name}', f'{a.folds}x{a.epochs}x{tr+va:,.0f} seq', cached, online))
+    return rows, per_clip
+
+
+def print_rows(rows, total_label):
+    "The stage table: work, cached and online time, and their ratio."
+    print(f"\n{'stage':34s} {'work':>22s} {'cached (jmt)':>14s} {'online (release)':>17s} {'online/cached':>14s}")
+    for s, wk, x, y in rows:
+        print(f"{s:34s} {wk:>22s} {hms(x):>14s} {hms(y) if y else '-':>17s} {f'{y/x:,.0f}x' if y else '-':>14s}")
+    tot_c, tot_o = sum(r[2] for r in rows), sum(r[3] for r in rows)
+    print(f"{total_label:34s} {'':>22s} {hms(tot_c):>14s} {hms(tot_o):>17s} {f'{tot_o/tot_c:,.0f}x':>14s}")
+    return tot_c, tot_o
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--frames', type=float, default=3e6, help='labelled frames of Aff-Wild2 VA (DESIGN.md §3: ~3 M)')
@@ -100,6 +168,9 @@ def main(argv=None):
     ap.add_argument('--folds', type=int, default=5)
     ap.add_argument('--epochs', type=int, default=5, help='epochs per fold (the paper: at most 5)')
     ap.add_argument('--gpu-visual-rate', type=float, default=4000., help='ASSUMED GPU visual clips/s (issue target; not measured)')
+    ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else None,
+                    help="measure the backbones and fusion steps on this device too (default: cuda when available); 'cpu' "
+                         "runs that code path with small batches")
     a = ap.parse_args(argv)
     torch.set_num_threads(1); set_seed(0)
     warnings.filterwarnings('ignore', message='.*random.*'); warnings.filterwarnings('ignore', message='.*not writable.*')
@@ -121,14 +192,25 @@ def main(argv=None):
         backbone = a.T * sum(per_clip[m] for m in mods)  # the release re-runs the frozen backbones on every sequence
         online = runs * (tr * (c[f'{name} step'] + backbone) + va * (c[f'{name} eval'] + backbone))
         rows.append((f'train+validate {name}', f'{a.folds}x{a.epochs}x{tr+va:,.0f} seq', cached, online))
-    tot_c, tot_o = sum(r[2] for r in rows), sum(r[3] for r in rows)
     print(f"\nAff-Wild2 VA: {a.frames:,.0f} frames, a clip every {a.clip_stride} frames -> {clips:,.0f} clips, {seqs:,.0f} "
           f"sequences of {a.T}; {a.folds} folds x {a.epochs} epochs over train+val ({cv:,.0f} sequences), B=2")
-    print(f"\n{'stage':34s} {'work':>22s} {'cached (jmt)':>14s} {'online (release)':>17s} {'online/cached':>14s}")
-    for s, wk, x, y in rows:
-        print(f"{s:34s} {wk:>22s} {hms(x):>14s} {hms(y) if y else '-':>17s} {f'{y/x:,.0f}x' if y else '-':>14s}")
-    print(f"{'total, one CPU core':34s} {'':>22s} {hms(tot_c):>14s} {hms(tot_o):>17s} {f'{tot_o/tot_c:,.0f}x':>14s}")
+    tot_c, tot_o = print_rows(rows, 'total, one CPU core')
     print(f"ratio online / cached (whole reproduction, CPU): {tot_o/tot_c:,.0f}x")
+    if a.device is not None:
+        dev = torch.device(a.device); cores = len(os.sched_getaffinity(0))
+        small = dict(vis_batch=2, aud_batch=16) if dev.type == 'cpu' else {}
+        g, adt = measure_device(dev, T=a.T, **small)
+        name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'CPU (code-path check, small batches)'
+        print(f"\nmeasured on {name} ({str(adt or torch.float32)[6:]} autocast, wall clock, per unit):")
+        for k, v in g.items(): print(f'  {k:24s} {v*1000:10.3f} ms')
+        rows_g, per_clip = machine_table(c, g, a, clips, tr, va, runs, cores)
+        print(f"\none machine: {name} + {cores} CPU cores ({max(1, cores-1)} DataLoader worker(s); the CPU-side rates "
+              f"measured above, one core each)")
+        tot_c, tot_o = print_rows(rows_g, 'total, one machine')
+        print(f"ratio online / cached (whole reproduction, this machine): {tot_o/tot_c:,.0f}x; visual extraction "
+              f"{1/per_clip['visual']:,.0f} clips/s ({'backbone' if per_clip['visual'] == g['visual fwd'] else 'CPU decoding'}-bound)")
+        print(f"load average now {os.getloadavg()[0]:.1f}; total {time.perf_counter() - t0:.0f} s")
+        return
     print(f"\nGPU: not measured (no CUDA device in this run: {torch.cuda.is_available()=}).")
     r = a.gpu_visual_rate
     print(f"ASSUMPTION, not a measurement: at {r:,.0f} visual clips/s on one GPU, visual extraction of {clips:,.0f} clips takes "
