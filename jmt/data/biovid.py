@@ -543,7 +543,7 @@ class BioVidFeatures(Dataset):
 
     def __getitem__(self, i:int) -> dict:
         r = self.recs[i]
-        x = {m: torch.as_tensor(np.asarray(self.feats[m][r['sample']]), dtype=torch.float32) for m in self.modalities}
+        x = {m: torch.from_numpy(np.array(self.feats[m][r['sample']], dtype=np.float32)) for m in self.modalities}  # copies
         T = len(next(iter(x.values())))
         return dict(video=r['sample'], subject=r['subject'], start=0, x=x,
                     mask={m: torch.ones(T, dtype=torch.bool) for m in self.modalities},

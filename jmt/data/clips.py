@@ -205,7 +205,7 @@ class AffWild2Features(Dataset):
         valid = torch.zeros(T, dtype=torch.bool); valid[:L] = True
         x, mask = {}, {}
         for m, fm in self.feats.items():
-            f = torch.as_tensor(np.asarray(fm[n][s:s+L]), dtype=torch.float32)
+            f = torch.from_numpy(np.array(fm[n][s:s+L], dtype=np.float32))  # a float32 copy: read-only memory maps stay untouched
             x[m] = F.pad(f, (0, 0, 0, T-L))
             mk = torch.zeros(T, dtype=torch.bool); mk[:L] = torch.from_numpy(self.masks[n].get(m, np.ones(len(self.ends[n]), bool))[s:s+L])
             mask[m] = mk
