@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_learner.ipynb #97d58396
 from __future__ import annotations
-import json, math, random, re, time, warnings
+import json, math, os, random, re, time, warnings
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Iterable
@@ -22,10 +22,10 @@ from .core import set_seed, get_device, autocast_dtype, atomic_write, atomic_sav
 from .distributed import is_dist, is_main, world_size, gather_ordered, distributed_loader
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'sgd', 'step_lr', 'to_device', 'default_x', 'default_y', 'SynthSeq', 'ToyRegressor',
+__all__ = ['CKPT_FORMAT', 'ABSENT', 'sgd', 'step_lr', 'to_device', 'default_x', 'default_y', 'SynthSeq', 'ToyRegressor',
            'CancelFitException', 'NonFiniteLossError', 'Callback', 'get_rng_state', 'set_rng_state', 'load_checkpoint',
-           'Recorder', 'NanGuard', 'EarlyStopping', 'Checkpoint', 'fmt_row', 'ProgressBar', 'in_notebook',
-           'plot_history', 'LivePlot', 'Learner']
+           'ResumeMismatchError', 'run_config', 'config_diff', 'Recorder', 'NanGuard', 'EarlyStopping', 'Checkpoint',
+           'fmt_row', 'ProgressBar', 'in_notebook', 'plot_history', 'LivePlot', 'Learner']
 
 # %% ../nbs/30_learner.ipynb #ff0a6526
 def sgd(params:Iterable, # the parameters to train
@@ -155,6 +155,55 @@ def load_checkpoint(path:str|Path, # a `last.pt` or `best.pt` written by `Learne
         raise ValueError(f"{str(path)!r} is not a jmt.learner checkpoint (expected format {CKPT_FORMAT!r})")
     return ck
 
+# %% ../nbs/30_learner.ipynb #ckptcfg02
+class ResumeMismatchError(ValueError):
+    "`fit(resume=True)` found a checkpoint written by another run configuration: resuming would mix two runs."
+
+def _plain(o):
+    if isinstance(o, os.PathLike): return os.fspath(o)
+    if isinstance(o, np.generic): return o.item()
+    if isinstance(o, np.ndarray): return o.tolist()
+    raise TypeError(f"run config value {o!r} ({type(o).__name__}) is not JSON-serialisable: describe the run with plain "
+                    "types (str, int, float, bool, None, list, dict), e.g. a function by its name")
+
+def run_config(config:dict|None, # a description of the run; paths, tuples and NumPy scalars are converted
+              ) -> dict|None:
+    "`config` as plain JSON types (a JSON round trip), safe to store in a `weights_only=True` checkpoint; None stays None."
+    if config is None: return None
+    if not isinstance(config, dict): raise TypeError(f"config must be a dict (or None), got {type(config).__name__}")
+    return json.loads(json.dumps(config, default=_plain, sort_keys=True))
+
+class _Absent:
+    def __repr__(self): return '<absent>'
+ABSENT = _Absent()  # a key that one of two configs lacks
+
+def _flat(d:dict, prefix:str='') -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out.update(_flat(v, f'{prefix}{k}.'))
+        else: out[f'{prefix}{k}'] = v
+    return out
+
+def config_diff(old:dict, # the config stored in a checkpoint
+                new:dict, # the config of the run that wants to resume
+               ) -> dict[str, tuple]:
+    "`{key: (old, new)}` for every key (dotted for nested dicts) whose value differs; a missing key's value is `ABSENT`."
+    a, b = _flat(run_config(old)), _flat(run_config(new))
+    same = lambda x, y: json.dumps(x, sort_keys=True) == json.dumps(y, sort_keys=True)  # NaN == NaN here
+    return {k: (a.get(k, ABSENT), b.get(k, ABSENT)) for k in sorted(set(a) | set(b))
+            if k not in a or k not in b or not same(a[k], b[k])}
+
+def _short(v, n:int=60) -> str:
+    s = repr(v) if v is ABSENT else json.dumps(v)
+    return s if len(s) <= n else s[:n - 1] + '…'
+
+def _mismatch_msg(f:Path, diff:dict, most:int=10) -> str:
+    keys = [f"{k}: {_short(o)} → {_short(n)}" for k, (o, n) in list(diff.items())[:most]]
+    more = f"; and {len(diff) - most} more" if len(diff) > most else ''
+    return (f"cannot resume from {str(f)!r}: it was written by another run configuration ({len(diff)} key(s) differ, "
+            f"checkpoint → this run: {'; '.join(keys)}{more}). Resuming would mix two runs. Use another path/out_dir for "
+            f"this configuration, or resume=False to start over in {str(f.parent)!r} (its checkpoints are overwritten).")
+
 # %% ../nbs/30_learner.ipynb #c10b9d5c
 class Recorder(Callback):
     "Write one row per epoch into `history`: epoch, mean training loss (over all ranks), validation log, lr, time."
@@ -243,7 +292,7 @@ class Checkpoint(Callback):
                 self.best_state = {k: v.detach().to('cpu', copy=True) for k, v in L.model.state_dict().items()}
                 if L.path is not None and is_main():
                     atomic_save({'format': CKPT_FORMAT, 'epoch': L.epoch, 'model': self.best_state, 'metrics': row,
-                                 'monitor': L.monitor, 'mode': L.mode}, L.path/'best.pt')
+                                 'monitor': L.monitor, 'mode': L.mode, 'config': L.config}, L.path/'best.pt')
         if L.path is not None and is_main():
             atomic_save(L.state_dict(), L.path/'last.pt')
             with atomic_write(L.path/'history.json', 'w') as f: json.dump(L.history, f, indent=1)
@@ -344,12 +393,14 @@ class Learner:
                  plot:bool|None=None, # live loss/metric plot; None: only inside a Jupyter kernel
                  get_x:Callable=default_x, # batch -> tuple of model inputs
                  get_y:Callable=default_y, # batch -> `(label, label_mask)`
+                 config:dict|None=None, # JSON-serialisable description of the run, saved in checkpoints; `fit(resume=True)` refuses a checkpoint with another
                 ):
         if mode not in ('max', 'min'): raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
         self.model, self.train_dl, self.valid_dl, self.loss_func, self.metric = model, train_dl, valid_dl, loss_func, metric
         self.lr, self.opt_func, self.sched_func, self.monitor, self.mode, self.seed = lr, opt_func, sched_func, monitor, mode, seed
         self.path = None if path is None else Path(path)
         self.get_x, self.get_y, self.precision = get_x, get_y, precision
+        self.config = run_config(config)  # plain types: compared on resume, stored with `weights_only` safety
         self.device = get_device(device)
         self.opt = self.sched = None
         self.epoch, self.n_epochs, self.stop = 0, 0, False
@@ -447,7 +498,7 @@ def validate(self:Learner) -> dict:
 # %% ../nbs/30_learner.ipynb #5696aba2
 @patch
 def fit(self:Learner, n_epochs:int=5, # train until this many epochs are done (the paper: at most 5)
-        resume:bool=False, # continue from `path/last.pt` if it exists (exactly, with the same world size)
+        resume:bool=False, # continue from `path/last.pt` if it exists (exactly; its `config` must equal this Learner's)
        ) -> list[dict]:
     "Train (or resume) for up to `n_epochs` epochs with early stopping; returns the history."
     self.n_epochs = n_epochs
@@ -477,7 +528,7 @@ def state_dict(self:Learner) -> dict:
             'model': self.model.state_dict(), 'opt': self.opt.state_dict(),
             'sched': None if self.sched is None else self.sched.state_dict(), 'scaler': self.scaler.state_dict(),
             'rng': get_rng_state(self.train_dl), 'cbs': {cb.name: cb.state_dict() for cb in self.cbs},
-            'git_commit': git_commit(), 'torch': str(torch.__version__)}
+            'config': self.config, 'git_commit': git_commit(), 'torch': str(torch.__version__)}
 
 @patch
 def _resume(self:Learner) -> bool:
@@ -488,6 +539,7 @@ def _resume(self:Learner) -> bool:
         if is_main(): warnings.warn(f"nothing to resume in {str(self.path)!r} (no last.pt): starting from scratch")
         return False
     ck = load_checkpoint(f)
+    self._check_config(f, ck.get('config'))
     if ck['world_size'] != world_size():
         warnings.warn(f"{str(f)!r} was written by {ck['world_size']} process(es), this run has {world_size()}: "
                       "it continues, but the data order differs from the original run")
@@ -498,3 +550,15 @@ def _resume(self:Learner) -> bool:
     self.epoch, self.stop = ck['epoch'], ck['stop']
     for cb in self.cbs: cb.load_state_dict(ck['cbs'].get(cb.name, {}))
     return True
+
+@patch
+def _check_config(self:Learner, f:Path, # the checkpoint being resumed
+                  old:dict|None, # the config stored in it (None: an older checkpoint, or a run without one)
+                 ):
+    "Raise `ResumeMismatchError` if the checkpoint's run config differs from this Learner's; warn if only one side has one."
+    if old is not None and self.config is not None:
+        if diff := config_diff(old, self.config): raise ResumeMismatchError(_mismatch_msg(f, diff))
+    elif (old is None) != (self.config is None) and is_main():
+        warnings.warn(f"{str(f)!r} was written without a run config (an older checkpoint, or a Learner without `config`): "
+                      "cannot check that it belongs to this run; resuming anyway" if old is None else
+                      f"{str(f)!r} records a run config but this Learner has none (config=None): not checked; resuming anyway")

@@ -19,7 +19,7 @@ from .data.prepare import prepare_affwild2, load_index
 from .data.affwild2 import fold_split, crop_path
 from .data.clips import AffWild2Clips, AffWild2Features, clip_ends, load_crops
 from .backbones import make_backbone
-from .features import extract_features, load_features, read_index, standardize_features
+from .features import extract_features, features_sha256, load_features, read_index, standardize_features
 from .fusion import make_model, count_params, fusion_inputs
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
 from .learner import Learner
@@ -322,6 +322,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
     "Train one model on one fold with the Learner and evaluate it with the ABAW protocol; returns metrics, history, paths."
     fold = fold if fold == 'official' else int(fold)
     mods = mods_of(model)
+    feats_sha = features_sha256({m: load_features(cache, m) for m in mods})  # the raw cache values this run reads
     tdl, vdl = affwild2_loaders(prepared, cache, fold, seq_len, batch_size, train_stride, mods, standardize, seed=seed)
     vds = vdl.dataset
     set_seed(seed)
@@ -345,7 +346,8 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
     if is_main(): _warn_degenerate(run.name, model, mods, vds, learn.history, best, evals, constant_tol)
     config = dict(prepared=str(prepared), cache=str(cache), model=model, preset=preset, fold=str(fold), epochs=epochs, lr=lr,
                   batch_size=batch_size, seq_len=seq_len, seed=seed, device=str(learn.device), drop=drop,
-                  train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), constant_tol=constant_tol, clip_settings=cache_settings(cache), **kw)
+                  train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), constant_tol=constant_tol, clip_settings=cache_settings(cache),
+                  features_sha256=feats_sha, **kw)
     if is_main():
         write_video_predictions(frames, run/'predictions')
         write_results(run, 'results', rows, config)

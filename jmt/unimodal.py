@@ -4,14 +4,14 @@
 
 # %% ../nbs/12_unimodal.ipynb #unimodal03
 from __future__ import annotations
-import os
+import hashlib, json, os
 from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from .backbones import Backbone, Unimodal, input_key, make_backbone
 from .ccc import ccc_loss, cls_metrics, va_metrics
@@ -21,7 +21,7 @@ from .learner import Learner, plot_history, sgd
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'PAPER_SETTINGS', 'N_CLASSES', 'adam', 'clip_x', 'clip_y', 'masked_cross_entropy', 'task_setup',
-           'freeze_blocks', 'train_backbone']
+           'freeze_blocks', 'run_identity', 'train_backbone']
 
 # %% ../nbs/12_unimodal.ipynb #unimodal06
 def adam(params, # the parameters to train
@@ -97,6 +97,33 @@ def _default_names(prepared, dataset:str, task:str, seed:int):
     f = make_folds(load_index(prepared)['samples'], 'kfold', task, seed=seed)['folds'][0]
     return f['train'], f['test']
 
+def _fn_name(f) -> str|None:
+    "A callable's importable name (a partial's with its arguments), for a run's identity."
+    if f is None: return None
+    if isinstance(f, partial): return f"partial({_fn_name(f.func)}, *{f.args!r}, **{f.keywords!r})"
+    return f"{getattr(f, '__module__', None) or ''}.{getattr(f, '__qualname__', type(f).__qualname__)}"
+
+def _names_id(ds:Dataset) -> dict:
+    "Count and SHA-256 of the names (videos, samples) a clip Dataset serves, in its order."
+    names = list(dict.fromkeys(k[0] for k in ds.clip_keys())) if hasattr(ds, 'clip_keys') else list(ds.names)
+    return dict(n=len(names), sha256=hashlib.sha256(json.dumps(names).encode()).hexdigest())
+
+def run_identity(prepared:str|os.PathLike, # the prepared dataset folder (recorded as its resolved path)
+                 modality:str, # 'visual', 'audio' or 'bio'
+                 dataset:str, # 'affwild2' or 'biovid'
+                 task:str|None, # BioVid task; None for Aff-Wild2
+                 bb:Backbone, # the backbone as built, before training
+                 frozen:list[str], # the frozen blocks (`freeze_blocks`)
+                 tds:Dataset, # the training clip Dataset
+                 vds:Dataset|None, # the validation clip Dataset, or None
+                 **hparams, # lr, batch_size, opt, dropout, augment, sched, seed: what else decides an epoch's numbers
+                ) -> dict:
+    "What identifies a backbone-training run: a `resume=True` continues a checkpoint only if this is unchanged."
+    return dict(prepared=str(Path(prepared).resolve()), modality=modality, dataset=dataset, task=task, backbone=bb.name,
+                backbone_config=bb.config, init_sha256=bb.weights_sha256 if bb.weights_source != 'random init' else 'random init',
+                frozen_blocks=frozen, **hparams, settings=clip_settings(tds), train_names=_names_id(tds),
+                valid_names=None if vds is None else _names_id(vds))
+
 def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wild2 or BioVid)
                    modality:str, # 'visual', 'audio' or 'bio'
                    out_dir:str|os.PathLike='runs/backbone', # where backbone.pt, the history and checkpoints go
@@ -123,7 +150,7 @@ def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wi
                    device:str|None=None, # None: the best available
                    precision:str='auto', # autocast: auto, bf16, fp16, fp32
                    seed:int=0, # seed of the run (weights of the head, data order)
-                   resume:bool=False, # continue from `out_dir/last.pt`
+                   resume:bool=False, # continue from `out_dir/last.pt` (only the same run: see `run_identity`)
                    quiet:bool=False, # no progress bars or epoch lines
                    plot:bool|None=None, # live plot (None: only in Jupyter)
                   ) -> dict:
@@ -155,21 +182,22 @@ def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wi
     bb = make_backbone(modality, weights, **bkw)
     init = dict(source=bb.weights_source, sha256=bb.weights_sha256)
     frozen = freeze_blocks(bb, freeze_until)
+    ident = run_identity(prepared, modality, dataset, task if dataset == 'biovid' else None, bb, frozen, tds, vds, lr=lr,
+                         batch_size=batch_size, opt=opt, dropout=dropout, seed=seed, sched=_fn_name(sched_func),
+                         augment=bool(augment and dataset == 'affwild2' and modality == 'visual'))
     torch.manual_seed(seed)
     model = Unimodal(bb, ts['n_out'], p=dropout)
     out = Path(out_dir)
     learn = Learner(model, tdl, vdl, ts['loss'], ts['metric'], lr=lr, opt_func=OPTIMIZERS[opt], sched_func=sched_func,
                     path=out, monitor=ts['monitor'], mode='max', patience=patience, device=device, precision=precision,
-                    seed=seed, quiet=quiet, plot=plot, get_x=partial(clip_x, key=input_key(modality)), get_y=clip_y)
+                    seed=seed, quiet=quiet, plot=plot, get_x=partial(clip_x, key=input_key(modality)), get_y=clip_y, config=ident)
     hist = learn.fit(epochs, resume=resume)
     wfile = atomic_save({k: v.detach().cpu() for k, v in model.backbone.state_dict().items()}, out/'backbone.pt')
     sha = file_sha256(wfile)
     best = max(hist, key=lambda r: r.get(ts['monitor'], float('-inf'))) if hist and vdl is not None else None
-    config = dict(prepared=str(prepared), modality=modality, dataset=dataset, backbone=bb.name, backbone_config=bb.config,
-                  init_weights=init, epochs=epochs, lr=lr, batch_size=batch_size, opt=opt, dropout=dropout,
-                  frozen_blocks=frozen, patience=patience, seed=seed, task=task if dataset == 'biovid' else None,
-                  settings=clip_settings(tds), n_train=len(tds), n_valid=0 if vds is None else len(vds),
-                  monitor=ts['monitor'], best=best, weights_file=str(wfile), weights_sha256=sha)
+    config = dict(**ident, init_weights=init, epochs=epochs, patience=patience, precision=precision, n_train=len(tds),
+                  n_valid=0 if vds is None else len(vds), monitor=ts['monitor'], best=best, weights_file=str(wfile),
+                  weights_sha256=sha)  # the run's identity first, then what may change on resume, then the results
     write_results(out, 'history', hist, config)
     return dict(weights=wfile, weights_sha256=sha, history=hist, best=best, monitor=ts['monitor'],
                 settings=config['settings'], config=config, learner=learn)

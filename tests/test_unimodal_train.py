@@ -101,3 +101,15 @@ def test_train_backbone_cli_runs(affwild2, tmp_path):
     w = cli.main(str(affwild2), backbone='audio', out=str(tmp_path / 'run'), weights='random', epochs=1, batch_size=8,
                  clip_stride=16, num_workers=0)
     assert w == tmp_path / 'run' / 'backbone.pt' and make_backbone('audio', w).weights_sha256 == file_sha256(w)
+
+
+def test_resume_refuses_another_run(affwild2, tmp_path):
+    "resume=True into an out_dir written with other settings raises (naming the keys) instead of mixing two runs; more epochs is the same run."
+    kw = dict(epochs=1, batch_size=8, lr=1e-3, weights='random', clip_stride=16, quiet=True, plot=False, patience=None)
+    train_backbone(affwild2, 'audio', tmp_path / 'run', **kw)
+    with pytest.raises(ValueError, match=r"last\.pt.*\blr: 0\.001 → 0\.01.*resume=False"):
+        train_backbone(affwild2, 'audio', tmp_path / 'run', **{**kw, 'lr': 1e-2}, resume=True)
+    with pytest.raises(ValueError, match=r"valid_names\.sha256"):  # other validation persons
+        train_backbone(affwild2, 'audio', tmp_path / 'run', **kw, train='train', valid='test', resume=True)
+    r = train_backbone(affwild2, 'audio', tmp_path / 'run', **{**kw, 'epochs': 2}, resume=True)  # the same run, one more epoch
+    assert [e['epoch'] for e in r['history']] == [1, 2]
