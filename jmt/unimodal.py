@@ -179,13 +179,13 @@ def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wi
 
     bkw = dict(backbone_kw or {})
     if modality == 'bio': bkw.setdefault('in_channels', len(tds.ch))  # the channels the Dataset serves
+    torch.manual_seed(seed)  # before the backbone: with weights='random' its initial weights follow the seed too
     bb = make_backbone(modality, weights, **bkw)
     init = dict(source=bb.weights_source, sha256=bb.weights_sha256)
     frozen = freeze_blocks(bb, freeze_until)
     ident = run_identity(prepared, modality, dataset, task if dataset == 'biovid' else None, bb, frozen, tds, vds, lr=lr,
                          batch_size=batch_size, opt=opt, dropout=dropout, seed=seed, sched=_fn_name(sched_func),
                          augment=bool(augment and dataset == 'affwild2' and modality == 'visual'))
-    torch.manual_seed(seed)
     model = Unimodal(bb, ts['n_out'], p=dropout)
     out = Path(out_dir)
     learn = Learner(model, tdl, vdl, ts['loss'], ts['metric'], lr=lr, opt_func=OPTIMIZERS[opt], sched_func=sched_func,

@@ -113,3 +113,14 @@ def test_resume_refuses_another_run(affwild2, tmp_path):
         train_backbone(affwild2, 'audio', tmp_path / 'run', **kw, train='train', valid='test', resume=True)
     r = train_backbone(affwild2, 'audio', tmp_path / 'run', **{**kw, 'epochs': 2}, resume=True)  # the same run, one more epoch
     assert [e['epoch'] for e in r['history']] == [1, 2]
+
+
+def test_random_init_follows_the_seed(affwild2, tmp_path):
+    "With weights='random' the backbone's initial weights come from `seed`: the same seed gives the same run, in one process."
+    kw = dict(epochs=1, batch_size=8, lr=1e-3, weights='random', clip_stride=16, quiet=True, plot=False, patience=None)
+    a = train_backbone(affwild2, 'audio', tmp_path / 'a', **kw, seed=3)
+    torch.randn(100)  # the global RNG moved on: must not matter
+    b = train_backbone(affwild2, 'audio', tmp_path / 'b', **kw, seed=3)
+    assert a['weights_sha256'] == b['weights_sha256']
+    c = train_backbone(affwild2, 'audio', tmp_path / 'c', **kw, seed=4)
+    assert c['weights_sha256'] != a['weights_sha256']
