@@ -39,3 +39,14 @@ def test_reproduction_notebook(tmp_path):
     assert len(t1) == 1 + 2 * 2 * 2  # folds x models x (raw, post-processed)
     rob = (run/'robustness.csv').read_text().splitlines()
     assert len(rob) == 1 + 2 * 3 and 'frames' in ''.join(rob)  # models x (none, audio, frames) on the official split
+
+
+def test_train_notebook_biovid(tmp_path):
+    "dataset='biovid' without data trains on the synthetic BioVid with the synthetic preset (the paper's lr stays at chance)."
+    out, run = tmp_path/'train.ipynb', tmp_path/'run'
+    pm.execute_notebook(str(ROOT/'nbs'/'train.ipynb'), str(out), cwd=str(tmp_path), progress_bar=False,
+                        parameters=dict(dataset='biovid', out_dir=str(run), epochs=1))
+    assert 'biovid (synthetic): lr 0.01, batch 4, epochs 1, standardize True' in _outputs(out)
+    r = json.loads((run/'results.json').read_text())
+    assert {k: r['config'][k] for k in ('lr', 'batch_size', 'standardize', 'epochs')} == dict(lr=.01, batch_size=4, standardize=True, epochs=1)
+    assert r['epochs_run'] == 1 and 0 <= r['accuracy'] <= 1
