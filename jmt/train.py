@@ -554,7 +554,8 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
         _barrier()
         if not is_main(): p = tb.prepare_biovid_features(raw=data_root(data), work_dir=work, device=device)
         res = tb.train_biovid(p['prepared'], p['cache'], out_dir, model=model, fold=int(fold) if fold != 'official' else 0,
-                              epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, device=device, quiet=quiet)
+                              epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, device=device, quiet=quiet,
+                              standardize=standardize)
         if is_main(): print({k: v for k, v in res.items() if isinstance(v, (int, float, str))})
         cleanup_distributed(); return
     if dataset not in ('synthetic', 'affwild2'): raise ValueError(f'--dataset must be synthetic, affwild2 or biovid, got {dataset!r}')

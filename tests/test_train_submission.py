@@ -34,3 +34,18 @@ def test_submission_pads_with_last_prediction(tmp_path):
 def test_cli_help():
     r = subprocess.run([sys.executable, '-m', 'jmt.train', '--help'], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and '--dataset' in r.stdout and '--submission' in r.stdout
+
+
+def test_cli_biovid_forwards_the_training_options(tmp_path, monkeypatch):
+    "`jmt-train --dataset biovid` passes every training option on to `train_biovid` (--standardize was dropped)."
+    import types
+    import jmt.train as jt
+    seen = {}
+    fake = types.SimpleNamespace(prepare_biovid_features=lambda **kw: dict(prepared=tmp_path/'p', cache=tmp_path/'c'),
+                                 train_biovid=lambda *a, **kw: seen.update(kw) or dict(accuracy=.5))
+    monkeypatch.setattr(jt, '_biovid', lambda **kw: fake)
+    (tmp_path/'raw').mkdir()
+    jt.main(dataset='biovid', data=str(tmp_path/'raw'), out_dir=str(tmp_path/'out'), epochs=2, lr=.01, batch_size=4,
+            standardize=True, seed=3, quiet=True)
+    assert {k: seen[k] for k in ('epochs', 'lr', 'batch_size', 'standardize', 'seed')} == dict(epochs=2, lr=.01, batch_size=4,
+                                                                                              standardize=True, seed=3)
