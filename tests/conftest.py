@@ -1,5 +1,20 @@
 """Shared pytest fixtures."""
+import importlib.util
+from pathlib import Path
+
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope='session')
+def load_script():
+    "A function that imports a repository script (e.g. 'bench/end_to_end.py') as a module, without running its CLI."
+    def load(rel:str):
+        spec = importlib.util.spec_from_file_location(Path(rel).stem, ROOT / rel)
+        mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+        return mod
+    return load
 
 
 @pytest.fixture(scope='session')

@@ -1,22 +1,12 @@
 """The arithmetic of `bench/end_to_end.py`'s one-machine estimate (not a timing test): a stage fed by CPU decoding runs at
 the slower of the GPU and the decoding workers, and the release's online pipeline pays the backbones on every sequence."""
-import importlib.util
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / 'bench' / 'end_to_end.py'
 
-
-def _bench():
-    spec = importlib.util.spec_from_file_location('end_to_end', BENCH)
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
-    return mod
-
-
-def test_machine_table_takes_the_slower_of_gpu_and_loader():
-    b = _bench()
+def test_machine_table_takes_the_slower_of_gpu_and_loader(load_script):
+    b = load_script('bench/end_to_end.py')
     c = {'prepare': 1e-3, 'load clip': 1e-3, 'normalise clip': 2e-4, 'log-mel': 5e-4, 'read sequence': 1e-5}
     g = {'visual fwd': 1e-4, 'audio fwd': 1e-5, **{f'{n} {k}': 1e-3 for n in b.MODELS for k in ('step', 'eval')}}
     a = SimpleNamespace(frames=3000., fps=30., T=16, folds=5, epochs=5)

@@ -1,5 +1,5 @@
 """data_scripts/extract_features.py: the real CLI on a tiny prepared synthetic Aff-Wild2 (made on the fly)."""
-import importlib.util, json, subprocess, sys
+import json, subprocess, sys
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +12,6 @@ from jmt.data.clips import AffWild2Clips
 from jmt.features import CacheMismatchError, clip_dataset_for, clip_settings, load_features, read_index
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location('extract_features_cli', ROOT / 'data_scripts' / 'extract_features.py')
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture
@@ -34,9 +28,9 @@ def test_clip_dataset_for_maps_to_the_real_classes(prepared):
     assert clip_settings(ds) == json.loads(json.dumps(ds.settings))
 
 
-def test_cli_visual_roundtrip(prepared, tmp_path):
+def test_cli_visual_roundtrip(prepared, tmp_path, load_script):
     "The real CLI on real clips: one row per clip equal to the backbone's output, the weights file's sha256 recorded."
-    cli = _script()
+    cli = load_script('data_scripts/extract_features.py')
     torch.manual_seed(0)
     w = tmp_path / 'backbone.pt'
     torch.save(make_backbone('visual', 'random').state_dict(), w)
@@ -80,8 +74,8 @@ def test_cli_audio_subprocess_with_names(prepared, tmp_path):
     assert f"{len(val)} videos" in r.stdout
 
 
-def test_cli_errors(prepared, tmp_path):
-    cli = _script()
+def test_cli_errors(prepared, tmp_path, load_script):
+    cli = load_script('data_scripts/extract_features.py')
     with pytest.raises(SystemExit, match='--backbone must be'): cli.main(str(prepared), backbone='text')
     with pytest.raises(ValueError, match="affwild2 has no 'bio'"): cli.main(str(prepared), backbone='bio', dataset='affwild2')
     with pytest.raises(ValueError, match='unknown dataset'): clip_dataset_for(prepared, 'bio', 'recola')
@@ -94,10 +88,10 @@ def test_cli_help():
     assert r.returncode == 0 and all(o in r.stdout for o in ('--prepared', '--weights', '--clip_stride', '--n_clips', '--names'))
 
 
-def test_default_workers_follow_the_device(monkeypatch):
+def test_default_workers_follow_the_device(monkeypatch, load_script):
     "1 worker on a CPU; on a GPU every usable core but one, capped at 8, and never fewer than 1."
     import jmt.core
-    cli = _script()
+    cli = load_script('data_scripts/extract_features.py')
     assert cli.default_workers('cpu') == 1
     monkeypatch.setattr(jmt.core, 'get_device', lambda d=None: torch.device('cuda'))
     for cores, want in ((16, 8), (4, 3), (1, 1)):

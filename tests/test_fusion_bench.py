@@ -1,23 +1,11 @@
 """The benchmark's reference (stock nn.TransformerEncoderLayer + nn.MultiheadAttention) is the same function as our
 release preset once weights are copied, so the timing compares like with like (the timing itself is not a test)."""
-import importlib.util
-from pathlib import Path
-
 import torch
 
 from jmt.fusion import make_model
 
-BENCH = Path(__file__).resolve().parents[1] / 'bench' / 'fusion_step.py'
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location('fusion_step', BENCH)
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
-    return mod
-
-
-def test_reference_equals_release_preset():
-    b = _bench()
+def test_reference_equals_release_preset(load_script):
+    b = load_script('bench/fusion_step.py')
     torch.manual_seed(0)
     ref, ours = b.RefJMT(), make_model('jmt')
     assert sum(p.numel() for p in ref.parameters()) == sum(p.numel() for p in ours.parameters()) == 11_820_034

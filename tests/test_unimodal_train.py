@@ -1,6 +1,6 @@
 """jmt.unimodal.train_backbone on real prepared synthetic data: the Learner trains the backbone, backbone.pt round-trips
 through make_backbone and the extract_features CLI (whose index records the file's sha256)."""
-import importlib.util, json
+import json
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def affwild2(tiny_affwild2_prepared): return tiny_affwild2_prepared  # tests/conftest.py
 
 
-def test_audio_affwild2_roundtrip_through_the_cli(affwild2, tmp_path):
+def test_audio_affwild2_roundtrip_through_the_cli(affwild2, tmp_path, load_script):
     torch.manual_seed(0)
     init = make_backbone('audio', 'random')
     torch.save(init.state_dict(), tmp_path / 'init.pt')
@@ -35,8 +35,7 @@ def test_audio_affwild2_roundtrip_through_the_cli(affwild2, tmp_path):
     assert set(sd) == set(init.state_dict())
     assert any(not torch.equal(sd[k], v) for k, v in init.state_dict().items() if v.is_floating_point())
     # the CLI loads it and records its checksum; the cached rows equal the trained backbone's outputs
-    spec = importlib.util.spec_from_file_location('cli', ROOT / 'data_scripts' / 'extract_features.py')
-    cli = importlib.util.module_from_spec(spec); spec.loader.exec_module(cli)
+    cli = load_script('data_scripts/extract_features.py')
     cli.main(str(affwild2), backbone='audio', weights=str(r['weights']), cache=str(tmp_path / 'c'), clip_stride=16,
              names='val', num_workers=0)
     assert read_index(tmp_path / 'c', 'audio')['weights_sha256'] == file_sha256(r['weights'])
@@ -95,9 +94,8 @@ def test_train_backbone_cli_help():
     assert r.returncode == 0 and all(o in r.stdout for o in ('--prepared', '--backbone', '--weights', '--freeze_until'))
 
 
-def test_train_backbone_cli_runs(affwild2, tmp_path):
-    spec = importlib.util.spec_from_file_location('tb', ROOT / 'data_scripts' / 'train_backbone.py')
-    cli = importlib.util.module_from_spec(spec); spec.loader.exec_module(cli)
+def test_train_backbone_cli_runs(affwild2, tmp_path, load_script):
+    cli = load_script('data_scripts/train_backbone.py')
     w = cli.main(str(affwild2), backbone='audio', out=str(tmp_path / 'run'), weights='random', epochs=1, batch_size=8,
                  clip_stride=16, num_workers=0)
     assert w == tmp_path / 'run' / 'backbone.pt' and make_backbone('audio', w).weights_sha256 == file_sha256(w)
