@@ -84,14 +84,12 @@ def cache_settings(cache:str|Path) -> dict:
         if (idx := read_index(cache, m)) is not None: return idx['settings']
     raise FileNotFoundError(f'no feature cache in {str(cache)!r}: run `prepare_affwild2_features` first')
 
-def standardized(index:dict, # the prepared index (`load_index`)
-                 feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {person: (n_clips, D)}}
-                 train_names:Sequence[str], # the persons whose valid clips give the statistics
-                 **kw, # clip settings for `AffWild2Features` (clip_stride, clip_len, window)
+def standardized(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {person: (n_clips, D)}}
+                 train_ds:AffWild2Features, # the training persons' dataset: its clip masks say which clips are valid
                 ) -> dict[str, dict[str, np.ndarray]]:
     "`feats` z-scored with the statistics of the training persons' valid clips (crops present, audio track present)."
-    masks = AffWild2Features(index, feats, list(train_names), **kw).masks
-    return standardize_features(feats, train_names, masks={m: {n: masks[n][m] for n in train_names} for m in feats})
+    masks = {m: {n: train_ds.masks[n][m] for n in train_ds.names} for m in feats}
+    return standardize_features(feats, train_ds.names, masks=masks)
 
 def affwild2_datasets(prepared:str|Path, # the prepared folder
                       cache:str|Path, # the feature cache root
@@ -108,8 +106,9 @@ def affwild2_datasets(prepared:str|Path, # the prepared folder
     feats = {m: load_features(cache, m) for m in mods}
     cs = cache_settings(cache)
     kw = dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
-    if standardize: feats = standardized(index, feats, tr, **kw)
-    return (AffWild2Features(index, feats, tr, seq_len, train_stride, **kw), AffWild2Features(index, feats, va, seq_len, **kw))
+    tds, vds = AffWild2Features(index, feats, tr, seq_len, train_stride, **kw), AffWild2Features(index, feats, va, seq_len, **kw)
+    if standardize: tds.feats = vds.feats = standardized(feats, tds)  # same rows, new values: the datasets stay valid
+    return tds, vds
 
 def affwild2_loaders(prepared:str|Path, # the prepared folder
                      cache:str|Path, # the feature cache root
@@ -369,7 +368,7 @@ def predict_affwild2(net:torch.nn.Module, # a trained fusion model
     cs = cache_settings(cache)
     feats = {m: load_features(cache, m) for m in mods}
     index, kw = load_index(prepared), dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
-    if standardize: feats = standardized(index, feats, standardize, **kw)
+    if standardize: feats = standardized(feats, AffWild2Features(index, feats, list(standardize), **kw))
     ds = AffWild2Features(index, feats, names, seq_len, **kw)
     fp = frame_predictions(ds, clip_predictions(ds, predict_sequences(net, ds, device=device)), windows)
     return {n: p.numpy() for n, p in fp.items()}
