@@ -40,13 +40,18 @@ MODS = ('visual', 'audio')
 MODELS = {'jmt': MODS, 'mt': MODS, 'vanilla': MODS, 'unimodal_visual': ('visual',), 'unimodal_audio': ('audio',)}
 
 
-def cpu_cost(fn, n_units, reps=1, warmup=1):
-    "CPU-seconds per unit of `fn()` (which does `n_units` units): best of `reps` after `warmup` calls."
+def best_cost(fn, n_units, reps=1, warmup=1, clock=time.process_time, sync=lambda: None):
+    "Seconds of `clock` per unit of `fn()` (which does `n_units` units): best of `reps` after `warmup` calls, `sync`ed."
     for _ in range(warmup): fn()
-    best = float('inf')
+    sync(); best = float('inf')
     for _ in range(reps):
-        t = time.process_time(); fn(); best = min(best, time.process_time() - t)
+        t = clock(); fn(); sync(); best = min(best, clock() - t)
     return best / n_units
+
+
+def cpu_cost(fn, n_units, reps=1, warmup=1):
+    "CPU-seconds per unit of `fn()` on this process's core: best of `reps` after `warmup` calls."
+    return best_cost(fn, n_units, reps, warmup)
 
 
 def hms(s):
@@ -96,12 +101,7 @@ def measure(img_size=112, B=2, T=16):
 
 def device_cost(fn, n_units, dev, reps=3, warmup=2):
     "Wall seconds per unit of `fn()` on `dev` (synchronised): best of `reps` after `warmup` calls."
-    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
-    for _ in range(warmup): fn()
-    sync(); best = float('inf')
-    for _ in range(reps):
-        t = time.perf_counter(); fn(); sync(); best = min(best, time.perf_counter() - t)
-    return best / n_units
+    return best_cost(fn, n_units, reps, warmup, time.perf_counter, torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None))
 
 
 def measure_device(dev, img_size=112, B=2, T=16, vis_batch=64, aud_batch=256):

@@ -229,13 +229,12 @@ def standardize_features(feats:Mapping[str, Mapping[str, np.ndarray]], # {modali
     "Every video's features z-scored per dimension with the mean/std of `names`' valid clips (float32, in memory)."
     out = {}
     for m in (feats if mods is None else mods):
-        fm, mk = feats[m], (masks or {}).get(m, {})
-        rows = [np.asarray(fm[n], np.float32) for n in names]
-        a = np.concatenate([r[np.asarray(mk[n], bool)] if n in mk else r for n, r in zip(names, rows)])
+        fm, mk = {n: np.asarray(v, np.float32) for n, v in feats[m].items()}, (masks or {}).get(m, {})
+        a = np.concatenate([fm[n][np.asarray(mk[n], bool)] if n in mk else fm[n] for n in names])
         if not len(a): raise ValueError(f'standardize_features: no valid {m} clip among the {len(names)} training videos')
         mu, sd = a.mean(0), a.std(0)
         sd = np.maximum(sd, min_std * np.median(sd)) if np.median(sd) > 0 else np.where(sd > 0, sd, 1.)
-        out[m] = {n: (np.asarray(v, np.float32) - mu) / sd for n, v in fm.items()}
+        out[m] = {n: (v - mu) / sd for n, v in fm.items()}
     return out
 
 # %% ../nbs/11_features.ipynb #da1952aa

@@ -199,7 +199,7 @@ def absent_modalities(ds:AffWild2Features, # a cached-feature dataset (the valid
                       drop:str|None=None, # a test-time removal (see `drop_inputs`)
                      ) -> list[str]:
     "The modalities of `mods` that no clip of `ds` has (every mask False), counting a `drop` of a whole modality."
-    return [m for m in mods if m == drop or not any(bool(ds[i]['mask'][m].any()) for i in range(len(ds)))]
+    return [m for m in mods if m == drop or not any(ds.masks[n][m].any() for n in ds.names)]
 
 def _why(model, mods, absent):
     if not absent: return 'the inputs are there, so the model itself collapsed (saturated or dead units? try a lower lr)'
@@ -327,11 +327,11 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
     set_seed(seed)
     net = make_model(model, preset=preset, **kw)
     run = Path(out_dir)/_run_name(model, fold)
-    learn = Learner(net, tdl, vdl, ccc_loss, metric=AbawMetric(vds, windows), lr=lr, path=run, patience=patience,
+    metric = AbawMetric(vds, windows)  # the learner's epoch metric, and the final evaluations below
+    learn = Learner(net, tdl, vdl, ccc_loss, metric=metric, lr=lr, path=run, patience=patience,
                     device=None if device == 'auto' else device, seed=seed, quiet=quiet, plot=plot)
     learn.fit(epochs)
     best = getattr(learn.checkpoint, 'best_epoch', None)
-    metric = AbawMetric(vds, windows)
     res = dict(model=model, preset=preset, fold=str(fold), params=count_params(net), epochs=len(learn.history), best_epoch=best)
     rows, evals = [], {}
     for dr in [None, *([drop] if isinstance(drop, str) else (drop or []))]:

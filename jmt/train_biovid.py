@@ -93,6 +93,9 @@ def window_y(b:dict) -> tuple:
     return b['label'], b['valid'] & b['label_mask'].reshape(-1, 1)
 
 # %% ../nbs/33_train_biovid.ipynb #4b61fa80
+SUMMARY_KEYS: tuple[str, ...] = ('model', 'task', 'protocol_key', 'fold', 'fold_name', 'n_train', 'n_test', 'accuracy', 'macro_f1',
+                                 'chance', 'select', 'epochs_run', 'protocol')  # the columns of a results row
+
 def _jsonable(o): return json.loads(json.dumps(o, default=str))
 
 def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid` (its `index.json` lists the windows)
@@ -147,8 +150,7 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
                     window_ce, metric=cls_metrics, lr=lr, path=out if checkpoints else None, monitor='accuracy', mode='max', patience=None,
                     load_best=select == 'best', device=get_device(device), seed=seed, quiet=quiet, plot=False, get_y=window_y)
     t = time.time()
-    set_seed(seed)
-    learn.fit(epochs)
+    learn.fit(epochs)  # (the Learner seeds a fresh fit with `seed`)
     P, Y, M = learn.get_preds()
     P, Y, M = P.cpu(), Y.cpu(), M.cpu()
     prob = window_logits(P, M).softmax(-1)
@@ -161,17 +163,12 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
                history=learn.history, config=config)
     res['predictions'] = [dict(sample=r['sample'], subject=r['subject'], label=int(y), pred=int(p.argmax()),
                                **{f'p{c}': float(v) for c, v in enumerate(p)}) for r, y, p in zip(te.recs, Y, prob)]
-    keys = ('model', 'task', 'protocol_key', 'fold', 'fold_name', 'n_train', 'n_test', 'accuracy', 'macro_f1', 'chance', 'select',
-            'epochs_run', 'protocol')
-    write_results(out, 'results', [{k_: res[k_] for k_ in keys}], config)
+    write_results(out, 'results', [{k_: res[k_] for k_ in SUMMARY_KEYS}], config)
     write_results(out, 'predictions', res['predictions'])
     with atomic_write(done, 'w') as fh: json.dump(_jsonable(res), fh, indent=1)
     return _jsonable(res)
 
 # %% ../nbs/33_train_biovid.ipynb #705cdece
-SUMMARY_KEYS: tuple[str, ...] = ('model', 'task', 'protocol_key', 'fold', 'fold_name', 'n_train', 'n_test', 'accuracy', 'macro_f1',
-                                 'chance', 'select', 'epochs_run', 'protocol')
-
 def cross_validate_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid`
                           cache:str|os.PathLike, # the feature cache root
                           out_dir:str|os.PathLike, # folds go to `out_dir/fold<i>/`, the table to `out_dir/cv.{csv,md}`
