@@ -245,3 +245,11 @@ def test_train_affwild2_and_biovid_take_the_peers(tmp_path, tiny_biovid_prepared
         r = train_biovid(tiny_biovid_prepared, tmp_path / 'nofeats', tmp_path / f'bio_{name}', name, task='multiclass',
                          protocol='kfold', k=2, epochs=1, batch_size=4, quiet=True, feats=feats, **kw)
         assert r['model'] == name and 0 <= r['accuracy'] <= 1 and len(r['predictions']) == r['n_test']
+
+
+def test_bench_peers_measures_every_model_against_jmt(load_script):
+    "bench/peers.py runs (one repetition, tiny T): a row per model, JMT's ratio is 1, the counts are the presets' (JCA at T = 4)."
+    rows = load_script('bench/peers.py').measure(B=1, T=4, reps=1)
+    assert [r['model'] for r in rows] == ['jmt', 'rjcma', 'jca'] and rows[0]['ratio'] == 1
+    assert rows[0]['params'] == 11_820_034 and rows[2]['params'] == 183_297 + 128 * 256 + 128 + 129 - 2 * (16 * 16 + 2 * 32 * 16) + 2 * (4 * 4 + 2 * 32 * 4)
+    assert all(r['ms'] > 0 and r['mflops'] > 0 for r in rows)
