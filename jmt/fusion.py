@@ -14,8 +14,8 @@ from torch import nn, Tensor
 from .attention import Encoder, MultiHeadAttention
 
 # %% auto #0
-__all__ = ['MODALITIES', 'PRESETS', 'MODEL_NAMES', 'fusion_inputs', 'Head', 'JMT', 'count_params', 'Unimodal', 'VanillaFusion',
-           'make_model', 'count_flops']
+__all__ = ['MODALITIES', 'PRESETS', 'PEER_NAMES', 'MODEL_NAMES', 'fusion_inputs', 'Head', 'JMT', 'count_params', 'Unimodal',
+           'VanillaFusion', 'make_model', 'count_flops']
 
 # %% ../nbs/21_fusion.ipynb #51f6fc6f
 MODALITIES = ('visual', 'audio', 'bio')
@@ -195,7 +195,8 @@ PRESETS = {
     'paper': dict(d=512, n_heads=1, n_layers=1, d_ff=512, dropout=0., attn='sigmoid', norm_first=False, pos_enc=False,
                   shared_cross=False, l2norm=False, head_hidden=1024, head_target=128, head_dropout=0., head_encoder=False),
 }
-MODEL_NAMES = ('jmt', 'mt', 'vanilla') + tuple(f'unimodal_{m}' for m in MODALITIES)
+PEER_NAMES = ('rjcma', 'jca')  # the same lab's comparison fusions, built by jmt.peers
+MODEL_NAMES = ('jmt', 'mt', 'vanilla') + tuple(f'unimodal_{m}' for m in MODALITIES) + PEER_NAMES
 
 def make_model(name:str, # one of MODEL_NAMES
                mods:tuple[str, ...]=('visual', 'audio'), # modalities of the fusion models (ignored by unimodal ones)
@@ -206,6 +207,8 @@ def make_model(name:str, # one of MODEL_NAMES
     "Build a fusion model or baseline by name with the `model(x, mask) -> (B, T, n_targets)` interface."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; choose one of {list(PRESETS)}")
     if name not in MODEL_NAMES: raise ValueError(f"unknown model {name!r}; choose one of {MODEL_NAMES}")
+    if name in PEER_NAMES:  # one configuration each (the authors' code), whatever the JMT preset; jmt.peers imports this module
+        from jmt.peers import make_peer; return make_peer(name, mods, n_targets, **kw)
     if name.startswith('unimodal_'): cls, args = Unimodal, dict(mod=name.split('_', 1)[1])
     elif name == 'vanilla': cls, args = VanillaFusion, dict(mods=tuple(mods))
     else: cls, args = JMT, dict(mods=tuple(mods), joint=name == 'jmt')
