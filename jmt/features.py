@@ -17,12 +17,12 @@ from tqdm.auto import tqdm
 import jmt
 from .backbones import Backbone, freeze, input_key, state_sha256
 from .core import atomic_write, autocast_dtype, get_device, git_commit, file_sha256
+from .data.prepare import check_unit, npy_problem, output_record, report_redone
 
 # %% auto #0
 __all__ = ['CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos',
-           'video_sources', 'check_unit', 'report_redone', 'extract_features', 'load_features', 'BadFeaturesError',
-           'verify_cache', 'standardize_features', 'features_sha256', 'clip_dataset_for', 'clip_settings',
-           'extract_prepared']
+           'video_sources', 'extract_features', 'load_features', 'BadFeaturesError', 'verify_cache',
+           'standardize_features', 'features_sha256', 'clip_dataset_for', 'clip_settings', 'extract_prepared']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
 class CacheMismatchError(ValueError):
@@ -112,47 +112,12 @@ def _check_name(v:str):
         raise ValueError(f"video name {v!r} cannot be a cache file name (no path separators, not 'index')")
     return v
 
-def _npy_ok(p:Path, shape:tuple) -> str|None:
-    "Why the .npy at `p` cannot serve as an array of `shape` (None when it can): missing, truncated, unreadable."
-    if not p.is_file(): return 'output missing'
-    try: a = np.load(p, mmap_mode='r')
-    except Exception as e: return f'output unreadable ({type(e).__name__})'
-    if a.shape != tuple(shape): return f'output has shape {a.shape}, expected {tuple(shape)}'
-    return None
-
 def video_sources(dataset:Dataset, # a raw-clip dataset
                   video:str, # one of its videos
                  ) -> dict:
     "What `video`'s clips are built from (input files with sizes and mtimes or checksums), from the dataset's optional `sources` method."
     f = getattr(dataset, 'sources', None)
     return _jsonable(f(video)) if callable(f) else {}
-
-def check_unit(rec:dict|None, # the unit's build record (None: there is none)
-               sources:dict, # what the unit would be built from now
-               path:Path, # the unit's output file
-               shape:tuple|None=None, # the output array's expected shape (checked from the .npy header)
-               checksum:bool=True, # also compare the output's SHA-256 with the record (cheap for small files)
-              ) -> str|None:
-    "Why a finished unit must be redone (None: it is still valid): no record, inputs changed, output missing/truncated/changed."
-    if rec is None: return 'no build record (made by an older jmt)'
-    if not path.is_file(): return 'output missing'
-    if path.stat().st_size != rec.get('size'): return f"output truncated or changed ({path.stat().st_size} bytes, recorded {rec.get('size')})"
-    if shape is not None and (why := _npy_ok(path, shape)): return why
-    if checksum and file_sha256(path) != rec.get('sha256'): return 'output changed (checksum)'
-    old = rec.get('sources', {})
-    changed = sorted(k for k in set(old) | set(sources) if old.get(k) != sources.get(k))
-    if changed: return f"{', '.join(changed)} changed"
-    return None
-
-def report_redone(redone:dict[str, str], # {unit: reason}
-                  where:str, # what the units belong to, for the message
-                 ) -> None:
-    "One warning per reason naming the redone units (`redone video5: labels changed`)."
-    by = {}
-    for u, why in redone.items(): by.setdefault(why, []).append(u)
-    for why, us in by.items():
-        more = f' and {len(us)-10} more' if len(us) > 10 else ''
-        warnings.warn(f"{where}: redone {', '.join(us[:10])}{more}: {why}", stacklevel=3)
 
 def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'clip' and the modality input (`input_key`)
                      modality:str, # 'visual', 'audio' or 'bio'
@@ -221,7 +186,7 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
         with atomic_write(folder/f'{v}.npy') as f: np.save(f, arr)
         p = folder/f'{v}.npy'
         index['videos'][v] = n; flushed.add(v)
-        index['records'][v] = dict(size=p.stat().st_size, sha256=file_sha256(p), sources=video_sources(dataset, v))
+        index['records'][v] = output_record(p, video_sources(dataset, v))
         _write_index(folder, index)
 
     with torch.inference_mode(), tqdm(total=len(order), desc=f'{modality} features', unit='clip', disable=not progress) as bar:
@@ -292,7 +257,7 @@ def _verify_modality(folder:Path, index:dict) -> int:
     recs, bad = index.get('records', {}), []
     for v, n in index['videos'].items():
         p = folder/f'{v}.npy'
-        why = check_unit(recs[v], recs[v].get('sources', {}), p, (n, index['dim'])) if v in recs else _npy_ok(p, (n, index['dim']))
+        why = check_unit(recs[v], recs[v].get('sources', {}), p, (n, index['dim'])) if v in recs else npy_problem(p, (n, index['dim']))
         if why is not None: raise BadFeaturesError(f"feature file {str(p)!r}: {why}: {fix}")
         if k := int((~np.isfinite(np.load(p))).sum()):
             bad.append(f"{p} ({k} of {n*index['dim']} values)")
