@@ -115,3 +115,17 @@ def test_prepare_warns_about_a_truncated_video(raw, tmp_path):
     assert any('video2.avi: the video has' in m and 'truncated' in m for m in msgs), msgs
     assert any('video2.avi: the audio decodes to' in m for m in msgs), msgs
     assert 'video2' in ix['videos']  # the label file matches the declared count: prepared, with the warnings
+
+
+def test_resumed_preparation_does_not_list_crops(raw, tmp_path, monkeypatch):
+    "The scan walks the tree without entering the crop folders, and a resume with valid records lists no crop folder."
+    import jmt.data.prepare as prep_mod
+    from jmt.data.affwild2 import _walk
+    dirs, files = _walk(raw)
+    assert files and not any('cropped_aligned' in f.parts for f in files)  # the crop files are never listed by the scan
+    assert any(d.parent.name == 'cropped_aligned' for d in dirs)  # the person folders are found
+    prep_mod.prepare_affwild2(raw, tmp_path / 'prep', progress=False)
+    calls, orig = [], prep_mod.crop_mask
+    monkeypatch.setattr(prep_mod, 'crop_mask', lambda *a: calls.append(a) or orig(*a))
+    ix = prep_mod.prepare_affwild2(raw, tmp_path / 'prep', progress=False)
+    assert calls == [] and ix['redone'] == {}
