@@ -64,7 +64,7 @@ def read_av(path:str|Path, # a raw video file
                     buf[pos:pos+len(x)] = x; pos += len(x)
         for pk in c.demux(*([vs] if ast is None else [vs, ast])):
             if pk.stream.type == 'video':
-                out['n_frames'] += pk.size > 0; continue
+                out['n_frames'] += pk.size > 0 or pk.pts is not None; continue  # (an AVI's empty chunk is a dropped = repeated frame; the demuxer's final flush packet is no frame)
             for fr in pk.decode():
                 if pos is None:  # place the audio on the video's clock: > 0, it starts after frame 0
                     shift = int(round(((float(fr.pts * fr.time_base) if fr.pts is not None else 0.) - v0) * sr))
