@@ -94,6 +94,9 @@ def test_prepare_checks_labels_and_crops_against_the_video(raw, tmp_path, load_s
     lab.write_text(good.rsplit('\n', 3)[0] + '\n0.5,0.5\n0.5,0.5\n')  # same length, other values
     cli.main(raw=str(raw), out=out, quiet=True)
     assert 'redone video2: labels of video2 changed' in capsys.readouterr().out
+    cli.main(raw=str(raw), out=str(tmp_path / 'fresh'), quiet=True)  # the repaired folder = an uninterrupted run on the fixed input
+    files = lambda d: {p.relative_to(d): p.read_bytes() for p in sorted(d.rglob('*')) if p.is_file()}
+    assert files(tmp_path / 'prep') == files(tmp_path / 'fresh')
     # a header-only label file is an error naming the file
     lab.write_text('valence,arousal\n')
     with pytest.raises(ValueError, match='video2.txt: the file has only the header'): cli.main(raw=str(raw), out=out, quiet=True)
