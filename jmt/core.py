@@ -4,16 +4,19 @@
 
 # %% ../nbs/00_core.ipynb #26f66425
 from __future__ import annotations
-import contextlib, hashlib, os, random, subprocess, tempfile, warnings
+import argparse, contextlib, contextvars, datetime, errno, functools, hashlib, inspect, json, math, numbers, os, random
+import shlex, socket, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['IN_TEST', 'IN_CI', 'set_seed', 'get_device', 'autocast_dtype', 'data_root', 'atomic_write', 'atomic_save',
-           'file_sha256', 'git_commit', 'markdown_table', 'write_results']
+__all__ = ['IN_TEST', 'IN_CI', 'DEVICES', 'LOCK_FILE', 'WAIT_ENV', 'DEBUG_ENV', 'set_seed', 'ArgumentError', 'check_int',
+           'check_float', 'check_choice', 'get_device', 'autocast_dtype', 'data_root', 'atomic_write', 'atomic_save',
+           'FolderLockedError', 'lock_holder', 'folder_lock', 'file_sha256', 'git_commit', 'markdown_table',
+           'write_results', 'error_line', 'run_cli', 'script']
 
 # %% ../nbs/00_core.ipynb #e58fdd00
 IN_TEST: bool = bool(os.environ.get('IN_TEST'))  # True under `nbdev_test` (and in pytest when set), shrink demos
@@ -33,17 +36,77 @@ def set_seed(seed:int=0, # the seed for `random`, NumPy and torch (CPU and every
         torch.backends.cudnn.benchmark = False
     return seed
 
+# %% ../nbs/00_core.ipynb #628f1877
+class ArgumentError(ValueError):
+    "An argument outside its allowed range; the message names the argument and what it may be (command lines exit 2)."
+    def __init__(self, name:str, # the argument's name, e.g. 'epochs'
+                 allowed:str, # what it may be, e.g. 'an integer >= 1'
+                 value=None, # the value given
+                ):
+        self.name, self.allowed, self.value = name, allowed, value
+        super().__init__(f"{name} must be {allowed}, got {value!r}")
+    def __reduce__(self): return type(self), (self.name, self.allowed, self.value)
+
+def _bounds(lo, hi, lo_open:bool=False) -> str:
+    if lo is not None and hi is not None and not lo_open: return f' in {lo}..{hi}'
+    return ''.join([f" {'>' if lo_open else '>='} {lo}" if lo is not None else '',
+                    ' and' if lo is not None and hi is not None else '', f' <= {hi}' if hi is not None else ''])
+
+def check_int(name:str, # the argument's name (for the message)
+              value, # the value to check: an integer (an integral float such as 5.0 is accepted)
+              lo:int|None=None, # smallest allowed value
+              hi:int|None=None, # largest allowed value
+              none_ok:bool=False, # None is allowed too
+             ) -> int|None:
+    "`value` as an `int` if it is an integer in `lo..hi` (or None where allowed), else an `ArgumentError`."
+    if value is None and none_ok: return None
+    ok = (isinstance(value, numbers.Integral) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+    if ok and (lo is None or value >= lo) and (hi is None or value <= hi): return int(value)
+    raise ArgumentError(name, f"an integer{_bounds(lo, hi)}" + (' (or None)' if none_ok else ''), value)
+
+def check_float(name:str, # the argument's name (for the message)
+                value, # the value to check: a real number
+                lo:float|None=None, # smallest allowed value
+                hi:float|None=None, # largest allowed value
+                lo_open:bool=False, # `lo` itself is not allowed (e.g. lr > 0)
+                none_ok:bool=False, # None is allowed too
+               ) -> float|None:
+    "`value` as a `float` if it is a finite number in range (or None where allowed), else an `ArgumentError`."
+    if value is None and none_ok: return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and (lo is None or (value > lo if lo_open else value >= lo)) and (hi is None or value <= hi): return float(value)
+    raise ArgumentError(name, f"a finite number{_bounds(lo, hi, lo_open)}" + (' (or None)' if none_ok else ''), value)
+
+def check_choice(name:str, # the argument's name (for the message)
+                 value, # the value to check
+                 choices:Iterable, # the allowed values
+                 none_ok:bool=False, # None is allowed too
+                ):
+    "`value` if it is one of `choices` (or None where allowed), else an `ArgumentError` listing them."
+    choices = list(choices)
+    if (value is None and none_ok) or value in choices: return value
+    raise ArgumentError(name, 'one of ' + ', '.join(map(repr, choices)) + (' (or None)' if none_ok else ''), value)
+
 # %% ../nbs/00_core.ipynb #2189d733
-def get_device(device:str|torch.device|None=None, # 'cuda', 'cuda:1', 'cpu', 'mps' or None for the best available
+DEVICES = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"  # what `get_device` accepts
+
+def get_device(device:str|torch.device|None=None, # 'cuda', 'cuda:1', 'cpu', 'mps' or None/'auto' for the best available
               ) -> torch.device:
-    "The requested torch device, or the best available one; falls back to the CPU with a warning."
+    "The requested torch device, or the best available one; falls back to the CPU with a warning, refuses unknown devices."
     if device is None or str(device) == 'auto':
         if torch.cuda.is_available(): return torch.device('cuda')
         if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
         return torch.device('cpu')
-    dev = torch.device(device)
+    try: dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError): raise ArgumentError('device', DEVICES, device) from None
+    if dev.type not in ('cpu', 'cuda', 'mps'): raise ArgumentError('device', DEVICES, device)
     if dev.type == 'cuda' and not torch.cuda.is_available():
         warnings.warn(f"device {str(device)!r} was requested but CUDA is not available: falling back to the CPU")
+        return torch.device('cpu')
+    if dev.type == 'cuda' and dev.index is not None and dev.index >= (n := torch.cuda.device_count()):
+        raise ArgumentError('device', f"'cuda' or one of cuda:0..cuda:{n - 1} (this machine has {n} GPU(s))", device)
+    if dev.type == 'mps' and not (getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()):
+        warnings.warn(f"device {str(device)!r} was requested but MPS is not available: falling back to the CPU")
         return torch.device('cpu')
     return dev
 
@@ -76,6 +139,14 @@ def data_root(path:str|os.PathLike|None=None, # an explicit folder; wins over th
     return p
 
 # %% ../nbs/00_core.ipynb #598a6a8b
+def _umask() -> int:
+    "This process's umask: read from /proc where possible (changing it, even briefly, races with other threads)."
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    m = os.umask(0o022); os.umask(m)
+    return m
+
 @contextlib.contextmanager
 def atomic_write(path:str|os.PathLike, # the final file name
                  mode:str='wb', # 'wb' for bytes, 'w' for text
@@ -85,6 +156,7 @@ def atomic_write(path:str|os.PathLike, # the final file name
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; the final file gets the user's umask, as `open` would
         with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': 'utf-8'})) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
@@ -99,6 +171,101 @@ def atomic_save(obj, # anything `torch.save` accepts
     "`torch.save` to `path` atomically."
     with atomic_write(path) as f: torch.save(obj, f)
     return Path(path)
+
+# %% ../nbs/00_core.ipynb #038afde5
+LOCK_FILE = '.jmt.lock'  # the lock file inside a locked folder
+WAIT_ENV = 'JMT_WAIT'  # set to 1 to make `folder_lock` wait by default (the command lines' `--wait`)
+_lock_wait = contextvars.ContextVar('jmt_lock_wait', default=None)
+_held: dict[str, list] = {}  # lock files this process holds: path -> [fd, depth]
+
+class FolderLockedError(RuntimeError):
+    "Another process is writing this output folder (one writer per folder)."
+
+def _truthy(v:str|None) -> bool: return str(v or '').strip().lower() not in ('', '0', 'false', 'no', 'off')
+
+def _holder() -> dict:
+    "Who we are, as recorded in a lock file."
+    return dict(pid=os.getpid(), host=socket.gethostname(), command=shlex.join(sys.argv) if sys.argv and sys.argv[0] else sys.executable,
+                since=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
+
+def lock_holder(folder:str|os.PathLike, # a folder that may be locked
+               ) -> dict:
+    "The details recorded in `folder`'s lock file (pid, host, command, since); {} if there are none."
+    with contextlib.suppress(OSError, ValueError):
+        d = json.loads((Path(folder)/LOCK_FILE).read_text() or '{}')
+        if isinstance(d, dict): return d
+    return {}
+
+def _who(h:dict) -> str:
+    if not h.get('pid'): return 'another process (it has not recorded its details yet)'
+    return f"pid {h['pid']} on {h.get('host')} (`{h.get('command')}`, since {h.get('since')})"
+
+def _acquire(f:Path, wait:bool, poll:float) -> int|None:
+    "An fd holding the exclusive lock on `f` with our details written in it; None where the folder cannot be locked."
+    try: import fcntl
+    except ImportError:  # not POSIX
+        warnings.warn(f"cannot lock {str(f.parent)!r} on this OS: continuing without a lock; run one writer at a time")
+        return None
+    told = False
+    while True:
+        try: fd = os.open(f, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS): return None  # a read-only folder: nobody writes it
+            raise
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            h = lock_holder(f.parent)
+            if not wait:
+                raise FolderLockedError(f"{str(f.parent)!r} is in use by {_who(h)}: wait for it to finish (--wait, or "
+                                        f"wait=True, waits for it), or write to another folder") from None
+            if not told: print(f"waiting for {str(f.parent)!r}: it is in use by {_who(h)}", file=sys.stderr, flush=True); told = True
+            time.sleep(poll); continue
+        except OSError as e:  # a filesystem without locks
+            os.close(fd)
+            warnings.warn(f"cannot lock {str(f.parent)!r} ({e}): continuing without a lock; run one writer at a time")
+            return None
+        try: same = os.fstat(fd).st_ino == os.stat(f).st_ino
+        except FileNotFoundError: same = False
+        if not same: os.close(fd); continue  # its holder released (and deleted) it while we waited: take the new one
+        old = lock_holder(f.parent)
+        if old: warnings.warn(f"{str(f.parent)!r}: taking over the lock left by {_who(old)}, which no longer holds it "
+                              "(killed?); its unfinished outputs are redone or resumed")
+        os.ftruncate(fd, 0); os.write(fd, json.dumps(_holder()).encode()); os.fsync(fd)
+        return fd
+
+def _rmdirs(dirs:list[Path]):
+    for p in dirs:
+        try: p.rmdir()
+        except OSError: return  # not empty (or gone): keep it and its parents
+
+@contextlib.contextmanager
+def folder_lock(folder:str|os.PathLike, # the output folder (created if missing)
+                wait:bool|None=None, # wait for another writer to finish; None: the command line's --wait (or $JMT_WAIT)
+                enabled:bool=True, # False: do nothing (e.g. on the non-writing ranks of a distributed run)
+                poll:float=0.5, # seconds between two attempts while waiting
+               ) -> Iterator[Path|None]:
+    "Hold `folder`'s lock while the block runs: a second writer fails naming the holder (`FolderLockedError`), or waits."
+    if not enabled: yield None; return
+    folder = Path(folder)
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # removed again if the run leaves them empty
+    folder.mkdir(parents=True, exist_ok=True)
+    f = folder.resolve()/LOCK_FILE; key = str(f)
+    if key in _held: _held[key][1] += 1  # nested in this process
+    else:
+        if wait is None: wait = _lock_wait.get() if _lock_wait.get() is not None else _truthy(os.environ.get(WAIT_ENV))
+        try: fd = _acquire(f, wait, poll)
+        except BaseException: _rmdirs(made); raise
+        if fd is None: yield None; return
+        _held[key] = [fd, 1]
+    try: yield f
+    finally:
+        _held[key][1] -= 1
+        if not _held[key][1]:
+            fd = _held.pop(key)[0]
+            with contextlib.suppress(FileNotFoundError): os.unlink(f)  # unlink while locked, then release (see `_acquire`)
+            os.close(fd)
+            _rmdirs(made)  # a run that failed before writing anything leaves no empty folder behind
 
 # %% ../nbs/00_core.ipynb #e0246e93
 def file_sha256(path:str|os.PathLike, # the file to hash
@@ -154,3 +321,73 @@ def write_results(out_dir:str|os.PathLike, # the run's output folder
                 'time': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), 'torch': torch.__version__}
         with atomic_write(out/'config.json', 'w') as f: json.dump(meta, f, indent=2, default=str)
     return md
+
+# %% ../nbs/00_core.ipynb #37fe1cbe
+DEBUG_ENV = 'JMT_DEBUG'  # set to 1 to see tracebacks of command-line errors (the command lines' `--debug`)
+_BUGS = (TypeError, AttributeError, NameError, AssertionError, ArithmeticError, UnboundLocalError)  # probably jmt's fault
+
+def error_line(e:BaseException, # the exception a command line stopped on
+              ) -> str:
+    "`e`'s message as one line (with its type where it looks like a bug in jmt rather than a mistake of the user)."
+    msg = e.args[0] if isinstance(e, KeyError) and len(e.args) == 1 and isinstance(e.args[0], str) else str(e)
+    msg = ' '.join(msg.split()) or type(e).__name__
+    if isinstance(e, _BUGS): return f"{type(e).__name__}: {msg} (unexpected: please rerun with --debug and report the traceback)"
+    return msg
+
+def _usage_error(p:argparse.ArgumentParser, msg:str):
+    print(f"error: {msg} (see {p.prog} --help)", file=sys.stderr); sys.exit(2)
+
+def _lock_of(lock:Callable|None, args:dict):
+    f = lock(args) if lock is not None else None
+    return contextlib.nullcontext() if f is None else folder_lock(f)
+
+def run_cli(func:Callable, # the function behind the command line (docments become the --help text)
+            argv:list[str]|None=None, # the arguments (default: `sys.argv[1:]`)
+            lock:Callable|None=None, # `lock(args) -> folder or None`: the output folder to hold for the whole run
+            prog:str|None=None, # the program name in messages (default: argparse's)
+           ) -> int:
+    "Parse `argv` for `func` as `call_parse` does, run it, and return the exit status: 0, 1 (an error, one line), 2 (usage)."
+    from fastcore.script import anno_parser
+    p = anno_parser(func, prog)
+    p.error = lambda msg: _usage_error(p, msg)
+    params = inspect.signature(func).parameters
+    if 'debug' not in params: p.add_argument('--debug', action='store_true', help=f'show the traceback of an error (or set {DEBUG_ENV}=1)')
+    if 'wait' not in params:
+        p.add_argument('--wait', action='store_true', help=f'wait for an output folder that another process is writing, '
+                                                           f'instead of exiting (or set {WAIT_ENV}=1)')
+    args = vars(p.parse_args(argv))
+    args.pop('xtra', None); args.pop('pdb', None)
+    debug = (args['debug'] if 'debug' in params else args.pop('debug')) or _truthy(os.environ.get(DEBUG_ENV))
+    wait = (args['wait'] if 'wait' in params else args.pop('wait')) or _truthy(os.environ.get(WAIT_ENV))
+    tok = _lock_wait.set(wait)
+    try:
+        with _lock_of(lock, args): func(**args)
+    except KeyboardInterrupt:
+        if debug: raise
+        print('error: interrupted', file=sys.stderr); return 130
+    except Exception as e:
+        if debug: raise
+        line = error_line(e)
+        if isinstance(e, ArgumentError) and e.name in params: line = f'--{line}'  # the command line's spelling
+        print(f'error: {line}', file=sys.stderr)
+        return 2 if isinstance(e, ArgumentError) else 1
+    finally: _lock_wait.reset(tok)
+    return 0
+
+def script(func:Callable|None=None, # the command line's function, with docments
+           lock:Callable|None=None, # `lock(args) -> folder or None`: an output folder held for the whole run (see `run_cli`)
+          ) -> Callable:
+    "Decorator like fastcore's `call_parse` for jmt's command lines: one-line errors, exit status 1/2, `--debug`, `--wait`."
+    if func is None: return functools.partial(script, lock=lock)
+    from fastcore.script import _is_script_run
+    @functools.wraps(func)
+    def _f(*args, **kwargs):
+        if not args and not kwargs and _is_script_run(inspect.currentframe().f_back): sys.exit(run_cli(func, lock=lock))  # a console script
+        if lock is None: return func(*args, **kwargs)
+        ba = inspect.signature(func).bind(*args, **kwargs); ba.apply_defaults()
+        with _lock_of(lock, dict(ba.arguments)): return func(*args, **kwargs)
+    frame = inspect.currentframe().f_back
+    if _is_script_run(frame):  # `python data_scripts/x.py ...`: run now
+        frame.f_globals[func.__name__] = _f
+        sys.exit(run_cli(func, lock=lock))
+    return _f
