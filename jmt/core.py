@@ -14,9 +14,9 @@ import torch
 
 # %% auto #0
 __all__ = ['IN_TEST', 'IN_CI', 'DEVICES', 'LOCK_FILE', 'WAIT_ENV', 'DEBUG_ENV', 'set_seed', 'ArgumentError', 'check_int',
-           'check_float', 'check_choice', 'get_device', 'autocast_dtype', 'data_root', 'atomic_write', 'atomic_save',
-           'FolderLockedError', 'lock_holder', 'folder_lock', 'file_sha256', 'git_commit', 'markdown_table',
-           'write_results', 'error_line', 'run_cli', 'script']
+           'check_float', 'check_choice', 'check_device', 'get_device', 'autocast_dtype', 'data_root', 'atomic_write',
+           'atomic_save', 'FolderLockedError', 'lock_holder', 'folder_lock', 'file_sha256', 'git_commit',
+           'markdown_table', 'write_results', 'error_line', 'locked', 'run_cli', 'script']
 
 # %% ../nbs/00_core.ipynb #e58fdd00
 IN_TEST: bool = bool(os.environ.get('IN_TEST'))  # True under `nbdev_test` (and in pytest when set), shrink demos
@@ -90,6 +90,17 @@ def check_choice(name:str, # the argument's name (for the message)
 # %% ../nbs/00_core.ipynb #2189d733
 DEVICES = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"  # what `get_device` accepts
 
+def check_device(device:str|torch.device|None, # a device name, None or 'auto'
+                ) -> str|torch.device|None:
+    "`device` if `get_device` accepts it (without choosing one, and without its fallback warnings), else an `ArgumentError`."
+    if device is None or str(device) == 'auto': return device
+    try: dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError): raise ArgumentError('device', DEVICES, device) from None
+    if dev.type not in ('cpu', 'cuda', 'mps'): raise ArgumentError('device', DEVICES, device)
+    if dev.type == 'cuda' and dev.index is not None and torch.cuda.is_available() and dev.index >= (n := torch.cuda.device_count()):
+        raise ArgumentError('device', f"'cuda' or one of cuda:0..cuda:{n - 1} (this machine has {n} GPU(s))", device)
+    return device
+
 def get_device(device:str|torch.device|None=None, # 'cuda', 'cuda:1', 'cpu', 'mps' or None/'auto' for the best available
               ) -> torch.device:
     "The requested torch device, or the best available one; falls back to the CPU with a warning, refuses unknown devices."
@@ -97,14 +108,10 @@ def get_device(device:str|torch.device|None=None, # 'cuda', 'cuda:1', 'cpu', 'mp
         if torch.cuda.is_available(): return torch.device('cuda')
         if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
         return torch.device('cpu')
-    try: dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError): raise ArgumentError('device', DEVICES, device) from None
-    if dev.type not in ('cpu', 'cuda', 'mps'): raise ArgumentError('device', DEVICES, device)
+    dev = torch.device(check_device(device))
     if dev.type == 'cuda' and not torch.cuda.is_available():
         warnings.warn(f"device {str(device)!r} was requested but CUDA is not available: falling back to the CPU")
         return torch.device('cpu')
-    if dev.type == 'cuda' and dev.index is not None and dev.index >= (n := torch.cuda.device_count()):
-        raise ArgumentError('device', f"'cuda' or one of cuda:0..cuda:{n - 1} (this machine has {n} GPU(s))", device)
     if dev.type == 'mps' and not (getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()):
         warnings.warn(f"device {str(device)!r} was requested but MPS is not available: falling back to the CPU")
         return torch.device('cpu')
@@ -340,6 +347,18 @@ def _usage_error(p:argparse.ArgumentParser, msg:str):
 def _lock_of(lock:Callable|None, args:dict):
     f = lock(args) if lock is not None else None
     return contextlib.nullcontext() if f is None else folder_lock(f)
+
+def locked(folder:Callable[[dict], str|os.PathLike|None], # `folder(args) -> folder or None` (args: the call's arguments by name); it may also check them
+          ) -> Callable:
+    "Decorator: the function runs holding `folder_lock(folder(args))`; `folder` runs first, so it can check the arguments before any work."
+    def deco(f:Callable) -> Callable:
+        sig = inspect.signature(f)
+        @functools.wraps(f)
+        def _f(*args, **kwargs):
+            ba = sig.bind(*args, **kwargs); ba.apply_defaults()
+            with _lock_of(folder, dict(ba.arguments)): return f(*args, **kwargs)
+        return _f
+    return deco
 
 def run_cli(func:Callable, # the function behind the command line (docments become the --help text)
             argv:list[str]|None=None, # the arguments (default: `sys.argv[1:]`)

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .core import set_seed, get_device, autocast_dtype, atomic_write, atomic_save, git_commit
+from .core import set_seed, get_device, autocast_dtype, check_choice, check_float, check_int, atomic_write, atomic_save, git_commit
 from .distributed import is_dist, is_main, world_size, gather_ordered, distributed_loader
 
 # %% auto #0
@@ -396,6 +396,8 @@ class Learner:
                  config:dict|None=None, # JSON-serialisable description of the run, saved in checkpoints; `fit(resume=True)` refuses a checkpoint with another
                 ):
         if mode not in ('max', 'min'): raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        check_float('lr', lr, lo=0, lo_open=True); check_int('patience', patience, lo=1, none_ok=True)  # before any work
+        check_choice('precision', precision, ('auto', 'bf16', 'fp16', 'fp32'))
         self.model, self.train_dl, self.valid_dl, self.loss_func, self.metric = model, train_dl, valid_dl, loss_func, metric
         self.lr, self.opt_func, self.sched_func, self.monitor, self.mode, self.seed = lr, opt_func, sched_func, monitor, mode, seed
         self.path = None if path is None else Path(path)
@@ -501,7 +503,7 @@ def fit(self:Learner, n_epochs:int=5, # train until this many epochs are done (t
         resume:bool=False, # continue from `path/last.pt` if it exists (exactly; its `config` must equal this Learner's)
        ) -> list[dict]:
     "Train (or resume) for up to `n_epochs` epochs with early stopping; returns the history."
-    self.n_epochs = n_epochs
+    self.n_epochs = check_int('n_epochs', n_epochs, lo=1)  # 0 epochs would report the untrained model as a result
     self._setup(); self.create_opt()
     if not (resume and self._resume()):
         set_seed(self.seed)
