@@ -368,13 +368,16 @@ def run_cli(func:Callable, # the function behind the command line (docments beco
     "Parse `argv` for `func` as `call_parse` does, run it, and return the exit status: 0, 1 (an error, one line), 2 (usage)."
     from fastcore.script import anno_parser
     p = anno_parser(func, prog)
+    spec = getattr(sys.modules.get('__main__'), '__spec__', None)
+    if prog is None and p.prog == '__main__.py' and spec is not None: p.prog = f'python -m {spec.name}'
     p.error = lambda msg: _usage_error(p, msg)
     params = inspect.signature(func).parameters
     if 'debug' not in params: p.add_argument('--debug', action='store_true', help=f'show the traceback of an error (or set {DEBUG_ENV}=1)')
     if 'wait' not in params:
         p.add_argument('--wait', action='store_true', help=f'wait for an output folder that another process is writing, '
                                                            f'instead of exiting (or set {WAIT_ENV}=1)')
-    args = vars(p.parse_args(argv))
+    try: args = vars(p.parse_args(argv))
+    except SystemExit as e: return e.code  # --help (0) or a usage error (2), already printed
     args.pop('xtra', None); args.pop('pdb', None)
     debug = (args['debug'] if 'debug' in params else args.pop('debug')) or _truthy(os.environ.get(DEBUG_ENV))
     wait = (args['wait'] if 'wait' in params else args.pop('wait')) or _truthy(os.environ.get(WAIT_ENV))
