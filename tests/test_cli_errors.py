@@ -72,19 +72,39 @@ def test_jmt_train_argument_errors_in_process(tmp_path, capsys, args, msg):
 
 
 def test_debug_shows_the_traceback(tmp_path, monkeypatch):
-    r = _run('-m', 'jmt.train', '--out_dir', tmp_path / 'out', '--epochs', '0', '--debug')
-    assert r.returncode == 1 and 'Traceback' in r.stderr and 'ArgumentError: epochs must be an integer >= 1' in r.stderr, r.stderr
     from jmt.train import main
+    with pytest.raises(ArgumentError, match='epochs must be'): run_cli(main.__wrapped__, ['--epochs', '0', '--debug'])
     monkeypatch.setenv('JMT_DEBUG', '1')
     with pytest.raises(ArgumentError, match='epochs must be'): run_cli(main.__wrapped__, ['--epochs', '0'])
 
 
+# runs each data script as `python data_scripts/x.py ARGS` would (as __main__), in one process to pay `import torch` once
+DRIVER = """
+import contextlib, io, json, runpy, sys
+out = []
+for script, *argv in json.loads(sys.argv[1]):
+    sys.argv = [script, *argv]; err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try: runpy.run_path(script, run_name='__main__'); rc = 0
+        except SystemExit as e: rc = e.code
+    out.append([rc, err.getvalue()])
+print(json.dumps(out))
+"""
+
+
 def test_data_scripts_fail_in_one_line(tmp_path):
-    missing = tmp_path / 'nothing'
-    _one_line(_run(SCRIPTS / 'prepare_affwild2.py', '--raw', missing, '--out', tmp_path / 'p'), 1, str(missing))
-    _one_line(_run(SCRIPTS / 'prepare_biovid.py', '--raw', missing, '--out', tmp_path / 'b'), 1, str(missing))
-    _one_line(_run(SCRIPTS / 'extract_features.py', '--prepared', missing, '--backbone', 'visual'), 1, str(missing))
-    _one_line(_run(SCRIPTS / 'train_backbone.py', '--prepared', missing, '--backbone', 'audio', '--out', tmp_path / 't'), 1, str(missing))
+    m = str(tmp_path / 'nothing')
+    runs = [['prepare_affwild2.py', '--raw', m, '--out', str(tmp_path / 'p')], ['prepare_biovid.py', '--raw', m, '--out', str(tmp_path / 'b')],
+            ['extract_features.py', '--prepared', m, '--backbone', 'visual'],
+            ['train_backbone.py', '--prepared', m, '--backbone', 'audio', '--out', str(tmp_path / 't')],
+            ['train_backbone.py', '--prepared', str(tmp_path), '--backbone', 'audio', '--epochs', '0', '--out', str(tmp_path / 't')],
+            ['extract_features.py', '--bogus']]
+    r = _run('-c', DRIVER, json.dumps([[str(SCRIPTS / a), *b] for a, *b in runs]))
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    for (rc, err), want, msg in zip(res, [1, 1, 1, 1, 2, 2], [m, m, m, m, '--epochs must be an integer >= 1 (or None), got 0',
+                                                              'unrecognized arguments: --bogus']):
+        _one_line(subprocess.CompletedProcess([], rc, '', err), want, msg)
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # failed runs leave no empty output folders
 
 
