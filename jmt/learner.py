@@ -300,6 +300,9 @@ class Checkpoint(Callback):
 
     def after_fit(self):
         if self.load_best and self.best_state is not None: self.learn.model.load_state_dict(self.best_state)
+        L = self.learn
+        if L.path is not None and is_main() and L.history:  # also after a resumed, already finished run: repairs a damaged copy
+            with atomic_write(L.path/'history.json', 'w') as f: json.dump(L.history, f, indent=1)
 
 # %% ../nbs/30_learner.ipynb #b5749f75
 def fmt_row(row:dict) -> str:
@@ -564,3 +567,18 @@ def _check_config(self:Learner, f:Path, # the checkpoint being resumed
         warnings.warn(f"{str(f)!r} was written without a run config (an older checkpoint, or a Learner without `config`): "
                       "cannot check that it belongs to this run; resuming anyway" if old is None else
                       f"{str(f)!r} records a run config but this Learner has none (config=None): not checked; resuming anyway")
+
+@patch
+def resume_problem(self:Learner) -> str|None:
+    "Why `fit(resume=True)` cannot continue this run from `path/last.pt` (missing, unreadable, another config, best.pt lost), or None."
+    if self.path is None: return 'there is no run folder'
+    f = self.path/'last.pt'
+    if not f.exists(): return 'there is no last.pt'
+    try: ck = load_checkpoint(f)
+    except Exception as e: return f'last.pt is unreadable ({type(e).__name__}: truncated?)'
+    if self.config is not None and ck.get('config') is not None and (diff := config_diff(ck['config'], self.config)):
+        return f'it was made with another configuration ({"; ".join(f"{k}: {_short(o, 30)} → {_short(n, 30)}" for k, (o, n) in list(diff.items())[:3])})'
+    if (ck.get('cbs') or {}).get('checkpoint', {}).get('best_epoch') is not None:  # the best weights must come back too
+        try: load_checkpoint(self.path/'best.pt')
+        except Exception as e: return f'best.pt is missing or unreadable ({type(e).__name__})'
+    return None

@@ -361,6 +361,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                    quiet:bool=False, # no progress output
                    plot:bool|None=False, # live learning-curve plot (None: inside Jupyter)
                    constant_tol:float=CONSTANT_TOL, # prediction std below which an evaluation counts as constant (warned about)
+                   resume:bool=True, # reuse (or continue) the run folder's checkpoints made with this config and data; else train afresh, saying why
                    **kw, # fusion overrides passed to `make_model` (e.g. n_heads=4)
                   ) -> dict:
     "Train one model on one fold with the Learner and evaluate it with the ABAW protocol; returns metrics, history, paths."
@@ -380,7 +381,11 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                   features_sha256=feats_sha, **kw)  # also in best.pt/last.pt: what the weights were trained on
     learn = Learner(net, tdl, vdl, ccc_loss, metric=metric, lr=lr, path=run, patience=patience,
                     device=dev, seed=seed, quiet=quiet, plot=plot, config=config)
-    learn.fit(epochs)
+    resumable = resume and (run/'last.pt').exists()
+    if resumable and (why := learn.resume_problem()):
+        resumable = False
+        if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
+    learn.fit(epochs, resume=resumable)  # a finished run is not trained again: its best weights come back, the evaluation is redone
     best = getattr(learn.checkpoint, 'best_epoch', None)
     res = dict(model=model, preset=preset, fold=str(fold), params=count_params(net), epochs=len(learn.history), best_epoch=best)
     rows, evals = [], {}
