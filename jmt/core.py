@@ -369,7 +369,7 @@ def run_cli(func:Callable, # the function behind the command line (docments beco
     from fastcore.script import anno_parser
     p = anno_parser(func, prog)
     spec = getattr(sys.modules.get('__main__'), '__spec__', None)
-    if prog is None and p.prog == '__main__.py' and spec is not None: p.prog = f'python -m {spec.name}'
+    if prog is None and getattr(spec, 'name', None): p.prog = f'python -m {spec.name}'  # run as `python -m module`
     p.error = lambda msg: _usage_error(p, msg)
     params = inspect.signature(func).parameters
     if 'debug' not in params: p.add_argument('--debug', action='store_true', help=f'show the traceback of an error (or set {DEBUG_ENV}=1)')
@@ -396,12 +396,18 @@ def run_cli(func:Callable, # the function behind the command line (docments beco
     finally: _lock_wait.reset(tok)
     return 0
 
+def _is_script_run(frame) -> bool:
+    "True if `frame` is the top level of a file run as a program (`python x.py`, `python -m x`, a console script)."
+    if not frame or frame.f_locals is not frame.f_globals: return False
+    g = frame.f_globals
+    if g.get('__name__') != '__main__' or not g.get('__file__'): return False
+    return Path(g['__file__']).resolve() == Path(frame.f_code.co_filename).resolve()
+
 def script(func:Callable|None=None, # the command line's function, with docments
            lock:Callable|None=None, # `lock(args) -> folder or None`: an output folder held for the whole run (see `run_cli`)
           ) -> Callable:
     "Decorator like fastcore's `call_parse` for jmt's command lines: one-line errors, exit status 1/2, `--debug`, `--wait`."
     if func is None: return functools.partial(script, lock=lock)
-    from fastcore.script import _is_script_run
     @functools.wraps(func)
     def _f(*args, **kwargs):
         if not args and not kwargs and _is_script_run(inspect.currentframe().f_back): sys.exit(run_cli(func, lock=lock))  # a console script
