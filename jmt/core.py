@@ -270,7 +270,8 @@ def folder_lock(folder:str|os.PathLike, # the output folder (created if missing)
         _held[key][1] -= 1
         if not _held[key][1]:
             fd = _held.pop(key)[0]
-            with contextlib.suppress(FileNotFoundError): os.unlink(f)  # unlink while locked, then release (see `_acquire`)
+            with contextlib.suppress(FileNotFoundError):  # unlink while locked, then release (see `_acquire`), unless the
+                if os.stat(f).st_ino == os.fstat(fd).st_ino: os.unlink(f)  # folder was emptied meanwhile: not ours then
             os.close(fd)
             _rmdirs(made)  # a run that failed before writing anything leaves no empty folder behind
 
