@@ -13,7 +13,9 @@ initialisation drawn from `--seed` (default 0), so identical commands give ident
 """
 from __future__ import annotations
 import os
-from fastcore.script import call_parse
+from pathlib import Path
+
+from jmt.core import script
 
 
 def default_workers(device:str|None) -> int:
@@ -24,7 +26,14 @@ def default_workers(device:str|None) -> int:
     return max(1, min(8, len(os.sched_getaffinity(0)) - 1))
 
 
-@call_parse
+def _out_folder(a:dict) -> Path|None:
+    "The folder this run writes, `<cache>/<backbone>`, to lock; None before the arguments are known to be usable."
+    prepared = a['prepared'] or os.environ.get('JMT_DATA')
+    if a['backbone'] not in ('visual', 'audio', 'bio') or not prepared or not Path(prepared).is_dir(): return None
+    return Path(a['cache'] or Path(prepared)/'features')/a['backbone']
+
+
+@script(lock=_out_folder)  # one-line errors, --debug, --wait; one writer per feature folder
 def main(prepared:str=None, # the prepared dataset folder (output of the data preparation scripts); default: $JMT_DATA
          backbone:str=None, # which modality backbone: visual, audio or bio
          weights:str=None, # local state_dict file (torchvision's or train_backbone's); default: torch hub cache, else random init with a warning

@@ -11,13 +11,13 @@ A thin wrapper over `jmt.data.prepare.prepare_affwild2`.
 """
 from pathlib import Path
 
-from fastcore.script import call_parse
+from jmt.core import script
 
 from jmt.data.prepare import prepare_affwild2, format_summary
 from jmt.data.synthetic import write_synthetic_affwild2
 
 
-@call_parse
+@script(lock=lambda a: a['out'])  # one-line errors, --debug, --wait; one writer per --out folder
 def main(raw:str=None, # the raw Aff-Wild2 folder (batch1/, batch2/, cropped_aligned/, annotations)
          out:str=None, # the prepared folder to write (created; re-runs resume)
          sr:int=44100, # audio sample rate of the prepared audio
