@@ -14,6 +14,10 @@ clock), so you see whether the loader keeps up, and on a GPU the mean utilisatio
     python bench/feature_extraction.py            # < 2 min on CPU (1 thread)
     python bench/feature_extraction.py --quick    # one batch size per row
     python bench/feature_extraction.py --pipeline-frames 3000 --workers 8   # on a GPU machine: a bigger pipeline run
+
+Last, the memory of extraction per worker: the resident-memory growth of one DataLoader worker reading every audio clip
+of a synthetic Aff-Wild2 (`--memory-frames`), with one audio memory map open at a time (AffWild2Clips now) against every
+person's map kept open (before).
 """
 from __future__ import annotations
 import os
@@ -90,12 +94,41 @@ def pipeline(device:torch.device, img_size:int, n_frames:int, workers:int, batch
     return dict(clips=len(ds), loader=loader, whole=whole, util=util.mean() if cuda else '-')
 
 
+class _RssClips(torch.utils.data.Dataset):
+    "Audio clips of an `AffWild2Clips`, each item carrying the resident memory (bytes) of the process that loaded it."
+    def __init__(self, ds, keep_all:bool): self.ds, self.keep_all, self.maps = ds, keep_all, {}
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i):
+        it = self.ds[i]
+        if self.keep_all:  # what AffWild2Clips did before: every person's audio map kept open in the worker
+            a = self.ds._audio; self.maps[a[0]] = a[1]
+        with open('/proc/self/statm') as f: rss = int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+        return torch.tensor(rss)
+
+
+def worker_memory(n_frames:int, workers:int=1) -> dict:
+    "Resident memory growth (bytes) of a DataLoader worker over its last 90% of audio clips, one open map vs all maps kept."
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        write_synthetic_affwild2(d/'raw', n_videos=5, n_frames=n_frames, n_val=1, n_test=1, seed=0)
+        prepare_affwild2(d/'raw', d/'prep', progress=False)
+        audio = sum(p.stat().st_size for p in (d/'prep'/'audio').glob('*.npy'))
+        out = dict(audio_bytes=audio, frames=5*n_frames)
+        for keep_all in (True, False):
+            ds = AffWild2Clips(d/'prep', clip_stride=4, modalities=('audio',))
+            rss = torch.cat(list(DataLoader(_RssClips(ds, keep_all), 8, num_workers=workers)))
+            out['all maps' if keep_all else 'one map'] = int(rss[len(rss)//10:].max() - rss[len(rss)//10])  # after a warm-up
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--quick', action='store_true', help='one batch size per row')
     ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (1: per-core figures, robust on a shared machine)')
     ap.add_argument('--pipeline-frames', type=int, default=None, help='mean frames per synthetic video of the pipeline run '
                     '(5 videos, 7 persons, a clip per frame; default: 40 on CPU, 2000 on GPU); 0 skips the pipeline run')
+    ap.add_argument('--memory-frames', type=int, default=600, help='mean frames per synthetic video of the worker-memory run '
+                    '(5 videos at 30 fps); 0 skips it')
     ap.add_argument('--workers', type=int, default=None, help='DataLoader workers of the pipeline run (default: as data_scripts/extract_features.py)')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -148,6 +181,12 @@ def main(argv=None):
               f"batch {b}, wall clock): loader alone {r['loader']:,.1f} clips/s, whole extraction {r['whole']:,.1f} clips/s, "
               f"GPU utilisation {r['util']}; the loader is {r['loader']/r['whole']:.1f}x as fast as the whole path"
               + ('' if cuda else ' (CPU: the backbone sets the pace)'))
+    if a.memory_frames and os.path.exists('/proc/self/statm'):
+        r = worker_memory(a.memory_frames)
+        print(f"\nmemory of extraction per worker (audio clips of a synthetic Aff-Wild2, {r['frames']:,} frames, "
+              f"{r['audio_bytes']/1e6:.1f} MB of int16 prepared audio): resident growth of one DataLoader worker over its last 90% "
+              f"of the clips: {r['one map']/1e6:.1f} MB with one audio map open (now), {r['all maps']/1e6:.1f} MB with every "
+              f"person's map kept (before); the latter grows with the dataset, the former with the longest video")
     print(f"load average now {os.getloadavg()[0]:.1f}; total {time.perf_counter() - t0:.0f} s")
 
 

@@ -6,12 +6,16 @@
     python data_scripts/extract_features.py --prepared DIR --backbone visual --weights runs/visual/backbone.pt  # train_backbone's
     python data_scripts/extract_features.py --prepared BIOVID_DIR --backbone bio --weights runs/bio/backbone.pt --channels gsr
 
-Features go to `<cache>/<modality>/` (default cache: `<prepared>/features`). Re-running resumes; a cache built with
-another backbone, weights or clip settings is refused (use another `--cache`, or `--overwrite`).
+Features go to `<cache>/<modality>/` (default cache: `<prepared>/features`). Re-running resumes, and redoes (naming them)
+videos whose file is missing, truncated or changed, or whose inputs changed; a cache built with another backbone, weights,
+seed or clip settings is refused (use another `--cache`, or `--overwrite`). Without weights the backbone is a random
+initialisation drawn from `--seed` (default 0), so identical commands give identical caches.
 """
 from __future__ import annotations
 import os
-from fastcore.script import call_parse
+from pathlib import Path
+
+from jmt.core import script
 
 
 def default_workers(device:str|None) -> int:
@@ -22,10 +26,18 @@ def default_workers(device:str|None) -> int:
     return max(1, min(8, len(os.sched_getaffinity(0)) - 1))
 
 
-@call_parse
+def _out_folder(a:dict) -> Path|None:
+    "The folder this run writes, `<cache>/<backbone>`, to lock; None before the arguments are known to be usable."
+    prepared = a['prepared'] or os.environ.get('JMT_DATA')
+    if a['backbone'] not in ('visual', 'audio', 'bio') or not prepared or not Path(prepared).is_dir(): return None
+    return Path(a['cache'] or Path(prepared)/'features')/a['backbone']
+
+
+@script(lock=_out_folder)  # one-line errors, --debug, --wait; one writer per feature folder
 def main(prepared:str=None, # the prepared dataset folder (output of the data preparation scripts); default: $JMT_DATA
          backbone:str=None, # which modality backbone: visual, audio or bio
          weights:str=None, # local state_dict file (torchvision's or train_backbone's); default: torch hub cache, else random init with a warning
+         seed:int=0, # without a weights file (or with --weights random) the backbone is drawn from this seed, recorded in the cache
          cache:str=None, # the feature cache root; default: PREPARED/features
          dataset:str=None, # affwild2 or biovid (default: biovid for bio, affwild2 otherwise)
          img_size:int=None, # face crop side fed to the visual backbone (default: the Dataset's, 112)
@@ -54,8 +66,12 @@ def main(prepared:str=None, # the prepared dataset folder (output of the data pr
                     channels=None if channels is None else [c for c in channels.split(',') if c]))
     if backbone == 'bio': clip_kw.pop('img_size')  # (Aff-Wild2 records img_size in every modality's settings: its Dataset's)
     bkw = dict(pool=pool) if backbone == 'visual' else {}  # the bio CNN's input channels follow --channels
-    folder = extract_prepared(prepared, backbone, weights, cache, dataset, bkw, batch_size=batch_size, num_workers=num_workers,
-                              device=device, precision=precision, overwrite=overwrite, **clip_kw)
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:  # redone videos, random init: one clean line each
+        warnings.simplefilter('always')
+        folder = extract_prepared(prepared, backbone, weights, cache, dataset, bkw, batch_size=batch_size, num_workers=num_workers,
+                                  device=device, precision=precision, overwrite=overwrite, seed=seed, **clip_kw)
+    for m in dict.fromkeys(str(w.message) for w in caught): print(f'WARNING: {m}')
     idx = read_index(folder.parent, backbone)
     print(f"{backbone}: {len(idx['videos'])} videos, {sum(idx['videos'].values())} clips cached in {folder} "
           f"(backbone {idx['backbone']}, weights sha256 {idx['weights_sha256'][:12]}...)")

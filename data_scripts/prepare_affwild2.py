@@ -4,18 +4,20 @@
     python data_scripts/prepare_affwild2.py --raw /data/affwild2 --out prepared/affwild2
     python data_scripts/prepare_affwild2.py --raw synth/affwild2 --out prepared/synth --synthetic   # no dataset at hand
 
-Resumable: a re-run skips raw videos already finished; files appear only complete (see nbs/03_data.prepare.ipynb).
+Resumable: a re-run skips raw videos already finished and still valid, and redoes (naming them) those whose inputs
+changed or whose outputs are missing or damaged; files appear only complete (see nbs/03_data.prepare.ipynb).
+A label file whose line count does not match its video is an error; `--on_error skip` prepares the rest without it.
 A thin wrapper over `jmt.data.prepare.prepare_affwild2`.
 """
 from pathlib import Path
 
-from fastcore.script import call_parse
+from jmt.core import script
 
 from jmt.data.prepare import prepare_affwild2, format_summary
 from jmt.data.synthetic import write_synthetic_affwild2
 
 
-@call_parse
+@script(lock=lambda a: a['out'])  # one-line errors, --debug, --wait; one writer per --out folder
 def main(raw:str=None, # the raw Aff-Wild2 folder (batch1/, batch2/, cropped_aligned/, annotations)
          out:str=None, # the prepared folder to write (created; re-runs resume)
          sr:int=44100, # audio sample rate of the prepared audio
@@ -24,12 +26,17 @@ def main(raw:str=None, # the raw Aff-Wild2 folder (batch1/, batch2/, cropped_ali
          test_list:str=None, # test-name list file (default: a *test*.txt file in --raw)
          synthetic:bool=False, # first write the default synthetic Aff-Wild2 to --raw if that folder does not exist
          quiet:bool=False, # no progress bar
+         on_error:str='raise', # a bad raw video (label line count, crop names, undecodable): raise, or skip it (listed as FAILED)
         ):
     "Validate a raw Aff-Wild2 folder and write the prepared index, audio, labels and folds."
     if raw is None or out is None: raise SystemExit('usage: prepare_affwild2.py --raw DIR --out DIR (see --help)')
     if synthetic and not Path(raw).exists():
         write_synthetic_affwild2(raw)
         print(f'wrote the synthetic Aff-Wild2 to {raw}')
-    index = prepare_affwild2(raw, out, sr=sr, k=folds, seed=seed, test_list=test_list, progress=not quiet)
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:  # redone videos, truncated files: one clean line each
+        warnings.simplefilter('always')
+        index = prepare_affwild2(raw, out, sr=sr, k=folds, seed=seed, test_list=test_list, progress=not quiet, on_error=on_error)
+    for m in dict.fromkeys(str(w.message) for w in caught): print(f'WARNING: {m}')
     print(format_summary(index['summary']))
     print(f"prepared {len(index['videos'])} persons into {out} (index.json, audio/, labels/, folds.json)")

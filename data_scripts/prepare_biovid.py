@@ -10,13 +10,14 @@ Resumable: re-running skips finished windows; every file is written atomically.
 import json, sys, time, warnings
 from pathlib import Path
 
-from fastcore.script import call_parse, store_true
+from fastcore.script import store_true
 
+from jmt.core import script
 from jmt.data.biovid import BIO_CHANNELS, format_summary, prepare_biovid
 from jmt.data.biovid_synthetic import write_synthetic_biovid
 
 
-@call_parse
+@script(lock=lambda a: a['out'])  # one-line errors, --debug, --wait; one writer per --out folder
 def main(raw:str=None, # BioVid Part A folder (holding starting_point/); default: $JMT_BIOVID
          out:str=None, # prepared folder to write (resumed when it exists)
          synthetic:store_true=False, # first write the default synthetic dataset into --raw if it has no samples.csv

@@ -10,10 +10,10 @@
 Re-running with --resume continues from `OUT/last.pt`.
 """
 from __future__ import annotations
-from fastcore.script import call_parse
+from jmt.core import script
 
 
-@call_parse
+@script  # one-line errors, --debug, --wait (train_backbone locks --out)
 def main(prepared:str=None, # the prepared dataset folder; default: $JMT_DATA
          backbone:str=None, # which modality: visual, audio or bio
          out:str='runs/backbone', # output folder (backbone.pt, history, checkpoints)

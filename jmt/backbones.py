@@ -75,7 +75,7 @@ class Backbone(nn.Module):
     modality:str = ''
     name:str = ''
     dim:int = 512
-    def __init__(self): super().__init__(); self.weights_source, self.weights_sha256 = 'random init', None
+    def __init__(self): super().__init__(); self.weights_source, self.weights_sha256, self.init_seed = 'random init', None, None
 
     @property
     def config(self) -> dict: return {}
@@ -94,9 +94,10 @@ class Backbone(nn.Module):
         self.weights_source, self.weights_sha256 = str(path), file_sha256(path)
         return self
 
-    def mark_random(self) -> Backbone:
-        "Record that the weights are a random initialisation (checksum of the initial state)."
-        self.weights_source, self.weights_sha256 = 'random init', state_sha256(self)
+    def mark_random(self, seed:int|None=None, # the seed the initialisation was drawn from (None: not known)
+                   ) -> Backbone:
+        "Record that the weights are a random initialisation (checksum of the initial state, and its seed)."
+        self.weights_source, self.weights_sha256, self.init_seed = 'random init', state_sha256(self), seed
         return self
 
     def extra_repr(self) -> str: return f"dim={self.dim}, weights={self.weights_source!r}"
@@ -220,19 +221,24 @@ def input_key(modality:str, # 'visual', 'audio' or 'bio'
 
 def make_backbone(modality:str, # 'visual', 'audio' or 'bio'
                   weights:str|os.PathLike|None=None, # local state_dict file; None: torch hub cache if present; 'random'
+                  seed:int|None=None, # a random initialisation is drawn from this seed (recorded); None: from torch's current RNG state
                   **kw, # passed to the backbone class (e.g. pool='flatten', img_size=112; in_channels=3)
                  ) -> Backbone:
-    "The `modality` backbone with its weights loaded, or randomly initialised with a warning."
+    "The `modality` backbone with its weights loaded, or randomly initialised (from `seed`) with a warning."
     _check_modality(modality)
-    m = BACKBONES[modality](**kw)
     path = resolve_weights(modality, weights)
+    if path is None and seed is not None:
+        with torch.random.fork_rng(devices=[]):  # the caller's RNG stream is left as it was
+            torch.manual_seed(seed); m = BACKBONES[modality](**kw)
+    else: m = BACKBONES[modality](**kw)
     if path is not None: return m.load_weights(path)
     if weights is None and modality in PRETRAINED:
         fname = os.path.basename(urlparse(PRETRAINED[modality].url).path)
         warnings.warn(f"{modality} backbone {m.name}: no weights given and {fname} is not in the torch hub cache "
-                      f"({torch.hub.get_dir()}/checkpoints): using a RANDOM INITIALISATION. Pass weights=FILE (a local "
-                      f"state_dict) or weights='random' to silence this.", stacklevel=2)
-    return m.mark_random()
+                      f"({torch.hub.get_dir()}/checkpoints): using a RANDOM INITIALISATION"
+                      f"{'' if seed is None else f' (seed {seed})'}. Pass weights=FILE (a local state_dict) or "
+                      f"weights='random' to silence this.", stacklevel=2)
+    return m.mark_random(seed)
 
 # %% ../nbs/10_backbones.ipynb #97194bcf
 def denormalize_clip(frames:torch.Tensor, # (3, T, H, W) Kinetics-normalised clip

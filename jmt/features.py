@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_features.ipynb #804dea18
 from __future__ import annotations
-import hashlib, json, os, shutil
+import hashlib, json, os, shutil, warnings
 from collections import OrderedDict
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -16,12 +16,13 @@ from tqdm.auto import tqdm
 
 import jmt
 from .backbones import Backbone, freeze, input_key, state_sha256
-from .core import atomic_write, autocast_dtype, get_device, git_commit
+from .core import atomic_write, autocast_dtype, get_device, git_commit, file_sha256
+from .data.prepare import check_unit, npy_problem, output_record, report_redone
 
 # %% auto #0
 __all__ = ['CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos',
-           'extract_features', 'load_features', 'standardize_features', 'features_sha256', 'clip_dataset_for',
-           'clip_settings', 'extract_prepared']
+           'video_sources', 'extract_features', 'load_features', 'BadFeaturesError', 'verify_cache',
+           'standardize_features', 'features_sha256', 'clip_dataset_for', 'clip_settings', 'extract_prepared']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
 class CacheMismatchError(ValueError):
@@ -35,8 +36,11 @@ def cache_config(modality:str, # 'visual', 'audio' or 'bio'
                 ) -> dict:
     "The fields of `index.json` that identify a feature cache."
     sha = backbone.weights_sha256 or state_sha256(backbone)  # a backbone built by hand: checksum of its current state
-    return _jsonable(dict(modality=modality, backbone=backbone.name, backbone_config=backbone.config,
-                          weights_sha256=sha, settings=settings or {}, dim=backbone.dim, dtype='float16'))
+    cfg = dict(modality=modality, backbone=backbone.name, backbone_config=backbone.config,
+               weights_sha256=sha, settings=settings or {}, dim=backbone.dim, dtype='float16')
+    seed = getattr(backbone, 'init_seed', None)
+    if backbone.weights_source == 'random init' and seed is not None: cfg['init_seed'] = seed  # rebuild it with make_backbone(seed=...)
+    return _jsonable(cfg)
 
 def check_config(index:dict, # an existing `index.json`
                  expected:dict, # fields that must match (a subset of `cache_config`'s)
@@ -45,6 +49,7 @@ def check_config(index:dict, # an existing `index.json`
     "Raise `CacheMismatchError` naming every field of `expected` that differs in `index`."
     diffs = []
     for k, v in _jsonable(expected).items():
+        if k == 'init_seed' and k not in index: continue  # a cache from a caller that seeded torch itself: weights_sha256 decides
         if k == 'settings' and isinstance(v, dict) and isinstance(index.get(k), dict):
             got = index[k]
             diffs += [f"settings[{s!r}]: cache has {got.get(s, '<missing>')!r}, requested {v.get(s, '<missing>')!r}"
@@ -107,6 +112,13 @@ def _check_name(v:str):
         raise ValueError(f"video name {v!r} cannot be a cache file name (no path separators, not 'index')")
     return v
 
+def video_sources(dataset:Dataset, # a raw-clip dataset
+                  video:str, # one of its videos
+                 ) -> dict:
+    "What `video`'s clips are built from (input files with sizes and mtimes or checksums), from the dataset's optional `sources` method."
+    f = getattr(dataset, 'sources', None)
+    return _jsonable(f(video)) if callable(f) else {}
+
 def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'clip' and the modality input (`input_key`)
                      modality:str, # 'visual', 'audio' or 'bio'
                      cache_root:str|os.PathLike, # features go to `cache_root/modality/`
@@ -120,7 +132,7 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
                      overwrite:bool=False, # delete a cache with another configuration instead of refusing it
                      progress:bool=True, # show a tqdm progress bar
                     ) -> Path:
-    "Run the frozen `backbone` once over `dataset` and cache one float16 vector per clip; resumable. Returns the folder."
+    "Run the frozen `backbone` once over `dataset` and cache one float16 vector per clip; resumable and self-repairing. Returns the folder."
     key, folder = input_key(modality), Path(cache_root)/modality
     cfg = cache_config(modality, backbone, settings)
     index = read_index(cache_root, modality)
@@ -134,13 +146,23 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
     index['extracted_with'] = dict(device=str(dev), precision=precision, torch=torch.__version__, jmt=jmt.__version__,
                                    git_commit=git_commit(Path(jmt.__file__).parent))
     folder.mkdir(parents=True, exist_ok=True)
-    done = {v for v, n in index['videos'].items() if (folder/f'{v}.npy').is_file()}
-    index['videos'] = {v: n for v, n in index['videos'].items() if v in done}
-    _write_index(folder, index)
-
+    for p in folder.glob('.*.tmp'): p.unlink()  # left by a killed run
     keys = clip_keys(dataset)
-    if keys is not None: order, counts = plan_videos(keys, done)
-    else: order, counts = list(range(len(dataset))), None
+    counts = plan_videos(keys)[1] if keys is not None else None
+    records, redone, done = index.setdefault('records', {}), {}, set()
+    for v, n in index['videos'].items():  # every finished video is checked against its build record
+        if counts is not None and v not in counts: why = None  # not in this dataset: kept as it is
+        elif counts is not None and counts[v] != n: why = f'clip count changed ({n} -> {counts[v]})'
+        else: why = check_unit(records.get(v), video_sources(dataset, v), folder/f'{v}.npy', (n, index['dim']))
+        if why is None: done.add(v)
+        else: redone[v] = why
+    index['videos'] = {v: n for v, n in index['videos'].items() if v in done}
+    index['records'] = {v: r for v, r in records.items() if v in done}
+    _write_index(folder, index)
+    report_redone(redone, str(folder))
+
+    if keys is not None: order = plan_videos(keys, done)[0]
+    else: order = list(range(len(dataset)))
     if not order: return folder
 
     cuda = dev.type == 'cuda'
@@ -158,8 +180,13 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
             raise ValueError(f"video {v!r}: got clips {sorted(rows)[:10]}..., expected 0..{n-1}; the items of a video must "
                              f"come together in dataset order, or the dataset must provide `clip_keys`")
         arr = np.stack([rows[k] for k in range(n)]).astype(np.float16)
+        if bad := int((~np.isfinite(arr)).sum()):
+            warnings.warn(f"{folder/f'{v}.npy'}: {bad} non-finite feature values (of {arr.size}): a bad input (NaN/inf in the "
+                          f"clip) or an fp16 overflow (try precision='fp32'); training will refuse this file")
         with atomic_write(folder/f'{v}.npy') as f: np.save(f, arr)
+        p = folder/f'{v}.npy'
         index['videos'][v] = n; flushed.add(v)
+        index['records'][v] = output_record(p, video_sources(dataset, v))
         _write_index(folder, index)
 
     with torch.inference_mode(), tqdm(total=len(order), desc=f'{modality} features', unit='clip', disable=not progress) as bar:
@@ -193,6 +220,7 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
                   expect_settings:dict|None=None, # if given, the cache's settings must equal these
                   backbone:Backbone|None=None, # if given, the cache must come from this backbone and weights
                   mmap:bool=True, # memory-map the arrays instead of reading them
+                  verify:bool=True, # check each file's recorded checksum and for non-finite values first (`verify_cache`)
                  ) -> dict[str, np.ndarray]:
     "The cached features `{video: float16 (n_clips, 512)}` of one modality, after checking the configuration."
     folder = Path(cache_root)/modality
@@ -206,6 +234,7 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
         cfg = cache_config(modality, backbone, index.get('settings'))
         expected.update({k: cfg[k] for k in ('backbone', 'backbone_config', 'weights_sha256')})
     check_config(index, expected, folder)
+    if verify: _verify_modality(folder, index)
     out = {}
     for v, n in index['videos'].items():
         p = folder/f'{v}.npy'
@@ -215,8 +244,38 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
         a = np.load(p, mmap_mode='r' if mmap else None)
         if a.shape != (n, index['dim']):
             raise ValueError(f"feature file {str(p)!r} has shape {a.shape}, the index says {(n, index['dim'])}: "
-                             f"delete it and re-run the extraction")
+                             f"re-run the extraction (it redoes this video)")
         out[v] = a
+    return out
+
+class BadFeaturesError(ValueError):
+    "A cached feature file is damaged or holds non-finite values: a bad input, not a training problem."
+
+def _verify_modality(folder:Path, index:dict) -> int:
+    "Check every feature file of one modality against its record (size, SHA-256) and for non-finite values; returns the count."
+    fix = (f"re-run `python data_scripts/extract_features.py` on this cache (it redoes damaged videos), or delete the file")
+    recs, bad = index.get('records', {}), []
+    for v, n in index['videos'].items():
+        p = folder/f'{v}.npy'
+        why = check_unit(recs[v], recs[v].get('sources', {}), p, (n, index['dim'])) if v in recs else npy_problem(p, (n, index['dim']))
+        if why is not None: raise BadFeaturesError(f"feature file {str(p)!r}: {why}: {fix}")
+        if k := int((~np.isfinite(np.load(p))).sum()):
+            bad.append(f"{p} ({k} of {n*index['dim']} values)")
+    if bad:
+        raise BadFeaturesError(f"{len(bad)} feature file(s) hold non-finite values (NaN/inf), e.g. {'; '.join(bad[:3])}: these are "
+                               f"bad inputs (a clip with NaN/inf, or an fp16 overflow in the backbone), not a training problem. "
+                               f"Fix the input (or extract with --precision fp32) and delete these files, then re-run the extraction")
+    return len(index['videos'])
+
+def verify_cache(cache_root:str|os.PathLike, # the cache root (holding one folder per modality)
+                 modalities:Sequence[str], # the modalities a run reads
+                ) -> dict[str, int]:
+    "Check every cached feature file of `modalities` against its recorded size and checksum, and for non-finite values."
+    out = {}
+    for m in modalities:
+        index = read_index(cache_root, m)
+        if index is None: raise FileNotFoundError(f"no feature cache in {str(Path(cache_root)/m)!r} (index.json missing)")
+        out[m] = _verify_modality(Path(cache_root)/m, index)
     return out
 
 # %% ../nbs/11_features.ipynb #dfb60af4
@@ -297,6 +356,7 @@ def extract_prepared(prepared:str|os.PathLike, # the prepared dataset folder
                      precision:str='auto', # autocast: auto, bf16, fp16, fp32
                      overwrite:bool=False, # rebuild a cache made with another configuration
                      progress:bool=True, # show a progress bar
+                     seed:int=0, # a random initialisation (no weights file) is drawn from this seed, recorded in the cache
                      **clip_kw, # clip settings for `clip_dataset_for` (img_size, clip_stride, names; n_clips, task, ...)
                     ) -> Path:
     "Cache `modality`'s frozen-backbone features of every clip of a prepared dataset; returns the cache folder."
@@ -305,7 +365,7 @@ def extract_prepared(prepared:str|os.PathLike, # the prepared dataset folder
     bkw = dict(backbone_kw or {})
     if modality == 'visual': bkw.setdefault('img_size', getattr(ds, 'img_size', 112))
     if modality == 'bio' and hasattr(ds, 'ch'): bkw.setdefault('in_channels', len(ds.ch))  # the channels the Dataset serves
-    bb = make_backbone(modality, weights, **bkw)
+    bb = make_backbone(modality, weights, seed=seed, **bkw)
     root = Path(cache) if cache is not None else Path(prepared)/'features'
     return extract_features(ds, modality, root, bb, clip_settings(ds), batch_size=batch_size, device=device,
                             num_workers=num_workers, precision=precision, overwrite=overwrite, progress=progress)

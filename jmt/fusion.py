@@ -14,7 +14,7 @@ from torch import nn, Tensor
 from .attention import Encoder, MultiHeadAttention
 
 # %% auto #0
-__all__ = ['MODALITIES', 'PRESETS', 'PRESET_MODELS', 'MODEL_NAMES', 'RELEASE_VARIANTS', 'fusion_inputs', 'Head',
+__all__ = ['MODALITIES', 'PRESETS', 'PRESET_MODELS', 'PEER_NAMES', 'MODEL_NAMES', 'RELEASE_VARIANTS', 'fusion_inputs', 'Head',
            'release_pair_order', 'TokenHead', 'JMT', 'count_params', 'Unimodal', 'VanillaFusion', 'make_model',
            'count_flops', 'release_state_dict', 'load_release']
 
@@ -257,7 +257,8 @@ PRESETS = {
 # (model, preset) -> what differs from the preset: the release's MT and vanilla (one form under both of its heads)
 PRESET_MODELS = {**{('mt', p): dict(head='fc', head_hidden=512) for p in ('release', 'release_fc')},
                  **{('vanilla', p): dict(encoder=False, head_hidden=512) for p in ('release', 'release_fc')}}
-MODEL_NAMES = ('jmt', 'mt', 'vanilla') + tuple(f'unimodal_{m}' for m in MODALITIES)
+PEER_NAMES = ('rjcma', 'jca')  # the same lab's comparison fusions, built by jmt.peers
+MODEL_NAMES = ('jmt', 'mt', 'vanilla') + tuple(f'unimodal_{m}' for m in MODALITIES) + PEER_NAMES
 
 def make_model(name:str, # one of MODEL_NAMES
                mods:tuple[str, ...]=('visual', 'audio'), # modalities of the fusion models (ignored by unimodal ones)
@@ -268,6 +269,8 @@ def make_model(name:str, # one of MODEL_NAMES
     "Build a fusion model or baseline by name with the `model(x, mask) -> (B, T, n_targets)` interface."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; choose one of {list(PRESETS)}")
     if name not in MODEL_NAMES: raise ValueError(f"unknown model {name!r}; choose one of {MODEL_NAMES}")
+    if name in PEER_NAMES:  # one configuration each (the authors' code), whatever the JMT preset; jmt.peers imports this module
+        from jmt.peers import make_peer; return make_peer(name, mods, n_targets, **kw)
     if name.startswith('unimodal_'): cls, args = Unimodal, dict(mod=name.split('_', 1)[1])
     elif name == 'vanilla': cls, args = VanillaFusion, dict(mods=tuple(mods))
     else: cls, args = JMT, dict(mods=tuple(mods), joint=name == 'jmt')

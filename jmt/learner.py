@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .core import set_seed, get_device, autocast_dtype, atomic_write, atomic_save, git_commit
+from .core import set_seed, get_device, autocast_dtype, check_choice, check_float, check_int, atomic_write, atomic_save, git_commit
 from .distributed import is_dist, is_main, world_size, gather_ordered, distributed_loader
 
 # %% auto #0
@@ -300,6 +300,9 @@ class Checkpoint(Callback):
 
     def after_fit(self):
         if self.load_best and self.best_state is not None: self.learn.model.load_state_dict(self.best_state)
+        L = self.learn
+        if L.path is not None and is_main() and L.history:  # also after a resumed, already finished run: repairs a damaged copy
+            with atomic_write(L.path/'history.json', 'w') as f: json.dump(L.history, f, indent=1)
 
 # %% ../nbs/30_learner.ipynb #b5749f75
 def fmt_row(row:dict) -> str:
@@ -396,6 +399,8 @@ class Learner:
                  config:dict|None=None, # JSON-serialisable description of the run, saved in checkpoints; `fit(resume=True)` refuses a checkpoint with another
                 ):
         if mode not in ('max', 'min'): raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        check_float('lr', lr, lo=0, lo_open=True); check_int('patience', patience, lo=1, none_ok=True)  # before any work
+        check_choice('precision', precision, ('auto', 'bf16', 'fp16', 'fp32'))
         self.model, self.train_dl, self.valid_dl, self.loss_func, self.metric = model, train_dl, valid_dl, loss_func, metric
         self.lr, self.opt_func, self.sched_func, self.monitor, self.mode, self.seed = lr, opt_func, sched_func, monitor, mode, seed
         self.path = None if path is None else Path(path)
@@ -501,7 +506,7 @@ def fit(self:Learner, n_epochs:int=5, # train until this many epochs are done (t
         resume:bool=False, # continue from `path/last.pt` if it exists (exactly; its `config` must equal this Learner's)
        ) -> list[dict]:
     "Train (or resume) for up to `n_epochs` epochs with early stopping; returns the history."
-    self.n_epochs = n_epochs
+    self.n_epochs = check_int('n_epochs', n_epochs, lo=1)  # 0 epochs would report the untrained model as a result
     self._setup(); self.create_opt()
     if not (resume and self._resume()):
         set_seed(self.seed)
@@ -562,3 +567,18 @@ def _check_config(self:Learner, f:Path, # the checkpoint being resumed
         warnings.warn(f"{str(f)!r} was written without a run config (an older checkpoint, or a Learner without `config`): "
                       "cannot check that it belongs to this run; resuming anyway" if old is None else
                       f"{str(f)!r} records a run config but this Learner has none (config=None): not checked; resuming anyway")
+
+@patch
+def resume_problem(self:Learner) -> str|None:
+    "Why `fit(resume=True)` cannot continue this run from `path/last.pt` (missing, unreadable, another config, best.pt lost), or None."
+    if self.path is None: return 'there is no run folder'
+    f = self.path/'last.pt'
+    if not f.exists(): return 'there is no last.pt'
+    try: ck = load_checkpoint(f)
+    except Exception as e: return f'last.pt is unreadable ({type(e).__name__}: truncated?)'
+    if self.config is not None and ck.get('config') is not None and (diff := config_diff(ck['config'], self.config)):
+        return f'it was made with another configuration ({"; ".join(f"{k}: {_short(o, 30)} → {_short(n, 30)}" for k, (o, n) in list(diff.items())[:3])})'
+    if (ck.get('cbs') or {}).get('checkpoint', {}).get('best_epoch') is not None:  # the best weights must come back too
+        try: load_checkpoint(self.path/'best.pt')
+        except Exception as e: return f'best.pt is missing or unreadable ({type(e).__name__})'
+    return None

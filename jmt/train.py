@@ -4,40 +4,47 @@
 
 # %% ../nbs/32_train.ipynb #df0d863b
 from __future__ import annotations
-import csv, io, json, shutil, warnings
+import contextlib, csv, io, json, shutil, warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
-from fastcore.script import call_parse
 
 from .core import set_seed, get_device, atomic_write, write_results, IN_TEST
+from .core import ArgumentError, check_choice, check_device, check_float, check_int, locked, script
 from .data.synthetic import write_synthetic_affwild2, TEST_SAMPLE
 from .data.prepare import prepare_affwild2, load_index
 from .data.affwild2 import fold_split, crop_path
 from .data.clips import AffWild2Clips, AffWild2Features, clip_ends, load_crops
 from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, read_index, standardize_features
-from .fusion import make_model, count_params, fusion_inputs
+from .fusion import MODEL_NAMES, PRESETS, make_model, count_params, fusion_inputs
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
 from .learner import Learner
 from .distributed import is_dist, is_main
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'prepare_affwild2_features', 'mods_of', 'cache_settings', 'standardized',
-           'affwild2_datasets', 'affwild2_loaders', 'clip_predictions', 'frame_labels', 'prediction_stats',
-           'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities', 'drop_inputs',
-           'predict_sequences', 'frame_predictions', 'write_video_predictions', 'read_video_predictions',
-           'train_affwild2', 'predict_affwild2', 'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure',
-           'results_viewer', 'results_row', 'main']
+__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_affwild2_features', 'mods_of', 'cache_settings',
+           'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions', 'frame_labels',
+           'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities',
+           'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions', 'read_video_predictions',
+           'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2', 'write_submission',
+           'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'results_row', 'main']
 
 # %% ../nbs/32_train.ipynb #6975e8c0
 SYNTHETIC = dict(n_videos=8, n_frames=240, img_size=32, clip_stride=8)  # the CPU demo of train.ipynb (DESIGN.md §6)
 
 def _done(p:Path) -> bool: return (p/'.complete').is_file()
 
+def _work_dir(a:dict) -> Path|None:
+    "Check `prepare_affwild2_features`' arguments before any work; its folder, locked by the writing process (rank 0)."
+    for k in ('n_videos', 'n_frames', 'img_size', 'clip_stride', 'batch_size'): check_int(k, a[k], lo=1)
+    check_device(a['device'])
+    return Path(a['work_dir']) if is_main() else None
+
+@locked(_work_dir)  # one writer per work folder: a second run fails naming the first (or waits: `wait=True`, --wait)
 def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic only), `prepared/` and `features/`
                               raw:str|Path|None=None, # the raw Aff-Wild2 folder; None: write the synthetic set
                               n_videos:int=8, # synthetic: raw videos
@@ -296,6 +303,44 @@ def read_video_predictions(path:str|Path) -> np.ndarray:
 # %% ../nbs/32_train.ipynb #9458703e
 def _run_name(model, fold): return f'{model}_fold-{fold}'
 
+AFFWILD2_MODELS = tuple(m for m in MODEL_NAMES if m != 'unimodal_bio')  # the models `train_affwild2` trains
+
+def check_fold(fold:int|str, # 'official' or a fold number (a string such as '3' from a command line too)
+               k:int|None=5, # number of cross-validation folds; None: no upper bound
+              ) -> int|str:
+    "`fold` as 'official' or an `int` in 0..k-1, else an `ArgumentError`."
+    if fold == 'official': return fold
+    allowed = f"'official' or an integer in 0..{k - 1}" if k else "'official' or an integer >= 0"
+    try: f = int(fold) if isinstance(fold, str) else check_int('fold', fold)
+    except ValueError: raise ArgumentError('fold', allowed, fold) from None
+    if f < 0 or (k is not None and f >= k): raise ArgumentError('fold', allowed, fold)
+    return f
+
+def check_drops(drop:str|Sequence[str]|None, # test-time removals: one, several, or None
+               ) -> list[str]:
+    "`drop` as a list of test-time removals, each one of `DROPS`, else an `ArgumentError`."
+    drops = [drop] if isinstance(drop, str) else list(drop or [])
+    for d in drops: check_choice('drop', d, DROPS)
+    return drops
+
+def _n_folds(prepared:str|Path) -> int:
+    f = Path(prepared)/'folds.json'
+    if not f.is_file(): raise FileNotFoundError(f"{f} not found: prepare the data first (prepare_affwild2_features, or data_scripts/prepare_affwild2.py)")
+    return len(json.loads(f.read_text())['cv']['folds'])
+
+def _train_run(a:dict) -> Path|None:
+    "Check `train_affwild2`'s arguments before any work; its run folder, locked by the writing process (rank 0)."
+    check_choice('model', a['model'], AFFWILD2_MODELS); check_choice('preset', a['preset'], list(PRESETS))
+    check_int('epochs', a['epochs'], lo=1); check_float('lr', a['lr'], lo=0, lo_open=True)
+    check_int('batch_size', a['batch_size'], lo=1); check_int('seq_len', a['seq_len'], lo=1); check_int('seed', a['seed'])
+    check_int('train_stride', a['train_stride'], lo=1, none_ok=True); check_int('patience', a['patience'], lo=1, none_ok=True)
+    check_device(a['device']); check_drops(a['drop']); check_float('constant_tol', a['constant_tol'], lo=0)
+    if len(list(a['windows'])) != 2: raise ArgumentError('windows', 'two integers >= 1 (valence, arousal)', a['windows'])
+    for w in a['windows']: check_int('windows', w, lo=1)
+    fold = check_fold(a['fold'], _n_folds(a['prepared']))
+    return Path(a['out_dir'])/_run_name(a['model'], fold) if is_main() else None
+
+@locked(_train_run)  # the arguments are checked first; one writer per run folder
 def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_features`)
                    cache:str|Path, # the feature cache root
                    out_dir:str|Path, # results go to `out_dir/<model>_fold-<fold>/`
@@ -316,6 +361,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                    quiet:bool=False, # no progress output
                    plot:bool|None=False, # live learning-curve plot (None: inside Jupyter)
                    constant_tol:float=CONSTANT_TOL, # prediction std below which an evaluation counts as constant (warned about)
+                   resume:bool=True, # reuse (or continue) the run folder's checkpoints made with this config and data; else train afresh, saying why
                    **kw, # fusion overrides passed to `make_model` (e.g. n_heads=4)
                   ) -> dict:
     "Train one model on one fold with the Learner and evaluate it with the ABAW protocol; returns metrics, history, paths."
@@ -328,9 +374,18 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
     net = make_model(model, preset=preset, **kw)
     run = Path(out_dir)/_run_name(model, fold)
     metric = AbawMetric(vds, windows)  # the learner's epoch metric, and the final evaluations below
+    dev = get_device(None if device == 'auto' else device)
+    config = dict(prepared=str(prepared), cache=str(cache), model=model, preset=preset, fold=str(fold), epochs=epochs, lr=lr,
+                  batch_size=batch_size, seq_len=seq_len, seed=seed, device=str(dev), drop=drop,
+                  train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), constant_tol=constant_tol, clip_settings=cache_settings(cache),
+                  features_sha256=feats_sha, **kw)  # also in best.pt/last.pt: what the weights were trained on
     learn = Learner(net, tdl, vdl, ccc_loss, metric=metric, lr=lr, path=run, patience=patience,
-                    device=None if device == 'auto' else device, seed=seed, quiet=quiet, plot=plot)
-    learn.fit(epochs)
+                    device=dev, seed=seed, quiet=quiet, plot=plot, config=config)
+    resumable = resume and (run/'last.pt').exists()
+    if resumable and (why := learn.resume_problem()):
+        resumable = False
+        if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
+    learn.fit(epochs, resume=resumable)  # a finished run is not trained again: its best weights come back, the evaluation is redone
     best = getattr(learn.checkpoint, 'best_epoch', None)
     res = dict(model=model, preset=preset, fold=str(fold), params=count_params(net), epochs=len(learn.history), best_epoch=best)
     rows, evals = [], {}
@@ -343,12 +398,10 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
         if dr is None: clip_preds = clip_predictions(vds, P)
     frames = frame_predictions(vds, clip_preds)
     if is_main(): _warn_degenerate(run.name, model, mods, vds, learn.history, best, evals, constant_tol)
-    config = dict(prepared=str(prepared), cache=str(cache), model=model, preset=preset, fold=str(fold), epochs=epochs, lr=lr,
-                  batch_size=batch_size, seq_len=seq_len, seed=seed, device=str(learn.device), drop=drop,
-                  train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), constant_tol=constant_tol, clip_settings=cache_settings(cache),
-                  features_sha256=feats_sha, **kw)
     if is_main():
         write_video_predictions(frames, run/'predictions')
+        for f in (run/'predictions').glob('*.csv'):  # an earlier run's other persons: not predictions of this run
+            if f.stem not in frames: f.unlink()
         write_results(run, 'results', rows, config)
     return dict(**res, metrics=evals['none'], train_names=tdl.dataset.names, standardize=standardize, robustness=evals, history=learn.history, run_dir=run, net=net,
                 learner=learn, valid_ds=vds, clip_preds=clip_preds, frame_preds=frames, rows=rows)
@@ -516,7 +569,7 @@ def _biovid(**kw):
                           f"(pip install -e .) to a version with BioVid training") from e
     return tb
 
-@call_parse
+@script  # `jmt-train`: one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
 def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
          data:str=None, # the raw dataset folder (affwild2/biovid); default: $JMT_DATA; unused for synthetic
          out_dir:str='runs/train', # outputs; data, prepared files and features go to OUT_DIR/data unless --work_dir
@@ -545,6 +598,13 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
     "Prepare Aff-Wild2 (or synthetic) features and train/evaluate one model on one fold; prints the ABAW CCC."
     from jmt.core import data_root
     from jmt.distributed import setup_distributed, cleanup_distributed
+    check_choice('dataset', dataset, ('synthetic', 'affwild2', 'biovid'))  # every argument is checked before any work
+    check_choice('model', model, [m for m in MODEL_NAMES if m != ('unimodal_audio' if dataset == 'biovid' else 'unimodal_bio')])
+    check_choice('preset', preset, list(PRESETS)); fold = check_fold(fold, None if dataset == 'biovid' else 5)
+    check_int('epochs', epochs, lo=1); check_float('lr', lr, lo=0, lo_open=True); check_int('batch_size', batch_size, lo=1)
+    check_int('seq_len', seq_len, lo=1); check_int('train_stride', train_stride, lo=1, none_ok=True); check_device(device)
+    for k_, v in (('n_videos', n_videos), ('n_frames', n_frames), ('img_size', img_size), ('clip_stride', clip_stride)): check_int(k_, v, lo=1, none_ok=True)
+    drops = check_drops([x for x in (drop or '').split(',') if x])
     dev = setup_distributed(); device = str(dev) if is_dist() else device
     work = Path(work_dir or Path(out_dir)/'data')
     if dataset == 'biovid':
@@ -557,7 +617,6 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
                               standardize=standardize)
         if is_main(): print({k: v for k, v in res.items() if isinstance(v, (int, float, str))})
         cleanup_distributed(); return
-    if dataset not in ('synthetic', 'affwild2'): raise ValueError(f'--dataset must be synthetic, affwild2 or biovid, got {dataset!r}')
     syn = dataset == 'synthetic'
     kw = dict(raw=None if syn else data_root(data), n_videos=n_videos, n_frames=n_frames, img_size=img_size or (SYNTHETIC['img_size'] if syn else 112),
               clip_stride=clip_stride or (SYNTHETIC['clip_stride'] if syn else 32), visual_weights=visual_weights,
@@ -565,7 +624,6 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
     if is_main(): p = prepare_affwild2_features(work, **kw)
     _barrier()
     if not is_main(): p = prepare_affwild2_features(work, **{**kw, 'progress': False})  # finds everything done
-    drops = [x for x in (drop or '').split(',') if x]
     res = train_affwild2(p['prepared'], p['cache'], out_dir, model, preset, fold, epochs, lr, batch_size, seq_len, seed,
                          device, drops, train_stride, standardize=standardize, quiet=quiet)
     if is_main():

@@ -14,21 +14,31 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from .core import set_seed, get_device, atomic_write, write_results, git_commit
+from .core import ArgumentError, check_choice, check_device, check_float, check_int, file_sha256, locked
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
 from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, standardize_features
-from .fusion import make_model, count_params
+from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
-from .learner import Learner
+from .learner import Learner, config_diff
+from .distributed import is_main
 
 # %% auto #0
-__all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'prepare_biovid_features', 'window_logits', 'window_ce', 'window_y',
-           'train_biovid', 'cross_validate_biovid', 'plot_folds', 'plot_confusion']
+__all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'BIOVID_MODELS', 'OUTPUTS', 'prepare_biovid_features', 'window_logits',
+           'window_ce', 'window_y', 'saved_run', 'train_biovid', 'cross_validate_biovid', 'plot_folds',
+           'plot_confusion']
 
 # %% ../nbs/33_train_biovid.ipynb #3aa7d6b7
 BIOVID_MODS: tuple[str, ...] = ('visual', 'bio')  # the modalities JMT fuses on BioVid: face video and biosignal
 
+def _biovid_work(a:dict) -> Path|None:
+    "Check `prepare_biovid_features`' arguments before any work; its folder, locked by the writing process (rank 0)."
+    for k in ('n_subjects', 'n_per_class', 'img_size', 'n_clips', 'batch_size'): check_int(k, a[k], lo=1)
+    check_device(a['device'])
+    return Path(a['work_dir']) if is_main() else None
+
+@locked(_biovid_work)  # one writer per work folder (a second run fails naming the first, or waits: --wait)
 def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folder; None: write the synthetic BioVid into `<work_dir>/raw`
                             work_dir:str|os.PathLike='runs/biovid', # holds `raw/` (synthetic), `prepared/` and `features/`
                             n_subjects:int=5, # synthetic subjects (only when `raw` is None)
@@ -98,6 +108,42 @@ SUMMARY_KEYS: tuple[str, ...] = ('model', 'task', 'protocol_key', 'fold', 'fold_
 
 def _jsonable(o): return json.loads(json.dumps(o, default=str))
 
+BIOVID_MODELS = tuple(m for m in MODEL_NAMES if m != 'unimodal_audio')  # the models `train_biovid` trains
+OUTPUTS = ('results.csv', 'results.md', 'predictions.csv', 'predictions.md', 'config.json')  # a run's files besides results.json
+
+def _biovid_run(a:dict) -> Path|None:
+    "Check `train_biovid`'s arguments before any work (the fold against the protocol's folds); its folder, locked by rank 0."
+    check_choice('model', a['model'], BIOVID_MODELS); check_choice('task', a['task'], list(N_CLASSES))
+    check_choice('protocol', a['protocol'], ('loso', 'kfold')); check_choice('select', a['select'], ('last', 'best'))
+    check_choice('preset', a['preset'], list(PRESETS)); check_int('epochs', a['epochs'], lo=1)
+    check_float('lr', a['lr'], lo=0, lo_open=True); check_int('batch_size', a['batch_size'], lo=1)
+    check_int('seed', a['seed']); check_int('k', a['k'], lo=2); check_int('fold_seed', a['fold_seed']); check_device(a['device'])
+    fold = check_int('fold', a['fold'], lo=0)
+    n = make_folds(load_index(a['prepared'])['samples'], a['protocol'], a['task'], k=a['k'], seed=a['fold_seed'])['k']
+    if fold >= n: raise ArgumentError('fold', f"an integer in 0..{n - 1} ({a['protocol']} has {n} folds for {a['task']})", fold)
+    return Path(a['out_dir']) if is_main() else None
+
+def _brief(v) -> str:
+    s = json.dumps(v); return s if len(s) <= 40 else s[:39] + '…'
+
+def saved_run(out:str|os.PathLike, # a run folder of `train_biovid`
+              config:dict, # the configuration of the run that would reuse it (data checksums included)
+             ) -> tuple[dict|None, str|None]:
+    "`(result, None)` if `out` holds a finished run of `config` whose outputs are intact, else `(None, why it must be redone)`."
+    out = Path(out)
+    try: res = json.loads((out/'results.json').read_text())
+    except (OSError, ValueError) as e: return None, f'results.json is unreadable ({type(e).__name__}: truncated?)'
+    if not isinstance(res, dict): return None, 'results.json is not a run result'
+    if (old := res.get('config')) != config:
+        diff = config_diff(old if isinstance(old, dict) else {}, config)
+        return None, 'it was made with another configuration (' + '; '.join(
+            f'{k}: {_brief(o) if o is not None else "-"} → {_brief(n)}' for k, (o, n) in list(diff.items())[:3]) + ')'
+    for f in OUTPUTS:
+        if not (out/f).is_file(): return None, f'{f} is missing'
+        if f in (res.get('outputs') or {}) and file_sha256(out/f) != res['outputs'][f]: return None, f'{f} was changed or truncated'
+    return res, None
+
+@locked(_biovid_run)  # the arguments are checked first; one writer per run folder
 def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid` (its `index.json` lists the windows)
                  cache:str|os.PathLike, # the feature cache root (`<cache>/visual`, `<cache>/bio`)
                  out_dir:str|os.PathLike, # this run's folder: checkpoints, `results.{csv,md,json}`, `predictions.csv`
@@ -122,8 +168,6 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
                  **kw, # overrides of the fusion preset (e.g. n_heads=4)
                 ) -> dict:
     "Train one fusion model (or baseline) on cached BioVid features for one held-out fold; returns its metrics."
-    if task not in N_CLASSES: raise ValueError(f"task must be 'binary' or 'multiclass', got {task!r}")
-    if select not in ('last', 'best'): raise ValueError(f"select must be 'last' or 'best', got {select!r}")
     out = Path(out_dir)
     set_seed(seed)  # the initial weights are part of the run: the same seed, the same model
     net = make_model(model, mods=BIOVID_MODS, preset=preset, n_targets=N_CLASSES[task], **kw)
@@ -136,11 +180,11 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
                             features_sha256=features_sha256({m: feats[m] for m in mods if m in feats}),
                             samples_sha256=hashlib.sha256(json.dumps(samples, sort_keys=True).encode()).hexdigest()))
     done = out / 'results.json'
-    if resume and done.is_file():
-        res = json.loads(done.read_text())
-        if res.get('config') == config: return res
+    if resume and done.exists():  # reused only when made from the same config and data, with every output intact
+        res, why = saved_run(out, config)
+        if why is None: return res
+        warnings.warn(f'{str(out)!r}: redoing the run: {why}')
     folds = make_folds(samples, protocol, task, k=k, seed=fold_seed)
-    if not 0 <= fold < folds['k']: raise IndexError(f"fold {fold} does not exist: {protocol} has {folds['k']} folds for {task}")
     f = folds['folds'][fold]
     if standardize: feats = standardize_features(feats, f['train'], mods)
     tr = BioVidFeatures(feats, samples, task, names=f['train'], modalities=mods)
@@ -148,7 +192,8 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
     g = torch.Generator().manual_seed(seed)
     learn = Learner(net, DataLoader(tr, batch_size, shuffle=True, generator=g), DataLoader(te, batch_size),
                     window_ce, metric=cls_metrics, lr=lr, path=out if checkpoints else None, monitor='accuracy', mode='max', patience=None,
-                    load_best=select == 'best', device=get_device(device), seed=seed, quiet=quiet, plot=False, get_y=window_y)
+                    load_best=select == 'best', device=get_device(device), seed=seed, quiet=quiet, plot=False, get_y=window_y,
+                    config=config)  # best.pt/last.pt (checkpoints=True) record what they were trained on
     t = time.time()
     learn.fit(epochs)  # (the Learner seeds a fresh fit with `seed`)
     P, Y, M = learn.get_preds()
@@ -165,10 +210,18 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
                                **{f'p{c}': float(v) for c, v in enumerate(p)}) for r, y, p in zip(te.recs, Y, prob)]
     write_results(out, 'results', [{k_: res[k_] for k_ in SUMMARY_KEYS}], config)
     write_results(out, 'predictions', res['predictions'])
+    res['outputs'] = {f: file_sha256(out/f) for f in OUTPUTS}  # a re-run checks them: a truncated or missing output is redone
     with atomic_write(done, 'w') as fh: json.dump(_jsonable(res), fh, indent=1)
     return _jsonable(res)
 
 # %% ../nbs/33_train_biovid.ipynb #705cdece
+def _cv_dir(a:dict) -> Path|None:
+    check_choice('model', a['model'], BIOVID_MODELS); check_choice('task', a['task'], list(N_CLASSES))
+    check_choice('protocol', a['protocol'], ('loso', 'kfold'))
+    for f in a['folds'] or []: check_int('folds', f, lo=0)
+    return Path(a['out_dir']) if is_main() else None
+
+@locked(_cv_dir)  # one writer per cross-validation folder; the folds' own arguments are checked by `train_biovid`
 def cross_validate_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid`
                           cache:str|os.PathLike, # the feature cache root
                           out_dir:str|os.PathLike, # folds go to `out_dir/fold<i>/`, the table to `out_dir/cv.{csv,md}`

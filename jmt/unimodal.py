@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .backbones import Backbone, Unimodal, input_key, make_backbone
 from .ccc import ccc_loss, cls_metrics, va_metrics
-from .core import atomic_save, file_sha256, write_results
+from .core import atomic_save, file_sha256, write_results, check_choice, check_device, check_float, check_int, locked
 from .features import clip_dataset_for, clip_settings
 from .learner import Learner, plot_history, sgd
 
@@ -124,6 +124,18 @@ def run_identity(prepared:str|os.PathLike, # the prepared dataset folder (record
                 frozen_blocks=frozen, **hparams, settings=clip_settings(tds), train_names=_names_id(tds),
                 valid_names=None if vds is None else _names_id(vds))
 
+def _backbone_run(a:dict) -> Path:
+    "Check `train_backbone`'s arguments before any work (one line naming the argument); its output folder, to lock."
+    check_choice('modality', a['modality'], list(PAPER_SETTINGS)); check_choice('dataset', a['dataset'], ('affwild2', 'biovid'), none_ok=True)
+    check_int('epochs', a['epochs'], lo=1, none_ok=True); check_float('lr', a['lr'], lo=0, lo_open=True, none_ok=True)
+    check_int('batch_size', a['batch_size'], lo=1, none_ok=True); check_choice('opt', a['opt'], list(OPTIMIZERS), none_ok=True)
+    check_float('dropout', a['dropout'], lo=0, hi=1, none_ok=True); check_int('patience', a['patience'], lo=1, none_ok=True)
+    for k in ('img_size', 'clip_stride', 'n_clips'): check_int(k, a[k], lo=1)
+    check_int('num_workers', a['num_workers'], lo=0); check_int('seed', a['seed']); check_device(a['device'])
+    check_choice('precision', a['precision'], ('auto', 'bf16', 'fp16', 'fp32'))
+    return Path(a['out_dir'])
+
+@locked(_backbone_run)  # the arguments are checked first (`epochs=0` used to mean the paper's 50); one writer per out_dir
 def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wild2 or BioVid)
                    modality:str, # 'visual', 'audio' or 'bio'
                    out_dir:str|os.PathLike='runs/backbone', # where backbone.pt, the history and checkpoints go

@@ -2,18 +2,16 @@
 cache (other backbone weights) trains again, an unchanged cache (a resumed extraction that had nothing to do) does not."""
 import json, warnings
 
-from jmt.core import set_seed
 from jmt.features import extract_prepared
 from jmt.train_biovid import train_biovid
 
 
 def _extract(prepared, cache, seed):
     "The bio features of every window, from a 1-D CNN randomly initialised with `seed` (another seed: other weights)."
-    set_seed(seed)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # random init is warned about, on purpose here
         extract_prepared(prepared, 'bio', 'random', cache, task='multiclass', n_clips=2, channels=['gsr'], overwrite=True,
-                         progress=False)
+                         progress=False, seed=seed)
 
 
 def test_reextracted_features_are_trained_on_not_served_a_stale_result(tiny_biovid_prepared, tmp_path):

@@ -14,7 +14,8 @@ from ..core import atomic_write
 
 # %% auto #0
 __all__ = ['INVALID', 'VIDEO_EXTS', 'SPLIT_DIRS', 'read_va_labels', 'person_to_raw', 'find_raw_videos', 'raw_video_for',
-           'VAEntry', 'scan_affwild2', 'crop_path', 'crop_mask', 'make_folds', 'fold_split', 'save_folds']
+           'VAEntry', 'scan_affwild2', 'crop_path', 'crop_mask', 'crop_frames', 'make_folds', 'fold_split',
+           'save_folds']
 
 # %% ../../nbs/02_data.affwild2.ipynb #3730c430
 INVALID = -5.  # the value Aff-Wild2 uses for an unannotated frame
@@ -24,10 +25,13 @@ def read_va_labels(path:str|Path, # a `<name>.txt` label file
     "Parse an Aff-Wild2 VA label file into values float32 (n, 2) (0 where invalid) and a mask bool (n, 2)."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'label file {str(path)!r} does not exist')
-    lines = path.read_text().splitlines()
+    lines = path.read_text(encoding='utf-8-sig').splitlines()  # utf-8-sig: a byte-order mark is not part of the header
     if not lines or lines[0].strip().lower().replace(' ', '') != 'valence,arousal':
         got = lines[0][:40] if lines else '(empty file)'
         raise ValueError(f"{path}: line 1: expected the header 'valence,arousal', got {got!r}")
+    if not any(l.strip() for l in lines[1:]):
+        raise ValueError(f"{path}: the file has only the header, no frame lines: re-copy it from the release (one line per frame)")
+    while lines[-1].strip() == '': lines.pop()  # trailing blank lines are not frames
     va = np.empty((len(lines)-1, 2), np.float32)
     for i, l in enumerate(lines[1:]):
         parts = l.split(',')
@@ -49,13 +53,23 @@ def person_to_raw(name:str) -> str:
     "The raw-video stem of a person name: `video10_left` → `video10`."
     return re.sub(r'_(left|right)$', '', name)
 
-def find_raw_videos(root:str|Path, # the dataset folder (searched recursively)
+def _walk(root:str|Path) -> tuple[list[Path], list[Path]]:
+    "Every folder and every file under `root` in one walk that does not enter the per-person folders of `cropped*/` (millions of crops)."
+    dirs, files = [], []
+    for d, sub, fs in os.walk(root):
+        d = Path(d); sub.sort()
+        dirs += [d/s for s in sub]; files += [d/f for f in sorted(fs)]
+        if 'cropped' in d.name: sub[:] = []  # the person folders are listed (they are crop folders), not entered
+    return dirs, files
+
+def find_raw_videos(root:str|Path, # the dataset folder (searched recursively, crop folders excepted)
+                    files:list[Path]|None=None, # the files under `root` if already listed (`_walk`)
                    ) -> dict[str, Path]:
     "Map each raw video stem under `root` to its file, `.mp4` preferred over `.avi`."
+    files = _walk(root)[1] if files is None else files
     out = {}
     for ext in reversed(VIDEO_EXTS):  # .mp4 last, so it wins
-        for p in sorted(Path(root).rglob(f'*{ext}')):
-            if 'cropped' not in p.parent.parent.name: out[p.stem] = p
+        for p in sorted(f for f in files if f.name.endswith(ext)): out[p.stem] = p
     return dict(sorted(out.items()))
 
 def raw_video_for(name:str, # a person name (crop folder / label file stem)
@@ -80,9 +94,9 @@ class VAEntry:
 
 SPLIT_DIRS = {'train': 'Train_Set', 'val': 'Validation_Set'}
 
-def _find_dir(root:Path, name:str) -> Path|None:
+def _find_dir(root:Path, name:str, dirs:list[Path]) -> Path|None:
     if (root/name).is_dir(): return root/name
-    return next((p for p in sorted(root.rglob(name)) if p.is_dir()), None)
+    return min((p for p in dirs if p.name == name), default=None)
 
 def scan_affwild2(root:str|Path, # the dataset folder
                   test_list:str|Path|None=None, # test-name list; default: a `*test*.txt` file directly in `root`
@@ -90,9 +104,10 @@ def scan_affwild2(root:str|Path, # the dataset folder
     "Discover every VA-track person under `root`: labels, crops, raw video and split."
     root = Path(root)
     if not root.is_dir(): raise FileNotFoundError(f'dataset folder {str(root)!r} does not exist')
-    lab = _find_dir(root, 'VA_Estimation_Challenge')
+    dirs, files = _walk(root)  # one walk of the tree: the crop files themselves are never listed here
+    lab = _find_dir(root, 'VA_Estimation_Challenge', dirs)
     if lab is None: raise FileNotFoundError(f'no VA_Estimation_Challenge/ folder under {root}: is this an Aff-Wild2 (ABAW VA) folder?')
-    crops = _find_dir(root, 'cropped_aligned')
+    crops = _find_dir(root, 'cropped_aligned', dirs)
     if crops is None: raise FileNotFoundError(f'no cropped_aligned/ folder under {root}: the face crops are needed')
     names = {}
     for split, sub in SPLIT_DIRS.items():
@@ -102,7 +117,7 @@ def scan_affwild2(root:str|Path, # the dataset folder
         for n in Path(test_list).read_text().split():
             n = n.strip().strip(',')
             if n and n not in names: names[n] = ('test', None)
-    raws = find_raw_videos(root)
+    raws = find_raw_videos(root, files)
     out = {}
     for n, (split, p) in sorted(names.items()):
         if not (crops/n).is_dir():
@@ -121,9 +136,24 @@ def crop_path(crop_dir:str|Path, # a person's crop folder
 def crop_mask(crop_dir:str|Path, # a person's crop folder
               n_frames:int, # number of frames of the person
              ) -> np.ndarray:
-    "bool (n_frames,): True where the crop file exists."
-    have = {p.name for p in Path(crop_dir).glob('*.jpg')}
-    return np.array([f'{i+1:05d}.jpg' in have for i in range(n_frames)])
+    "bool (n_frames,): True where the crop file exists; a file whose name is not a frame number (`00001.jpg`) is an error."
+    have = crop_frames(crop_dir)
+    return np.array([i+1 in have for i in range(n_frames)])
+
+def crop_frames(crop_dir:str|Path, # a person's crop folder
+               ) -> set[int]:
+    "The 1-based frame numbers of the crops in `crop_dir` (one listing); names that are not `<frame:05d>.jpg` are an error."
+    have, bad = set(), []
+    with os.scandir(crop_dir) as it:
+        for e in it:
+            if e.name.startswith('.'): continue  # hidden files (.DS_Store, a copy's temporary files)
+            m = re.fullmatch(r'(\d{5,})\.jpg', e.name)
+            if m and f'{int(m[1]):05d}' == m[1] and int(m[1]) > 0: have.add(int(m[1]))
+            else: bad.append(e.name)
+    if bad:
+        raise ValueError(f"crop folder {str(crop_dir)!r}: {len(bad)} file(s) are not named by frame number like 00001.jpg "
+                         f"(1-based, 5 digits), e.g. {sorted(bad)[:3]}: rename them, or move them out of the folder")
+    return have
 
 # %% ../../nbs/02_data.affwild2.ipynb #a09a5cf6
 def make_folds(entries:dict[str, VAEntry], # from `scan_affwild2`

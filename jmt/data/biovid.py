@@ -17,14 +17,15 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from ..core import atomic_write, data_root
+from ..core import atomic_write, data_root, file_sha256
+from .prepare import file_stamp, sources_changed, npy_problem, report_redone
 from .biovid_synthetic import BIOVID_CLASSES, SAMPLES_COLUMNS, BIO_COLUMNS, BIO_SR, VIDEO_FPS, WINDOW_S
 
 # %% auto #0
 __all__ = ['BIO_CHANNELS', 'TASKS', 'read_samples', 'bio_path', 'video_path', 'read_bio', 'read_video_window',
            'haar_face_detector', 'FaceCropper', 'task_samples', 'loso_folds', 'kfold_samples', 'read_subject_list',
-           'make_folds', 'protocol_tag', 'prepare_sample', 'subject_stats', 'prepare_biovid', 'format_summary',
-           'load_index', 'BioVidClips', 'BioVidFeatures', 'show_window']
+           'make_folds', 'protocol_tag', 'prepare_sample', 'sample_sources', 'sample_problem', 'subject_stats',
+           'prepare_biovid', 'format_summary', 'load_index', 'BioVidClips', 'BioVidFeatures', 'show_window']
 
 # %% ../../nbs/06_data.biovid.ipynb #e7300cab
 def read_samples(root:str|os.PathLike, # the BioVid Part A folder (holding `starting_point/samples.csv`)
@@ -135,19 +136,22 @@ def read_video_window(path:str|os.PathLike, # the window's .mp4
     "RGB uint8 frames (N, H, W, 3) of `path` between `t0` and `t1` seconds, and the frame rate."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"video {path} not found: expected <root>/video/<subject>/<sample>.mp4")
-    frames = []
+    frames, n, ended = [], 0, True
     try:
         with av.open(str(path)) as c:
             st = c.streams.video[0]
             fps = float(st.average_rate or st.guessed_rate or VIDEO_FPS)
-            start = st.start_time or 0
+            start, declared = st.start_time or 0, int(st.frames)
             for i, fr in enumerate(c.decode(st)):
                 t = float((fr.pts - start) * st.time_base) if fr.pts is not None else i / fps
-                k = round(t * fps)
-                if k >= round(t1 * fps): break
+                k = round(t * fps); n = i + 1
+                if k >= round(t1 * fps): ended = False; break
                 if k >= round(t0 * fps): frames.append(fr.to_ndarray(format='rgb24'))
     except (av.error.FFmpegError, IndexError) as e:
         raise ValueError(f"video {path} could not be decoded ({e}): re-copy the file") from e
+    if ended and declared and n < declared - max(2, declared // 200):
+        warnings.warn(f"video {path}: decodes to {n} frames but its container declares {declared}: the file is truncated "
+                      "or damaged; re-copy it")
     if len(frames) < min_frames:
         raise ValueError(f"video {path}: {len(frames)} frames between {t0} s and {t1} s, need at least {min_frames}: "
                          "the file is truncated or shorter than the 5.5 s window")
@@ -302,11 +306,44 @@ def prepare_sample(rec:dict, # one record of `read_samples`
     frames, fps = read_video_window(video_path(raw, rec), settings['t0'], settings['t1'])
     sig = read_bio(bio_path(raw, rec, settings['signals']), settings['channels'], settings['sr'], settings['max_nan_run'])
     crops, face = cropper(frames)
-    _save_npy(out / 'frames' / f"{rec['sample']}.npy", crops)
-    _save_npy(out / 'signals' / f"{rec['sample']}.npy", sig)
+    outputs = {}
+    for sub, arr in (('frames', crops), ('signals', sig)):
+        p = out / sub / f"{rec['sample']}.npy"; _save_npy(p, arr)
+        outputs[f"{sub}/{rec['sample']}.npy"] = [p.stat().st_size, file_sha256(p)]
     meta = dict(rec, n_frames=len(crops), fps=fps, signal_len=int(sig.shape[1]), **face)
-    _save_json(out / 'meta' / f"{rec['sample']}.json", meta)
+    _save_json(out / 'meta' / f"{rec['sample']}.json",
+               dict(meta, built_from=dict(sources=sample_sources(rec, raw, settings), outputs=outputs)))
     return meta
+
+def sample_sources(rec:dict, # one record of `read_samples`
+                   raw:str|os.PathLike, # the BioVid Part A folder
+                   settings:dict, # the preparation settings
+                  ) -> dict:
+    "What a prepared window is built from: its video and biosignal file (size, mtime) and its samples.csv record."
+    raw = Path(raw)
+    return dict(video=file_stamp(video_path(raw, rec), raw), biosignal=file_stamp(bio_path(raw, rec, settings['signals']), raw),
+                record={k: rec[k] for k in ('subject', 'class_id', 'class_name', 'subject_id', 'sample_id')})
+
+def sample_problem(rec:dict, # one record of `read_samples`
+                   raw:str|os.PathLike, # the BioVid Part A folder
+                   out:str|os.PathLike, # the prepared folder
+                   settings:dict, # the preparation settings
+                  ) -> str|None:
+    "Why a prepared window must be redone (None: its meta, outputs and inputs still match its build record)."
+    p = Path(out) / 'meta' / f"{rec['sample']}.json"
+    if not p.exists(): return 'not prepared'
+    try: m = json.loads(p.read_text())
+    except ValueError: return 'meta unreadable'
+    if 'built_from' not in m: return 'no build record (prepared by an older jmt)'
+    try: why = sources_changed(m['built_from']['sources'], sample_sources(rec, raw, settings))
+    except FileNotFoundError as e: return f'input missing ({e.filename})'
+    if why: return why
+    for rel, (size, _) in m['built_from']['outputs'].items():
+        f = Path(out) / rel
+        if not f.is_file(): return f'{rel} missing'
+        if f.stat().st_size != size: return f'{rel} truncated or changed ({f.stat().st_size} bytes, recorded {size})'
+        if why := npy_problem(f): return f'{rel}: {why}'
+    return None
 
 # %% ../../nbs/06_data.biovid.ipynb #da672f04
 def subject_stats(out:str|os.PathLike, # the prepared folder
@@ -370,7 +407,11 @@ def prepare_biovid(raw:str|os.PathLike|None, # the BioVid Part A folder (or None
     else: _save_json(sfile, settings)
     for sub in ('frames', 'signals', 'meta'):  # temporary files of a run that was killed mid-write
         for p in (out / sub).glob('.*.tmp') if (out / sub).is_dir() else []: p.unlink()
-    done = {p.stem for p in (out / 'meta').glob('*.json')} if (out / 'meta').is_dir() else set()
+    why = {r['sample']: sample_problem(r, raw, out, settings) for r in recs}  # every finished window is checked
+    done = {s for s, w in why.items() if w is None}
+    redone = {s: w for s, w in why.items() if w not in (None, 'not prepared')}
+    for s in redone: (out / 'meta' / f'{s}.json').unlink(missing_ok=True)  # a window that fails now is not left half-valid
+    report_redone(redone, str(out))
     todo = [r for r in recs if r['sample'] not in done]
     failed = {}
     if workers > 1 and callable(detector): raise ValueError("workers > 1 needs detector='auto' or None (a callable is not sent to workers)")
@@ -388,8 +429,8 @@ def prepare_biovid(raw:str|os.PathLike|None, # the BioVid Part A folder (or None
             except (FileNotFoundError, ValueError) as e:
                 if on_error == 'raise': raise
                 failed[r['sample']] = str(e)
-    metas = [json.loads((out / 'meta' / f"{r['sample']}.json").read_text()) for r in recs
-             if (out / 'meta' / f"{r['sample']}.json").exists()]
+    metas = [{k: v for k, v in json.loads((out / 'meta' / f"{r['sample']}.json").read_text()).items() if k != 'built_from'}
+             for r in recs if (out / 'meta' / f"{r['sample']}.json").exists()]
     centre = [m['sample'] for m in metas if m['face'] == 'centre']
     summary = dict(
         n_listed=len(recs), n_prepared=len(metas), n_failed=len(failed), failed=failed,
@@ -409,7 +450,7 @@ def prepare_biovid(raw:str|os.PathLike|None, # the BioVid Part A folder (or None
             for task in ('binary', 'multiclass'):
                 fo = make_folds(metas, protocol, task, k=k, seed=seed, subjects=subj, subjects_source=src)
                 _save_json(out / f"folds_{protocol}_{task}{'_reactive' if subj else ''}.json", fo)
-    return dict(summary, resumed=len(done), prepared_now=len(todo) - len(failed))
+    return dict(summary, resumed=len(done), prepared_now=len(todo) - len(failed), redone=redone)
 
 def format_summary(s:dict, # the summary returned by `prepare_biovid`
                   ) -> str:
@@ -475,6 +516,14 @@ class BioVidClips(Dataset):
     def clip_keys(self) -> list[tuple[str, int]]:
         "The `(window, clip)` of every index, without loading anything (a resumed feature extraction skips finished windows)."
         return [(r['sample'], k) for r in self.recs for k in range(self.n_clips)]
+
+    def sources(self, sample:str) -> dict:
+        "What the clips of `sample` are built from (a feature cache's build record): its prepared files' sizes and mtimes."
+        subs = [s for m, s in (('visual', 'frames'), ('bio', 'signals')) if m in self.modalities]
+        out = {s: [f'{s}/{sample}.npy', (st := (self.root / s / f'{sample}.npy').stat()).st_size, st.st_mtime_ns] for s in subs}
+        if 'bio' in self.modalities and self.signal_norm == 'subject':
+            r = next(r for r in self.recs if r['sample'] == sample); out['subject_stats'] = self.index['subject_stats'][r['subject']]
+        return out
 
     def frame_indices(self, n_frames:int, k:int) -> np.ndarray:
         "Indices of the `clip_len` frames of clip `k` among the window's `n_frames` prepared frames."

@@ -144,16 +144,27 @@ class AffWild2Clips(Dataset):
         self.videos = {n: len(e) for n, e in self.ends.items()}
         self.items = [(n, k) for n in self.names for k in range(self.videos[n])]
         self.augment = train_augment(img_size) if train else None
-        self._audio, self._labels = {}, {}
+        self._audio, self._labels = (None, None), {}
     def __len__(self): return len(self.items)
+    def sources(self, n:str) -> dict:
+        "What the clips of person `n` are built from (a feature cache's build record): frame count, crop folder, prepared audio."
+        v = self.index['videos'][n]; out = {'n_frames': v['n_frames'], 'fps': v['fps']}
+        if 'visual' in self.modalities: out['crops'] = [v['crops'], (self.raw/v['crops']).stat().st_mtime_ns]
+        if 'audio' in self.modalities and v['audio'] is not None:
+            p = Path(self.index['root'])/v['audio']; st = p.stat()
+            out['audio'] = [v['audio'], v.get('audio_sha256') or [st.st_size, st.st_mtime_ns]]
+        return out
     def clip_keys(self) -> list[tuple[str, int]]:
         "The `(video, clip)` of every index, without loading anything (a resumed feature extraction skips finished videos)."
         return list(self.items)
     def _audio_of(self, n):
+        "The memory map of `n`'s audio: only the last one is kept open, so a worker's resident memory stays one video's audio."
         v = self.index['videos'][n]
         if v['audio'] is None: return None
-        if v['audio'] not in self._audio: self._audio[v['audio']] = np.load(Path(self.index['root'])/v['audio'], mmap_mode='r')
-        return self._audio[v['audio']]
+        if self._audio[0] != v['audio']:
+            self._audio = (None, None)  # release the previous map before opening the next
+            self._audio = (v['audio'], np.load(Path(self.index['root'])/v['audio'], mmap_mode='r'))
+        return self._audio[1]
     def __getitem__(self, i):
         n, k = self.items[i]; v = self.index['videos'][n]; end = int(self.ends[n][k]); s = self.settings
         if n not in self._labels: self._labels[n] = load_labels(self.index, n)

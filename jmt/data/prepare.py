@@ -4,7 +4,7 @@
 
 # %% ../../nbs/03_data.prepare.ipynb #244a3ed5
 from __future__ import annotations
-import json, os
+import json, os, warnings
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -15,38 +15,79 @@ import torch
 import torchaudio
 from tqdm.auto import tqdm
 
-from ..core import atomic_write
+from ..core import atomic_write, file_sha256
 from .affwild2 import VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds, person_to_raw
 
 # %% auto #0
-__all__ = ['AUDIO_SETTINGS', 'video_info', 'load_audio', 'log_mel', 'frame_end_sample', 'audio_window', 'read_test_sample',
-           'summarize', 'format_summary', 'prepare_affwild2', 'load_index', 'load_labels']
+__all__ = ['AUDIO_SETTINGS', 'AUDIO_DTYPE', 'video_info', 'read_av', 'load_audio', 'log_mel', 'frame_end_sample', 'audio_window',
+           'npy_problem', 'check_unit', 'sources_changed', 'output_record', 'file_stamp', 'report_redone',
+           'read_test_sample', 'summarize', 'format_summary', 'prepare_affwild2', 'load_index', 'load_labels']
 
 # %% ../../nbs/03_data.prepare.ipynb #9ae83eae
 def video_info(path:str|Path) -> dict:
-    "Frame rate, frame count (from the container) and whether `path` has an audio track."
+    "Frame rate, frame count declared by the container and whether `path` has an audio track (reads the header only)."
     with av.open(str(path)) as c:
         if not c.streams.video: raise ValueError(f'{path}: no video stream')
         vs = c.streams.video[0]
         return dict(fps=float(vs.average_rate or vs.guessed_rate), n_frames=int(vs.frames), has_audio=bool(c.streams.audio))
 
+def _declared_audio_s(c, ast) -> float|None:
+    if ast.duration: return float(ast.duration * ast.time_base)
+    return c.duration / 1e6 if c.duration else None
+
+def read_av(path:str|Path, # a raw video file
+            sr:int=44100, # output sample rate of the audio
+            dtype=np.float32, # np.float32 (in [-1, 1]) or np.int16 (16-bit PCM, full scale 32768)
+            audio:bool=True, # decode the audio track (False: only count the video frames)
+           ) -> dict:
+    "One pass over `path`: fps, declared and present video frames, and the aligned mono audio (None without a track), warning if truncated."
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.int16): raise ValueError(f'dtype must be float32 or int16, got {dtype}')
+    with av.open(str(path)) as c:
+        if not c.streams.video: raise ValueError(f'{path}: no video stream')
+        vs = c.streams.video[0]; ast = c.streams.audio[0] if audio and c.streams.audio else None
+        fps, declared = float(vs.average_rate or vs.guessed_rate), int(vs.frames)
+        out = dict(fps=fps, declared_frames=declared, has_audio=bool(c.streams.audio), audio=None, n_frames=0)
+        if ast is not None:
+            v0 = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.
+            decl_s = max(_declared_audio_s(c, ast) or 0, declared / fps if declared and fps else 0) or None  # the audio should cover the video
+            res = av.AudioResampler(format='s16' if dtype == np.int16 else 'flt', layout='mono', rate=sr)
+            buf = np.zeros(int(((decl_s or declared / max(fps, 1)) + 1) * sr), dtype)  # preallocated, grown only if the header lies
+            pos, skip, decoded = None, 0, 0
+            def put(frames):
+                nonlocal buf, pos, skip, decoded
+                for o in frames:
+                    x = o.to_ndarray().reshape(-1); decoded += len(x)
+                    if skip: d = min(skip, len(x)); x = x[d:]; skip -= d
+                    if pos + len(x) > len(buf):
+                        grown = np.zeros(max(2 * len(buf), pos + len(x)), dtype); grown[:pos] = buf[:pos]; buf = grown
+                    buf[pos:pos+len(x)] = x; pos += len(x)
+        for pk in c.demux(*([vs] if ast is None else [vs, ast])):
+            if pk.stream.type == 'video':
+                out['n_frames'] += pk.size > 0 or pk.pts is not None; continue  # (an AVI's empty chunk is a dropped = repeated frame; the demuxer's final flush packet is no frame)
+            for fr in pk.decode():
+                if pos is None:  # place the audio on the video's clock: > 0, it starts after frame 0
+                    shift = int(round(((float(fr.pts * fr.time_base) if fr.pts is not None else 0.) - v0) * sr))
+                    pos, skip = max(shift, 0), max(-shift, 0)
+                put(res.resample(fr))
+        if ast is not None:
+            if pos is None: pos = 0
+            put(res.resample(None))
+            out['audio'] = buf[:pos]
+            if decl_s and decoded < (decl_s * (1 - .005) - .05) * sr:
+                warnings.warn(f'{path}: the audio decodes to {decoded/sr:.2f} s but the container declares {decl_s:.2f} s of audio and video: '
+                              f'the file is truncated or damaged; the missing audio is silence. Re-copy the file')
+    if declared and out['n_frames'] < declared - max(2, declared // 200):
+        warnings.warn(f"{path}: the video has {out['n_frames']} frames but its container declares {declared}: the file is "
+                      f"truncated or damaged. Re-copy the file")
+    return out
+
 def load_audio(path:str|Path, # a raw video file
                sr:int=44100, # output sample rate
+               dtype=np.float32, # np.float32 (in [-1, 1]) or np.int16 (16-bit PCM)
               ) -> np.ndarray|None:
-    "Mono float32 audio at `sr` whose sample 0 is the start of video frame 0; None if there is no audio track."
-    with av.open(str(path)) as c:
-        if not c.streams.audio: return None
-        vs, ast = c.streams.video[0] if c.streams.video else None, c.streams.audio[0]
-        v0 = float(vs.start_time * vs.time_base) if vs is not None and vs.start_time is not None else 0.
-        res = av.AudioResampler(format='flt', layout='mono', rate=sr)
-        chunks, first = [], None
-        for fr in c.decode(ast):
-            if first is None and fr.pts is not None: first = float(fr.pts * fr.time_base)
-            chunks += [o.to_ndarray().reshape(-1) for o in res.resample(fr)]
-        chunks += [o.to_ndarray().reshape(-1) for o in res.resample(None)]
-    y = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    shift = int(round(((first or 0.) - v0) * sr))  # > 0: audio starts after the first frame
-    return np.concatenate([np.zeros(shift, np.float32), y]) if shift > 0 else y[-shift:]
+    "Mono audio at `sr` whose sample 0 is the start of video frame 0; None if there is no audio track."
+    return read_av(path, sr, dtype)['audio']
 
 # %% ../../nbs/03_data.prepare.ipynb #5661dcd0
 AUDIO_SETTINGS = dict(sr=44100, n_fft=1024, win_length=882, hop_length=441, n_mels=64, power=2., top_db=80.,
@@ -80,13 +121,73 @@ def audio_window(y:np.ndarray|None, # aligned mono audio from `load_audio` (None
                  sr:int=44100, # sample rate of `y`
                  window:int=45599, # window length in samples (~1 s at 44.1 kHz)
                 ) -> np.ndarray:
-    "The `window` samples ending at frame `frame`, zero-padded where they fall outside the audio (silence if `y` is None)."
+    "The `window` samples (float32) ending at frame `frame`, zero-padded where they fall outside the audio (silence if `y` is None)."
     out = np.zeros(window, np.float32)
     if y is None: return out
     e = frame_end_sample(frame, fps, sr); s = e - window
     src = y[max(s, 0):max(min(e, len(y)), 0)]
     out[max(-s, 0):max(-s, 0)+len(src)] = src
+    if y.dtype == np.int16: out *= 1 / 32768  # 16-bit PCM -> [-1, 1); float32 audio (older preparations) is used as it is
     return out
+
+# %% ../../nbs/03_data.prepare.ipynb #d8702b7e
+def npy_problem(p:Path, # a .npy file
+                shape:tuple|None=None, # the array shape it must have (None: any)
+               ) -> str|None:
+    "Why the .npy at `p` cannot be used (missing, unreadable, wrong shape); None when it can. Reads the header only."
+    if not p.is_file(): return 'output missing'
+    try: a = np.load(p, mmap_mode='r')
+    except Exception as e: return f'output unreadable ({type(e).__name__})'
+    if shape is not None and a.shape != tuple(shape): return f'output has shape {a.shape}, expected {tuple(shape)}'
+    return None
+
+def _jsonable(o): return json.loads(json.dumps(o, sort_keys=True, default=str))
+
+def check_unit(rec:dict|None, # the unit's build record: {'size', 'sha256', 'sources'} (None: there is none)
+               sources:dict, # what the unit would be built from now (JSON-able)
+               path:Path, # the unit's output file
+               shape:tuple|None=None, # the output array's expected shape (checked from the .npy header)
+               checksum:bool=True, # also compare the output's SHA-256 with the record (for small files)
+              ) -> str|None:
+    "Why a finished unit must be redone (None: it is still valid): no record, inputs changed, output missing/truncated/changed."
+    if rec is None: return 'no build record (made by an older jmt)'
+    if not path.is_file(): return 'output missing'
+    if path.stat().st_size != rec.get('size'): return f"output truncated or changed ({path.stat().st_size} bytes, recorded {rec.get('size')})"
+    if path.suffix == '.npy' and (why := npy_problem(path, shape)): return why
+    if checksum and file_sha256(path) != rec.get('sha256'): return 'output changed (checksum)'
+    return sources_changed(rec.get('sources', {}), sources)
+
+def sources_changed(old:dict, # the recorded sources
+                    new:dict, # the sources now
+                   ) -> str|None:
+    "`'<key>, <key> changed'` for the keys whose value differs (None when none does)."
+    new = _jsonable(new)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return f"{', '.join(changed)} changed" if changed else None
+
+def output_record(path:Path, # a finished output file
+                  sources:dict, # what it was built from
+                 ) -> dict:
+    "The build record of one output: its size, SHA-256 and sources."
+    return dict(size=path.stat().st_size, sha256=file_sha256(path), sources=_jsonable(sources))
+
+def file_stamp(path:Path, # an input file or folder
+               root:Path|None=None, # paths are recorded relative to this folder
+               checksum:bool=False, # record the SHA-256 (small files) instead of the modification time
+              ) -> list:
+    "`[path, size, mtime_ns or sha256]` of an input: what a build record compares to see that it changed."
+    st = path.stat(); rel = str(path.relative_to(root)) if root is not None else str(path)
+    return [rel, st.st_size if path.is_file() else None, file_sha256(path) if checksum else st.st_mtime_ns]
+
+def report_redone(redone:dict[str, str], # {unit: reason}
+                  where:str, # what the units belong to, for the message
+                 ) -> None:
+    "One warning per reason naming the redone units (`redone video5: labels changed`)."
+    by = {}
+    for u, why in redone.items(): by.setdefault(why, []).append(u)
+    for why, us in by.items():
+        more = f' and {len(us)-10} more' if len(us) > 10 else ''
+        warnings.warn(f"{where}: redone {', '.join(us[:10])}{more}: {why}", stacklevel=3)
 
 # %% ../../nbs/03_data.prepare.ipynb #cd0f3e34
 def read_test_sample(path:str|Path) -> dict[str, int]:
@@ -97,28 +198,75 @@ def read_test_sample(path:str|Path) -> dict[str, int]:
         rows[l.split(',')[0].split('/')[0]] += 1
     return dict(rows)
 
-def _prepare_raw(raw_root:Path, out:Path, raw:str, people:list[VAEntry], sample:dict, s:dict) -> dict:
-    info = video_info(raw_root/raw)
-    stem = Path(raw).stem
-    rec = {}
-    if info['has_audio']:
-        y = load_audio(raw_root/raw, s['sr'])
-        with atomic_write(out/'audio'/f'{stem}.npy') as f: np.save(f, y)
+AUDIO_DTYPE = 'int16'  # prepared audio: 16-bit PCM (full scale 32768), the resolution of the source recordings
+
+def _sources(raw_root:Path, raw:str, people:list[VAEntry], sample:dict, s:dict) -> dict:
+    "What the unit of raw video `raw` is built from: the video, each person's label file (checksum) and crop folder, settings."
+    src = {'raw video': file_stamp(raw_root/raw, raw_root), 'settings': dict(sr=s['sr'], audio_dtype=AUDIO_DTYPE)}
     for e in people:
-        va = None
-        if e.labels is not None:
-            v, m = read_va_labels(raw_root/e.labels)
-            va = np.where(m, v, -5.).astype(np.float32)
-            with atomic_write(out/'labels'/f'{e.name}.npy') as f: np.save(f, va)
+        src[f'labels of {e.name}'] = None if e.labels is None else file_stamp(raw_root/e.labels, raw_root, checksum=True)
+        src[f'crops of {e.name}'] = file_stamp(raw_root/e.crops, raw_root)  # a folder's mtime changes when a file is added, removed or renamed
+        if e.labels is None: src[f'test rows of {e.name}'] = sample.get(e.name)
+    return src
+
+def _label_count_ok(n_lab:int, av_info:dict) -> bool:
+    "A label file has one line per frame of the video, or one more; a truncated video is judged by its declared count."
+    n, decl = av_info['n_frames'], av_info['declared_frames']
+    return n <= n_lab <= n + 1 or (0 < n < decl and n <= n_lab <= decl + 1)
+
+def _prepare_raw(raw_root:Path, out:Path, raw:str, people:list[VAEntry], sample:dict, s:dict) -> dict:
+    "Prepare one raw video (audio, each person's labels) and write its marker with the build record last."
+    stem = Path(raw).stem
+    sources = _sources(raw_root, raw, people, sample, s)
+    info = read_av(raw_root/raw, s['sr'], np.int16)
+    rec, outputs = {}, {}
+    labels = {}
+    for e in people:  # check every label file before writing anything
+        if e.labels is None: continue
+        v, m = read_va_labels(raw_root/e.labels)
+        if not _label_count_ok(len(v), info):
+            raise ValueError(f"{raw_root/e.labels}: {len(v)} frame lines, but the video {raw} has {info['n_frames']} frames "
+                             f"(container: {info['declared_frames']}): a label file needs one line per frame, or one more. "
+                             f"Fix the file, or prepare without this video (--on_error skip)")
+        labels[e.name] = np.where(m, v, -5.).astype(np.float32)
+    if info['audio'] is not None:
+        p = out/'audio'/f'{stem}.npy'
+        with atomic_write(p) as f: np.save(f, info['audio'])
+        outputs[f'audio/{stem}.npy'] = [p.stat().st_size, file_sha256(p)]
+    for e in people:
+        va = labels.get(e.name)
+        if va is not None:
+            p = out/'labels'/f'{e.name}.npy'
+            with atomic_write(p) as f: np.save(f, va)
+            outputs[f'labels/{e.name}.npy'] = [p.stat().st_size, file_sha256(p)]
             n = len(va)
         else: n = sample.get(e.name, info['n_frames'])
         rec[e.name] = dict(split=e.split, raw=e.raw, crops=e.crops, label_file=e.labels, n_frames=int(n), fps=info['fps'],
                            has_audio=info['has_audio'], audio=f'audio/{stem}.npy' if info['has_audio'] else None,
+                           audio_sha256=outputs.get(f'audio/{stem}.npy', [None, None])[1],
                            labels=None if va is None else f'labels/{e.name}.npy',
                            missing_crops=int((~crop_mask(raw_root/e.crops, n)).sum()),
                            invalid_labels=0 if va is None else int((va == -5).any(1).sum()))
-    with atomic_write(out/'videos'/f'{stem}.json', 'w') as f: json.dump(rec, f, indent=1, sort_keys=True)
+    marker = dict(persons=rec, built_from=dict(sources=sources, outputs=outputs))
+    with atomic_write(out/'videos'/f'{stem}.json', 'w') as f: json.dump(marker, f, indent=1, sort_keys=True)
     return rec
+
+def _unit_problem(raw_root:Path, out:Path, raw:str, people:list[VAEntry], sample:dict, s:dict) -> tuple[str|None, dict|None]:
+    "Why the finished unit of `raw` must be redone (None: valid), and its persons' records when it is valid."
+    marker = out/'videos'/f'{Path(raw).stem}.json'
+    if not marker.exists(): return 'not prepared', None
+    try: m = json.loads(marker.read_text())
+    except ValueError: return 'marker unreadable', None
+    if 'built_from' not in m: return 'no build record (prepared by an older jmt)', None
+    if sorted(m['persons']) != sorted(e.name for e in people): return 'persons changed', None
+    why = sources_changed(m['built_from']['sources'], _sources(raw_root, raw, people, sample, s))
+    if why: return why, None
+    for rel, (size, _) in m['built_from']['outputs'].items():
+        p = out/rel
+        if not p.is_file(): return f'{rel} missing', None
+        if p.stat().st_size != size: return f'{rel} truncated or changed ({p.stat().st_size} bytes, recorded {size})', None
+        if why := npy_problem(p): return f'{rel}: {why}', None
+    return None, m['persons']
 
 def summarize(videos:dict) -> dict:
     "Counts of persons, raw videos, frames, missing crops, invalid labels and videos without audio."
@@ -135,7 +283,8 @@ def format_summary(s:dict) -> str:
     return (f"{sum(p.values())} persons ({p['train']} train, {p['val']} val, {p['test']} test) in {s['raw_videos']} raw videos; "
             f"{s['frames']:,} frames; {s['missing_crops']:,} missing crops ({100*s['missing_crops']/max(s['frames'],1):.1f}%); "
             f"{s['invalid_labels']:,} invalid (-5) label frames; {len(s['no_audio'])} raw videos without audio"
-            + (f": {', '.join(s['no_audio'][:10])}" if s['no_audio'] else ''))
+            + (f": {', '.join(s['no_audio'][:10])}" if s['no_audio'] else '')
+            + ''.join(f"\nFAILED {k} (left out): {v}" for k, v in s.get('failed', {}).items()))
 
 def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_aligned, annotations)
                      out:str|Path, # the prepared folder (created; re-runs resume)
@@ -144,8 +293,10 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
                      seed:int=0, # fold seed
                      test_list:str|Path|None=None, # test-name list (default: `*test*.txt` in `raw`)
                      progress:bool=True, # show a progress bar
+                     on_error:str='raise', # a bad raw video (label count, crop names, undecodable): 'raise', or 'skip' it (listed in the summary)
                     ) -> dict:
-    "Validate `raw` and write the prepared index, audio, labels and folds to `out`; returns the index."
+    "Validate `raw` and write the prepared index, audio, labels and folds to `out`; returns the index (plus `redone`: {video: why})."
+    if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     raw, out = Path(raw).resolve(), Path(out)
     entries = scan_affwild2(raw, test_list)
     out.mkdir(parents=True, exist_ok=True)
@@ -155,15 +306,24 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     sample = read_test_sample(sample_file) if sample_file else {}
     groups = {}
     for e in entries.values(): groups.setdefault(e.raw, []).append(e)
-    videos = {}
+    videos, redone, failed = {}, {}, {}
     for r in tqdm(sorted(groups), desc='prepare Aff-Wild2', unit='video', disable=not progress):
-        marker = out/'videos'/f'{Path(r).stem}.json'
-        videos.update(json.loads(marker.read_text()) if marker.exists() else _prepare_raw(raw, out, r, groups[r], sample, s))
+        why, persons = _unit_problem(raw, out, r, groups[r], sample, s)
+        if why is not None:
+            try: persons = _prepare_raw(raw, out, r, groups[r], sample, s)
+            except (ValueError, FileNotFoundError, av.error.FFmpegError) as e:
+                if on_error == 'raise': raise
+                failed[Path(r).stem] = str(e); continue
+            if why != 'not prepared': redone[Path(r).stem] = why
+        videos.update(persons)
+    report_redone(redone, str(out))
     videos = dict(sorted(videos.items()))
-    save_folds(make_folds(entries, {n: v['n_frames'] for n, v in videos.items()}, k, seed), out/'folds.json')
-    index = dict(version=1, raw_root=str(raw), audio=s, summary=summarize(videos), videos=videos)
+    kept = {n: e for n, e in entries.items() if n in videos}
+    save_folds(make_folds(kept, {n: v['n_frames'] for n, v in videos.items()}, k, seed), out/'folds.json')
+    index = dict(version=1, raw_root=str(raw), audio=s, audio_dtype=AUDIO_DTYPE,
+                 summary=dict(summarize(videos), failed=dict(sorted(failed.items()))), videos=videos)
     with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
-    return index
+    return dict(index, redone=redone)
 
 def load_index(prepared:str|Path) -> dict:
     "The prepared index, with `root` (the prepared folder) added."

@@ -1,0 +1,162 @@
+"""Command lines: a bad argument or input is one line on stderr (exit 2 for arguments and usage, 1 otherwise), no
+traceback unless --debug / JMT_DEBUG=1; files get the user's umask; one writer per output folder (a second process is
+refused naming the holder, or waits with --wait; a killed holder's lock is taken over). Every CLI case fails before
+any work, so each subprocess costs about one `import jmt`."""
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+
+import pytest
+
+from jmt.core import LOCK_FILE, ArgumentError, folder_lock, lock_holder, run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
+SCRIPTS = ROOT / 'data_scripts'
+
+# a stand-in for another jmt process: holds DIR's lock (as `folder_lock` does) for SECONDS (or until a line on stdin), then releases it
+HOLDER = f"""
+import fcntl, json, os, socket, sys, time
+d = sys.argv[1]; os.makedirs(d, exist_ok=True); f = os.path.join(d, {LOCK_FILE!r})
+fd = os.open(f, os.O_RDWR | os.O_CREAT); fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), command='holder-cmd', since='t0')).encode())
+print('locked', flush=True)
+sys.stdin.readline() if sys.argv[2] == 'stdin' else time.sleep(float(sys.argv[2]))
+os.unlink(f); os.close(fd)
+"""
+
+
+def _run(*cmd, env=None, timeout=120):
+    return subprocess.run([sys.executable, *map(str, cmd)], capture_output=True, text=True, timeout=timeout,
+                          env={**ENV, **(env or {})}, cwd=ROOT)
+
+
+def _one_line(r, code, *contains):
+    "`r` failed with exit status `code` and exactly one stderr line `error: ...` holding each of `contains`, no traceback."
+    assert r.returncode == code, (r.returncode, r.stderr[-2000:])
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: ') and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    for c in contains: assert c in lines[0], (c, lines[0])
+    return lines[0]
+
+
+def _holder(folder, seconds):
+    p = subprocess.Popen([sys.executable, '-c', HOLDER, str(folder), str(seconds)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == 'locked'
+    return p
+
+
+def test_jmt_train_bad_arguments_fail_at_once(tmp_path):
+    r = _run('-m', 'jmt.train', '--out_dir', tmp_path / 'out', '--epochs', '0')
+    _one_line(r, 2, '--epochs must be an integer >= 1, got 0')
+    assert 'validation CCC' not in r.stdout  # no result of an untrained model
+    assert not (tmp_path / 'out').exists()  # nothing was prepared or written
+
+
+@pytest.mark.parametrize('args,msg', [
+    (['--epochs', '-1'], '--epochs must be an integer >= 1, got -1'),
+    (['--device', 'tpu'], "--device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got 'tpu'"),
+    (['--batch_size', '0'], '--batch_size must be an integer >= 1, got 0'),
+    (['--lr', '-1'], '--lr must be a finite number > 0, got -1.0'),
+    (['--seq_len', '0'], '--seq_len must be an integer >= 1, got 0'),
+    (['--drop', 'audio,face'], "--drop must be one of 'audio', 'visual', 'frames', got 'face'"),
+    (['--fold', '5'], "--fold must be 'official' or an integer in 0..4, got '5'"),
+    (['--dataset', 'recola'], "--dataset must be one of 'synthetic', 'affwild2', 'biovid', got 'recola'"),
+    (['--epochs', 'x'], "argument --epochs: invalid int value: 'x' (see"),  # argparse's own usage error, in one line
+])
+def test_jmt_train_argument_errors_in_process(tmp_path, capsys, args, msg):
+    from jmt.train import main
+    assert run_cli(main.__wrapped__, ['--out_dir', str(tmp_path / 'out'), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and err.startswith('error: ') and msg in err, err
+    assert not (tmp_path / 'out').exists()
+
+
+def test_debug_shows_the_traceback(tmp_path, monkeypatch):
+    from jmt.train import main
+    with pytest.raises(ArgumentError, match='epochs must be'): run_cli(main.__wrapped__, ['--epochs', '0', '--debug'])
+    monkeypatch.setenv('JMT_DEBUG', '1')
+    with pytest.raises(ArgumentError, match='epochs must be'): run_cli(main.__wrapped__, ['--epochs', '0'])
+
+
+# runs each data script as `python data_scripts/x.py ARGS` would (as __main__), in one process to pay `import torch` once
+DRIVER = """
+import contextlib, io, json, runpy, sys
+out = []
+for script, *argv in json.loads(sys.argv[1]):
+    sys.argv = [script, *argv]; err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try: runpy.run_path(script, run_name='__main__'); rc = 0
+        except SystemExit as e: rc = e.code
+    out.append([rc, err.getvalue()])
+print(json.dumps(out))
+"""
+
+
+def test_data_scripts_fail_in_one_line(tmp_path):
+    m = str(tmp_path / 'nothing')
+    runs = [['prepare_affwild2.py', '--raw', m, '--out', str(tmp_path / 'p')], ['prepare_biovid.py', '--raw', m, '--out', str(tmp_path / 'b')],
+            ['extract_features.py', '--prepared', m, '--backbone', 'visual'],
+            ['train_backbone.py', '--prepared', m, '--backbone', 'audio', '--out', str(tmp_path / 't')],
+            ['train_backbone.py', '--prepared', str(tmp_path), '--backbone', 'audio', '--epochs', '0', '--out', str(tmp_path / 't')],
+            ['extract_features.py', '--bogus']]
+    r = _run('-c', DRIVER, json.dumps([[str(SCRIPTS / a), *b] for a, *b in runs]))
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    for (rc, err), want, msg in zip(res, [1, 1, 1, 1, 2, 2], [m, m, m, m, '--epochs must be an integer >= 1 (or None), got 0',
+                                                              'unrecognized arguments: --bogus']):
+        _one_line(subprocess.CompletedProcess([], rc, '', err), want, msg)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # failed runs leave no empty output folders
+
+
+def test_files_get_the_users_umask(tmp_path):
+    from torch.utils.data import DataLoader
+    from jmt.ccc import ccc_loss
+    from jmt.data.prepare import prepare_affwild2
+    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.learner import Learner, SynthSeq, ToyRegressor
+    old = os.umask(0o022)
+    try:
+        write_synthetic_affwild2(tmp_path / 'raw', n_videos=5, n_frames=24, n_val=1, n_test=1)
+        prepare_affwild2(tmp_path / 'raw', tmp_path / 'prepared', progress=False)
+        Learner(ToyRegressor(), DataLoader(SynthSeq(8), 4), DataLoader(SynthSeq(4, seed=1), 4), ccc_loss, lr=.01,
+                monitor='valid_loss', mode='min', path=tmp_path / 'run', quiet=True, plot=False).fit(1)
+    finally: os.umask(old)
+    files = [p for d in ('prepared', 'run') for p in (tmp_path / d).rglob('*') if p.is_file()]
+    assert len(files) > 10 and {p.name for p in files} >= {'index.json', 'folds.json', 'best.pt', 'last.pt', 'history.json'}
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(0o644)}, [(p.name, oct(p.stat().st_mode)) for p in files]
+
+
+def test_second_writer_is_refused_naming_the_holder(tmp_path):
+    h = _holder(tmp_path / 'out', 60)
+    try:
+        line = _one_line(_run(SCRIPTS / 'prepare_affwild2.py', '--raw', tmp_path / 'raw', '--out', tmp_path / 'out'), 1,
+                         f'is in use by pid {h.pid} on', '`holder-cmd`', '--wait')
+        assert str(tmp_path / 'out') in line
+    finally: h.kill(); h.wait()
+
+
+def test_two_prepares_on_one_folder_wait_for_each_other(tmp_path):
+    from jmt.data.synthetic import write_synthetic_affwild2
+    write_synthetic_affwild2(tmp_path / 'raw', n_videos=5, n_frames=24, n_val=1, n_test=1)
+    h = _holder(tmp_path / 'out', 'stdin')
+    cmd = [sys.executable, SCRIPTS / 'prepare_affwild2.py', '--raw', tmp_path / 'raw', '--out', tmp_path / 'out', '--quiet', '--wait']
+    errs = [tmp_path / f'err{i}.txt' for i in range(2)]
+    ps = [subprocess.Popen(list(map(str, cmd)), stdout=subprocess.DEVNULL, stderr=open(e, 'w'), env=ENV) for e in errs]
+    waiting = f'waiting for {str(tmp_path / "out")!r}: it is in use by pid {h.pid}'
+    t = time.time()
+    while not all(waiting in e.read_text() for e in errs) and time.time() - t < 90: time.sleep(.2)
+    h.communicate('go\n')  # both wait for the holder: release the folder
+    assert [p.wait(timeout=120) for p in ps] == [0, 0], [e.read_text()[-2000:] for e in errs]
+    assert all(waiting in e.read_text() and 'Traceback' not in e.read_text() for e in errs), [e.read_text() for e in errs]
+    assert len(json.loads((tmp_path / 'out' / 'index.json').read_text())['videos']) == 7
+    assert not list((tmp_path / 'out').rglob('*.tmp')) and not (tmp_path / 'out' / LOCK_FILE).exists()
+
+
+def test_a_killed_holders_lock_is_taken_over(tmp_path):
+    h = _holder(tmp_path / 'out', 60)
+    os.kill(h.pid, signal.SIGKILL); h.wait()  # killed: its lock file stays, with its details, but nobody holds it
+    assert lock_holder(tmp_path / 'out')['pid'] == h.pid
+    t = time.time()
+    with pytest.warns(UserWarning, match=f'taking over the lock left by pid {h.pid} on'):
+        with folder_lock(tmp_path / 'out'): assert lock_holder(tmp_path / 'out')['pid'] == os.getpid()
+    assert time.time() - t < 5 and not (tmp_path / 'out' / LOCK_FILE).exists()
