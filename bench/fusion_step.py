@@ -1,6 +1,6 @@
-"""Time one JMT training step (forward, 1 - CCC loss, backward, SGD step) of the official-release preset.
+"""Time one JMT training step (forward, 1 - CCC loss, backward, SGD step) of the official release's FC-head preset.
 
-Compares `jmt.fusion.make_model('jmt')` with a reference build of the same model from plain `nn.TransformerEncoderLayer`
+Compares `jmt.fusion.make_model('jmt', preset='release_fc')` with a reference build of the same model from plain `nn.TransformerEncoderLayer`
 and `nn.MultiheadAttention` (written below), side by side in one run at B=2 and B=8 (T=16, 512-d features). Both get
 the same weights, and their outputs are checked equal before timing. The ratio is reference time / our time (>= 1: ours
 is not slower). On CUDA it also captures our whole training step in a CUDA graph and reports its sequences/s against
@@ -110,7 +110,7 @@ def main():
     ratios = {}
     for B in (2, 8):
         torch.manual_seed(0)
-        ref, ours = RefJMT().to(dev), make_model('jmt').to(dev)
+        ref, ours = RefJMT().to(dev), make_model('jmt', preset='release_fc').to(dev)
         copy_ref_to_ours(ref, ours)
         g = torch.Generator().manual_seed(B)
         x = {m: torch.randn(B, a.T, 512, generator=g).to(dev) for m in MODS}
@@ -126,7 +126,7 @@ def main():
         print(f"{'B':>3} {'eager seq/s':>12} {'graph seq/s':>12} {'speed-up':>9}")
         for B in (2, 8):
             torch.manual_seed(0)
-            m_eager, m_graph = make_model('jmt').to(dev), make_model('jmt').to(dev)
+            m_eager, m_graph = make_model('jmt', preset='release_fc').to(dev), make_model('jmt', preset='release_fc').to(dev)
             x = {m: torch.randn(B, a.T, 512, device=dev) for m in MODS}
             y = torch.rand(B, a.T, 2, device=dev) * 2 - 1
             t_e, t_g = timeit([make_step(m_eager, x, y), cuda_graph_step(m_graph, x, y)], a.reps, dev)

@@ -1,5 +1,5 @@
 """The benchmark's reference (stock nn.TransformerEncoderLayer + nn.MultiheadAttention) is the same function as our
-release preset once weights are copied, so the timing compares like with like (the timing itself is not a test)."""
+release_fc preset once weights are copied, so the timing compares like with like (the timing itself is not a test)."""
 import torch
 
 from jmt.fusion import make_model
@@ -7,7 +7,7 @@ from jmt.fusion import make_model
 def test_reference_equals_release_preset(load_script):
     b = load_script('bench/fusion_step.py')
     torch.manual_seed(0)
-    ref, ours = b.RefJMT(), make_model('jmt')
+    ref, ours = b.RefJMT(), make_model('jmt', preset='release_fc')
     assert sum(p.numel() for p in ref.parameters()) == sum(p.numel() for p in ours.parameters()) == 11_820_034
     b.copy_ref_to_ours(ref, ours)
     x = {m: torch.randn(2, 16, 512) for m in b.MODS}

@@ -251,5 +251,5 @@ def test_bench_peers_measures_every_model_against_jmt(load_script):
     "bench/peers.py runs (one repetition, tiny T): a row per model, JMT's ratio is 1, the counts are the presets' (JCA at T = 4)."
     rows = load_script('bench/peers.py').measure(B=1, T=4, reps=1)
     assert [r['model'] for r in rows] == ['jmt', 'rjcma', 'jca'] and rows[0]['ratio'] == 1
-    assert rows[0]['params'] == 11_820_034 and rows[2]['params'] == 183_297 + 128 * 256 + 128 + 129 - 2 * (16 * 16 + 2 * 32 * 16) + 2 * (4 * 4 + 2 * 32 * 4)
+    assert rows[0]['params'] == 11_170_818 and rows[2]['params'] == 183_297 + 128 * 256 + 128 + 129 - 2 * (16 * 16 + 2 * 32 * 16) + 2 * (4 * 4 + 2 * 32 * 4)
     assert all(r['ms'] > 0 and r['mflops'] > 0 for r in rows)

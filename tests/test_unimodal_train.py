@@ -27,7 +27,7 @@ def test_audio_affwild2_roundtrip_through_the_cli(affwild2, tmp_path, load_scrip
                        clip_stride=16, quiet=True, plot=False, patience=None)
     h = r['history']
     assert [e['epoch'] for e in h] == [1, 2] and all(k in h[0] for k in ('train_loss', 'valid_loss', 'valence', 'arousal', 'mean'))
-    assert all(np.isfinite(e['train_loss']) and 0 <= e['train_loss'] <= 2 for e in h)  # 1 - CCC lies in [0, 2]
+    assert all(np.isfinite(e['train_loss']) and 0 <= e['train_loss'] <= 4 for e in h)  # 1 - CCC in [0, 2], summed over 2 targets
     assert r['config']['opt'] == 'adam' and r['config']['init_weights']['sha256'] == file_sha256(tmp_path / 'init.pt')
     assert r['weights_sha256'] == file_sha256(r['weights'])
     # the saved backbone is the trained one (not the initial one), and loads as ours
