@@ -37,14 +37,15 @@ def face_photo(name:str='hopper', # 'hopper' (matplotlib's sample data) or 'astr
     raise ValueError(f"unknown photo {name!r}: use 'hopper' or 'astronaut'")
 
 # %% ../../nbs/07_data.video.ipynb #397261f7
-def _camera(t:np.ndarray, W:int, H:int, face:tuple, motion:bool) -> np.ndarray:
+def _camera(t:np.ndarray, W:int, H:int, face:tuple, motion:bool, tilt:float=0.) -> np.ndarray:
     "Per-frame affine maps (n, 2, 3) photo -> frame at times `t` (s): the face centred, then panning ±15 % and zooming 0.8-1.2x."
     fx, fy, fw = face; n = len(t)
     zoom = (1 + .2*np.sin(2*np.pi*t/4)) if motion else np.ones(n)
     s = zoom * .3*min(W, H) / fw  # face about 30 % of the short side
     dx = (.15*W*np.sin(2*np.pi*t/3)) if motion else np.zeros(n); dy = (.1*H*np.sin(2*np.pi*t/5)) if motion else np.zeros(n)
-    M = np.zeros((n, 2, 3)); M[:, 0, 0] = M[:, 1, 1] = s
-    M[:, 0, 2] = W/2 + dx - s*fx; M[:, 1, 2] = H/2 + dy - s*fy
+    c, si = math.cos(math.radians(tilt)), math.sin(math.radians(tilt))  # in-plane head tilt about the face centre
+    M = np.zeros((n, 2, 3)); M[:, 0, 0] = M[:, 1, 1] = s*c; M[:, 0, 1] = s*si; M[:, 1, 0] = -s*si
+    M[:, :, 2] = np.stack([W/2 + dx, H/2 + dy], 1) - M[:, :, :2] @ np.array([fx, fy])
     return M
 
 def write_face_video(path:str|Path, # output; the container follows the suffix (.mp4, .mkv, .avi, .webm, .mov)
@@ -56,6 +57,8 @@ def write_face_video(path:str|Path, # output; the container follows the suffix (
                      photo:str|None='hopper', # `face_photo` name; None: a face-less grey noise video
                      rotation:int=0, # display-matrix rotation (counter-clockwise degrees, multiple of 90): frames are stored turned the other way
                      times:np.ndarray|None=None, # per-frame times in seconds (variable frame rate); None: i/fps
+                     hidden:list|range=(), # frame indices where the face is covered (a plain grey frame)
+                     tilt:float=0., # in-plane head tilt in degrees (counter-clockwise as seen)
                      sr:int=22050, # audio sample rate
                      seed:int=0, # noise and audio seed
                     ) -> dict:
@@ -64,7 +67,7 @@ def write_face_video(path:str|Path, # output; the container follows the suffix (
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); rng = np.random.default_rng(seed)
     W, H = size; ts = np.arange(n_frames) / fps if times is None else np.asarray(times, float)
     im, face = face_photo(photo) if photo else (None, (W/2, H/2, W/4))
-    M = _camera(ts, W, H, face, motion)
+    M = _camera(ts, W, H, face, motion, tilt); hidden = set(hidden)
     ext = path.suffix.lower(); k = int(round(rotation / 90)) % 4
     vcodec = {'.webm': 'libvpx', '.avi': 'mpeg4'}.get(ext, 'libx264')
     with av.open(str(path), 'w') as c:
@@ -77,7 +80,8 @@ def write_face_video(path:str|Path, # output; the container follows the suffix (
         if audio: aus = c.add_stream('libopus' if ext == '.webm' else 'mp2' if ext == '.avi' else 'aac', rate=48000 if ext == '.webm' else sr, layout='mono')
         pk = []  # packets of both streams, muxed in time order (AVI derives timestamps from the interleaving)
         for i in range(n_frames):
-            fr = (cv2.warpAffine(im, M[i], (W, H), flags=cv2.INTER_LINEAR, borderValue=(110, 110, 110)) if im is not None
+            fr = (np.full((H, W, 3), 110, np.uint8) if i in hidden else
+                  cv2.warpAffine(im, M[i], (W, H), flags=cv2.INTER_LINEAR, borderValue=(110, 110, 110)) if im is not None
                   else cv2.GaussianBlur((rng.random((H, W, 3))*255).astype(np.uint8), (0, 0), 2))
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.rot90(fr, -k)), format='rgb24')
             vf.pts, vf.time_base = int(round(ts[i] / tb)), tb
@@ -94,7 +98,7 @@ def write_face_video(path:str|Path, # output; the container follows the suffix (
             pk += aus.encode()
         for p in sorted(pk, key=lambda p: float((p.dts if p.dts is not None else 0) * p.time_base)): c.mux(p)
     centre = np.einsum('nij,j->ni', M, [face[0], face[1], 1.])
-    return dict(path=path, times=ts, centre=centre, width=M[:, 0, 0]*face[2], has_face=photo is not None)
+    return dict(path=path, times=ts, centre=centre, width=np.hypot(M[:, 0, 0], M[:, 1, 0])*face[2], has_face=photo is not None)
 
 # %% ../../nbs/07_data.video.ipynb #85873b5c
 class Frame(NamedTuple):
@@ -213,7 +217,9 @@ class AudioWindows:
 
     def _shift(self) -> int: return int(round(((self.first or 0.) - self.v0) * self.sr))
     def close(self):
+        "Close the file; later windows use only what was decoded."
         if self.c is not None: self.c.close(); self.c = None
+        self.done = True
 
 # %% ../../nbs/07_data.video.ipynb #d93df666
 _WARNED = []  # the Haar fallback is announced once per process
@@ -282,7 +288,7 @@ def crop_face(image:np.ndarray, # RGB uint8 (H, W, 3)
     cx, cy, side, ang = geom; k = size / side; r = math.radians(ang)
     A = k * np.array([[math.cos(r), -math.sin(r)], [math.sin(r), math.cos(r)]])
     M = np.concatenate([A, (np.array([size/2, size/2]) - A @ [cx, cy])[:, None]], 1)
-    return cv2.warpAffine(image, M, (size, size), flags=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    return cv2.warpAffine(image, M, (size, size), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
 
 # %% ../../nbs/07_data.video.ipynb #9cb57fc4
 def _iou(a:np.ndarray, b:np.ndarray) -> float:
