@@ -7,7 +7,7 @@ from __future__ import annotations
 import math, warnings
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 import av
 import cv2
