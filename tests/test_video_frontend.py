@@ -91,3 +91,16 @@ def test_no_face_with_audio(tmp_path):
     assert len(clips) == 2 and not any(c['frame_mask'].any() for c in clips) and all(c['audio_ok'] for c in clips)
     y = load_audio(v['path'])
     assert np.allclose(clips[1]['mel'], log_mel(audio_window(y, 19, 30.))[None], atol=1e-5)
+
+
+def test_index_timing_matches_training_on_a_synthetic_avi(tmp_path):
+    "timing='index' cuts audio exactly as AffWild2Clips does, even where an AVI's timestamps are irregular."
+    from jmt.data.synthetic import synth_audio, write_video
+    v = write_face_video(tmp_path / 'src.mp4', n_frames=40, audio=False, motion=False)
+    frames = np.stack([f.image for f in video_frames(v['path'])])
+    rng = np.random.default_rng(0)
+    p = write_video(tmp_path / 'syn.avi', frames, 30, synth_audio(np.zeros(40), np.linspace(-1, 1, 40), rng), 22050)
+    y = load_audio(p)
+    clips = list(video_clips(p, clip_stride=16, timing='index'))
+    assert [c['frame'] for c in clips] == [15, 31, 39]
+    for c in clips: assert np.allclose(c['mel'], log_mel(audio_window(y, c['frame'], 30.))[None], atol=1e-5)

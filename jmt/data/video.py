@@ -347,16 +347,18 @@ def video_clips(path:str|Path, # any video PyAV reads
                 window:int=32, # frames spanned by a clip
                 img_size:int=112, # crop side
                 audio:dict=AUDIO_SETTINGS, # log-mel settings (a run's `settings['audio']`)
+                timing:str='pts', # audio end of a clip: 'pts' (`clip_end_sample`) or 'index' (training's `frame_end_sample` always)
                 **kw, # `face_crops` keywords: detector, detect_every, tracker
                ) -> Iterator[dict]:
     "Stream the clips of a raw video as `AffWild2Clips` items (frames, frame_mask, mel, audio_ok, frame) plus time and per-frame rows."
+    if timing not in ('pts', 'index'): raise ValueError(f"timing must be 'pts' or 'index', got {timing!r}")
     a = {**AUDIO_SETTINGS, **audio}; fps = probe_video(path)['fps']; aw = AudioWindows(path, a['sr'], a['window'])
     crops, rows, last, k = {}, [], None, 0
     def clip(r):
         idx = clip_frames(r['index'], clip_len, window)
         fr = torch.from_numpy(np.stack([crops[i][0] for i in idx])).permute(0, 3, 1, 2)
         m = torch.tensor([crops[i][1] for i in idx])
-        wave = aw(clip_end_sample(r['index'], r['end'], fps, a['sr']))
+        wave = aw(frame_end_sample(r['index'], fps, a['sr']) if timing == 'index' else clip_end_sample(r['index'], r['end'], fps, a['sr']))
         return dict(clip=k, frame=r['index'], time=r['time'], frames=normalize_clip(fr, m), frame_mask=m,
                     mel=log_mel(wave, **a)[None].float(), audio_ok=aw.has_audio, rows=rows)
     try:
