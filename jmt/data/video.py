@@ -59,6 +59,7 @@ def write_face_video(path:str|Path, # output; the container follows the suffix (
                      times:np.ndarray|None=None, # per-frame times in seconds (variable frame rate); None: i/fps
                      hidden:list|range=(), # frame indices where the face is covered (a plain grey frame)
                      tilt:float=0., # in-plane head tilt in degrees (counter-clockwise as seen)
+                     options:dict|None=None, # container options, e.g. {'movflags': 'faststart'} (MP4 index first)
                      sr:int=22050, # audio sample rate
                      seed:int=0, # noise and audio seed
                     ) -> dict:
@@ -70,7 +71,7 @@ def write_face_video(path:str|Path, # output; the container follows the suffix (
     M = _camera(ts, W, H, face, motion, tilt); hidden = set(hidden)
     ext = path.suffix.lower(); k = int(round(rotation / 90)) % 4
     vcodec = {'.webm': 'libvpx', '.avi': 'mpeg4'}.get(ext, 'libx264')
-    with av.open(str(path), 'w') as c:
+    with av.open(str(path), 'w', options=options or {}) as c:
         vs = c.add_stream(vcodec, rate=fps); sw, sh = (H, W) if k % 2 else (W, H)
         vs.width, vs.height, vs.pix_fmt = sw, sh, 'yuv420p'
         if times is not None and ext == '.avi': raise ValueError('AVI has no per-frame timestamps: write a VFR video as .mkv or .mp4')
