@@ -25,7 +25,7 @@ from .distributed import is_dist, is_main, world_size, gather_ordered, distribut
 __all__ = ['CKPT_FORMAT', 'ABSENT', 'sgd', 'step_lr', 'to_device', 'default_x', 'default_y', 'SynthSeq', 'ToyRegressor',
            'CancelFitException', 'NonFiniteLossError', 'Callback', 'get_rng_state', 'set_rng_state', 'load_checkpoint',
            'ResumeMismatchError', 'run_config', 'config_diff', 'Recorder', 'NanGuard', 'EarlyStopping', 'Checkpoint',
-           'fmt_row', 'ProgressBar', 'in_notebook', 'plot_history', 'LivePlot', 'Learner']
+           'fmt_row', 'ProgressBar', 'in_notebook', 'plot_history', 'LivePlot', 'Learner', 'get_preds']
 
 # %% ../nbs/30_learner.ipynb #ff0a6526
 def sgd(params:Iterable, # the parameters to train
@@ -474,21 +474,31 @@ def _train_epoch(self:Learner):
     self('after_train')
 
 # %% ../nbs/30_learner.ipynb #44fe8eba
+def get_preds(model:nn.Module, # maps `*get_x(batch)` to predictions
+              dl:DataLoader, # the batches, in order
+              get_x:Callable=default_x, # batch -> tuple of model inputs
+              get_y:Callable|None=default_y, # batch -> `(label, label_mask)`; None: unlabelled data (labels and masks come back None)
+              device:str|torch.device|None=None, # None: the best available
+              autocast:Callable=nullcontext, # a context manager factory around the forward (mixed precision)
+             ) -> tuple:
+    "`(preds, labels, label_masks)` of `model` over all of `dl` in eval mode (this process's share only)."
+    dev = get_device(device); model.eval().to(dev)
+    P, Y, M = [], [], []
+    with torch.no_grad():
+        for b in dl:
+            b = to_device(b, dev)
+            with autocast(): p = model(*get_x(b))
+            y, m = get_y(b) if get_y is not None else (None, None)
+            P.append(p.float()); Y.append(y); M.append(m)
+    cat = lambda xs: None if not xs or xs[0] is None else torch.cat(xs)
+    return cat(P), cat(Y), cat(M)
+
 @patch
 def get_preds(self:Learner, dl:DataLoader|None=None, # default: the validation loader
              ) -> tuple:
     "`(preds, labels, label_masks)` over all of `dl`, gathered from every rank in dataset order (masks may be None)."
     dl = self.valid_dl if dl is None else distributed_loader(dl, shuffle=False)
-    self.model.eval()
-    P, Y, M = [], [], []
-    with torch.no_grad():
-        for b in dl:
-            b = to_device(b, self.device)
-            with self._autocast(): p = self.model(*self.get_x(b))
-            y, m = self.get_y(b)
-            P.append(p.float()); Y.append(y); M.append(m)
-    cat = lambda xs: None if not xs or xs[0] is None else torch.cat(xs)
-    out = [cat(P), cat(Y), cat(M)]
+    out = get_preds(self.model, dl, self.get_x, self.get_y, self.device, self._autocast)
     if is_dist(): out = [None if t is None else gather_ordered(t, len(dl.dataset)) for t in out]
     return tuple(out)
 

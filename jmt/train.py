@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_train.ipynb #df0d863b
 from __future__ import annotations
-import contextlib, csv, io, json, shutil, warnings
+import contextlib, csv, io, itertools, json, shutil, warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, read_index, standardize_features
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params, fusion_inputs
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
-from .learner import Learner
+from .learner import Learner, get_preds
 from .distributed import is_dist, is_main
 
 # %% auto #0
@@ -265,12 +265,10 @@ def predict_sequences(model:torch.nn.Module, # a fusion model `model(x, mask) ->
                       drop:str|None=None, # test-time removal (see `drop_inputs`)
                       seed:int=0, # seed of 'frames'
                      ) -> torch.Tensor:
-    "(N, T, K) predictions for every item of `ds`, in order."
-    dev = get_device(device); model.eval().to(dev); out = []
-    for i, b in enumerate(DataLoader(ds, batch_size, shuffle=False)):
-        b = {'x': {m: t.to(dev) for m, t in b['x'].items()}, 'mask': {m: t.to(dev) for m, t in b['mask'].items()}}
-        out.append(model(*drop_inputs(b, drop, seed=seed + i)).float().cpu())
-    return torch.cat(out)
+    "(N, T, K) predictions for every item of `ds`, in order (`get_preds` with the test-time removal as its `get_x`)."
+    n = itertools.count(seed)  # batch i drops with seed + i
+    return get_preds(model, DataLoader(ds, batch_size, shuffle=False), lambda b: drop_inputs(b, drop, seed=next(n)),
+                     None, device)[0].cpu()
 
 def frame_predictions(ds:AffWild2Features, # the dataset the clip predictions come from
                       clip_preds:Mapping[str, torch.Tensor], # `{video: (n_clips, 2)}`
@@ -456,23 +454,10 @@ def cross_attention_maps(net:torch.nn.Module, # a `jmt.fusion.JMT` (the 'jmt' or
                          x:Mapping[str, torch.Tensor], # {modality: (B, T, D)}
                          mask:Mapping[str, torch.Tensor]|None=None, # {modality: (B, T) bool}
                         ) -> dict[str, torch.Tensor]:
-    "`{'q←k': (B, T, T)}` head-averaged cross-attention weights of every query←key pair, as in `JMT.forward`."
-    import torch.nn.functional as F
+    "`{'q←k': (B, T, T)}` head-averaged cross-attention weights of every query←key pair (`JMT.attention_maps`)."
     from jmt.fusion import JMT
     if not isinstance(net, JMT): raise TypeError(f'cross-attention maps need a JMT model, got {type(net).__name__}')
-    net.eval()
-    xs, ms = fusion_inputs(x, mask, net.mods, net.d_in)
-    z = lambda t, m: t if m is None else t * m[..., None].to(t.dtype)
-    if net.l2norm: xs = {m: F.normalize(t, dim=-1) for m, t in xs.items()}
-    xs = {m: z(t, ms[m]) for m, t in xs.items()}
-    if net.proj is not None: xs = {m: net.proj[m](t) for m, t in xs.items()}
-    if net.joint_fc is not None:
-        xs['joint'] = net.joint_fc(torch.cat([xs[m] for m in net.mods], -1))
-        js = [ms[m] for m in net.mods]
-        ms['joint'] = None if any(m is None for m in js) else torch.stack(js).any(0)
-    h = {s: z(net.encoders[s](xs[s], ms[s]), ms[s]) for s in net.srcs}
-    return {f'{q}←{k}': (net.cross[q] if net.shared_cross else net.cross[f'{q}_{k}']).weights(h[q], h[k], ms[k]).mean(1)
-            for q, k in net.pairs}
+    return net.eval().attention_maps(x, mask)
 
 # %% ../nbs/32_train.ipynb #0221ce87
 def plot_va(res:dict, # the result of `train_affwild2`
