@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_train.ipynb #df0d863b
 from __future__ import annotations
-import contextlib, csv, io, itertools, json, shutil, warnings
+import contextlib, csv, io, itertools, json, os, shutil, warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -23,6 +23,8 @@ from .features import extract_features, features_sha256, load_features, read_ind
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params, fusion_inputs
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
 from .learner import Learner, get_preds
+from .presets import RUN_PRESETS, run_settings
+from fastcore.script import bool_arg
 from .distributed import is_dist, is_main
 
 # %% auto #0
@@ -34,7 +36,7 @@ __all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_aff
            'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'results_row', 'main']
 
 # %% ../nbs/32_train.ipynb #6975e8c0
-SYNTHETIC = dict(n_videos=8, n_frames=240, img_size=32, clip_stride=8)  # the CPU demo of train.ipynb (DESIGN.md §6)
+SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb (DESIGN.md §6), from `jmt.presets`
 
 def _done(p:Path) -> bool: return (p/'.complete').is_file()
 
@@ -562,23 +564,24 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
          model:str='jmt', # jmt, mt, vanilla, unimodal_visual, unimodal_audio
          preset:str='release', # fusion preset: release or paper
          fold:str='official', # official or 0..4
-         epochs:int=5, # at most this many epochs
-         lr:float=5e-4, # SGD learning rate
-         batch_size:int=2, # sequences per batch
+         epochs:int=None, # at most this many epochs (default: the run preset's, `jmt.presets`: 5)
+         lr:float=None, # SGD learning rate (default: 5e-4 real data; the synthetic preset 5e-3, BioVid 1e-2)
+         batch_size:int=None, # sequences per batch (default: 2 real, 4 synthetic)
          seq_len:int=16, # clips per sequence
-         train_stride:int=None, # overlapping training sequences (default: seq_len)
+         train_stride:int=None, # overlapping training sequences (default: seq_len real, 2 synthetic)
          seed:int=0, # the seed of everything
          device:str='auto', # auto, cpu, cuda
-         n_videos:int=8, # synthetic: raw videos
-         n_frames:int=240, # synthetic: mean frames per video
+         n_videos:int=None, # synthetic: raw videos (default 8)
+         n_frames:int=None, # synthetic: mean frames per video (default 240)
          img_size:int=None, # crop side for R(2+1)D (default: 112, synthetic 32)
          clip_stride:int=None, # frames between clip ends (default: 32, synthetic 8)
          visual_weights:str=None, # R(2+1)D state_dict file
          audio_weights:str=None, # ResNet-18 state_dict file
-         standardize:bool=False, # z-score features with training statistics (the synthetic demo needs it: random-init backbones)
+         standardize:bool_arg=None, # True/False: z-score features with training statistics (default: True synthetic, False real)
          drop:str=None, # also evaluate without: audio, visual or frames (comma-separated)
          submission:bool=False, # write OUT_DIR/<run>/submission.csv for the test split (needs the sample file)
          quiet:bool=False, # no progress output
+         train_threads:int=1, # CPU threads while training the fusion (as `train.ipynb`); 0: torch's default
         ):
     "Prepare Aff-Wild2 (or synthetic) features and train/evaluate one model on one fold; prints the ABAW CCC."
     from jmt.core import data_root
@@ -586,29 +589,39 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
     check_choice('dataset', dataset, ('synthetic', 'affwild2', 'biovid'))  # every argument is checked before any work
     check_choice('model', model, [m for m in MODEL_NAMES if m != ('unimodal_audio' if dataset == 'biovid' else 'unimodal_bio')])
     check_choice('preset', preset, list(PRESETS)); fold = check_fold(fold, None if dataset == 'biovid' else 5)
-    check_int('epochs', epochs, lo=1); check_float('lr', lr, lo=0, lo_open=True); check_int('batch_size', batch_size, lo=1)
+    if epochs is not None: check_int('epochs', epochs, lo=1)  # None: the run preset's (`jmt.presets`)
+    if lr is not None: check_float('lr', lr, lo=0, lo_open=True)
+    if batch_size is not None: check_int('batch_size', batch_size, lo=1)
+    check_int('train_threads', train_threads, lo=0)
     check_int('seq_len', seq_len, lo=1); check_int('train_stride', train_stride, lo=1, none_ok=True); check_device(device)
     for k_, v in (('n_videos', n_videos), ('n_frames', n_frames), ('img_size', img_size), ('clip_stride', clip_stride)): check_int(k_, v, lo=1, none_ok=True)
     drops = check_drops([x for x in (drop or '').split(',') if x])
     dev = setup_distributed(); device = str(dev) if is_dist() else device
     work = Path(work_dir or Path(out_dir)/'data')
+    syn = dataset == 'synthetic' or (dataset == 'biovid' and data is None and not os.environ.get('JMT_DATA'))  # as train.ipynb
+    s = run_settings('biovid' if dataset == 'biovid' else 'affwild2', syn, epochs=epochs, lr=lr, batch_size=batch_size,
+                     train_stride=train_stride, standardize=standardize, img_size=img_size, clip_stride=clip_stride,
+                     n_videos=n_videos, n_frames=n_frames)  # the synthetic preset for synthetic data, the paper's for real
+    epochs, lr, batch_size, standardize = s['epochs'], s['lr'], s['batch_size'], s['standardize']
     if dataset == 'biovid':
-        tb = _biovid()
-        if is_main(): p = tb.prepare_biovid_features(raw=data_root(data), work_dir=work, device=device)
+        tb = _biovid(); raw = None if syn else data_root(data)
+        if is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
         _barrier()
-        if not is_main(): p = tb.prepare_biovid_features(raw=data_root(data), work_dir=work, device=device)
+        if not is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
+        if train_threads: torch.set_num_threads(train_threads)
         res = tb.train_biovid(p['prepared'], p['cache'], out_dir, model=model, fold=int(fold) if fold != 'official' else 0,
                               epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, device=device, quiet=quiet,
                               standardize=standardize)
         if is_main(): print({k: v for k, v in res.items() if isinstance(v, (int, float, str))})
         cleanup_distributed(); return
-    syn = dataset == 'synthetic'
-    kw = dict(raw=None if syn else data_root(data), n_videos=n_videos, n_frames=n_frames, img_size=img_size or (SYNTHETIC['img_size'] if syn else 112),
-              clip_stride=clip_stride or (SYNTHETIC['clip_stride'] if syn else 32), visual_weights=visual_weights,
-              audio_weights=audio_weights, device=device, seed=seed, progress=not quiet)
+    kw = dict(raw=None if syn else data_root(data), n_videos=s.get('n_videos', 8), n_frames=s.get('n_frames', 240), img_size=s['img_size'],
+              clip_stride=s['clip_stride'], visual_weights=visual_weights, audio_weights=audio_weights, device=device, seed=seed,
+              progress=not quiet)
     if is_main(): p = prepare_affwild2_features(work, **kw)
     _barrier()
     if not is_main(): p = prepare_affwild2_features(work, **{**kw, 'progress': False})  # finds everything done
+    if train_threads: torch.set_num_threads(train_threads)
+    train_stride = s['train_stride']
     res = train_affwild2(p['prepared'], p['cache'], out_dir, model, preset, fold, epochs, lr, batch_size, seq_len, seed,
                          device, drops, train_stride, standardize=standardize, quiet=quiet)
     if is_main():

@@ -3,7 +3,7 @@ import subprocess, sys, warnings
 from pathlib import Path
 import numpy as np
 import pytest
-from jmt.train import main, write_submission
+from jmt.train import main, write_submission, train_affwild2 as _TRAIN
 
 
 def test_cli_submission_matches_sample(tmp_path):
@@ -49,3 +49,48 @@ def test_cli_biovid_forwards_the_training_options(tmp_path, monkeypatch):
             standardize=True, seed=3, quiet=True)
     assert {k: seen[k] for k in ('epochs', 'lr', 'batch_size', 'standardize', 'seed')} == dict(epochs=2, lr=.01, batch_size=4,
                                                                                               standardize=True, seed=3)
+
+
+def _spy_main(tmp_path, monkeypatch, **kw):
+    "Run `jmt.train.main` with preparation and training replaced by recorders; returns what they were given."
+    import inspect, types
+    import jmt.train as jt
+    seen, sig = {}, inspect.signature(_TRAIN)
+    def prep(work, **a): seen['prep'] = a; return dict(raw=tmp_path/'raw', prepared=tmp_path/'p', cache=tmp_path/'c')
+    def train(*a, **k):
+        seen['train'] = sig.bind(*a, **k).arguments
+        return dict(metrics=dict(valence=.5, arousal=.5, mean=.5, mean_pp=.5), run_dir=tmp_path/'run')
+    fake = types.SimpleNamespace(prepare_biovid_features=lambda **a: seen.update(bprep=a) or dict(prepared=tmp_path/'p', cache=tmp_path/'c'),
+                                 train_biovid=lambda *a, **k: seen.update(btrain=k) or dict(accuracy=.5))
+    monkeypatch.setattr(jt, 'prepare_affwild2_features', prep); monkeypatch.setattr(jt, 'train_affwild2', train)
+    monkeypatch.setattr(jt, '_biovid', lambda **a: fake); monkeypatch.delenv('JMT_DATA', raising=False)
+    jt.main(out_dir=str(tmp_path/'out'), quiet=True, **kw)
+    return seen
+
+
+def test_cli_defaults_are_train_notebooks_preset(tmp_path, monkeypatch):
+    "`jmt-train` with no options trains with train.ipynb's synthetic preset (it used the paper's lr/batch and printed CCC 0.001)."
+    from jmt.presets import run_settings
+    s, seen = run_settings('affwild2', True), _spy_main(tmp_path, monkeypatch)
+    assert {k: seen['prep'][k] for k in ('raw', 'img_size', 'clip_stride', 'n_videos', 'n_frames')} == dict(
+        raw=None, img_size=32, clip_stride=8, n_videos=8, n_frames=240)
+    t = seen['train']
+    assert {k: t[k] for k in ('epochs', 'lr', 'batch_size', 'train_stride', 'standardize')} == dict(
+        epochs=s['epochs'], lr=5e-3, batch_size=4, train_stride=2, standardize=True)
+    t = _spy_main(tmp_path, monkeypatch, lr=1e-3, standardize=False)['train']  # explicit settings win
+    assert (t['lr'], t['standardize'], t['batch_size']) == (1e-3, False, 4)
+
+
+def test_cli_real_data_gets_the_paper_preset(tmp_path, monkeypatch):
+    (tmp_path/'raw').mkdir()
+    seen = _spy_main(tmp_path, monkeypatch, dataset='affwild2', data=str(tmp_path/'raw'))
+    assert (seen['prep']['img_size'], seen['prep']['clip_stride']) == (112, 32)
+    t = seen['train']
+    assert (t['lr'], t['batch_size'], t['train_stride'], t['standardize']) == (5e-4, 2, None, False)
+
+
+def test_cli_synthetic_biovid_gets_its_preset(tmp_path, monkeypatch):
+    "With no data, `--dataset biovid` trains on the synthetic BioVid with the notebook's preset (it predicted class 0 everywhere)."
+    seen = _spy_main(tmp_path, monkeypatch, dataset='biovid')
+    assert seen['bprep']['raw'] is None
+    assert {k: seen['btrain'][k] for k in ('lr', 'batch_size', 'standardize', 'epochs')} == dict(lr=1e-2, batch_size=4, standardize=True, epochs=5)
