@@ -24,8 +24,8 @@ from .distributed import is_dist, is_main, world_size, gather_ordered, distribut
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'ABSENT', 'sgd', 'step_lr', 'to_device', 'default_x', 'default_y', 'SynthSeq', 'ToyRegressor',
            'CancelFitException', 'NonFiniteLossError', 'Callback', 'get_rng_state', 'set_rng_state', 'load_checkpoint',
-           'ResumeMismatchError', 'run_config', 'config_diff', 'Recorder', 'NanGuard', 'EarlyStopping', 'Checkpoint',
-           'fmt_row', 'ProgressBar', 'in_notebook', 'plot_history', 'LivePlot', 'Learner', 'get_preds']
+           'ResumeMismatchError', 'run_config', 'config_diff', 'Recorder', 'NanGuard', 'Tracker', 'EarlyStopping',
+           'Checkpoint', 'fmt_row', 'ProgressBar', 'in_notebook', 'plot_history', 'LivePlot', 'Learner', 'get_preds']
 
 # %% ../nbs/30_learner.ipynb #ff0a6526
 def sgd(params:Iterable, # the parameters to train
@@ -239,35 +239,54 @@ class NanGuard(Callback):
                 f"of this batch; `fit(resume=True)` continues from the checkpoint.")
 
 # %% ../nbs/30_learner.ipynb #6da0c582
-class EarlyStopping(Callback):
-    "Stop when `learn.monitor` has not improved for `patience` epochs (the decision is saved with the checkpoint)."
+class Tracker(Callback):
+    "Base of the callbacks that follow a monitored value across epochs: it owns the monitor, its direction and the 'is it better?' test."
+    def __init__(self, monitor:str|None=None, # the history key followed; None: the Learner's `monitor`
+                 mode:str|None=None, # 'max' or 'min'; None: the Learner's `mode`
+                 min_delta:float=0., # a change must exceed this to count as an improvement
+                ):
+        if mode not in (None, 'max', 'min'): raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        self._monitor, self._mode, self.min_delta = monitor, mode, min_delta
+        self.reset()
+    @property
+    def monitor(self) -> str: return self._monitor or self.learn.monitor
+    @property
+    def mode(self) -> str: return self._mode or self.learn.mode
+    def reset(self): self.best = None
+    def better(self, v:float) -> bool:
+        "Is `v` an improvement on the best value so far (a NaN or inf never is)?"
+        sign = 1 if self.mode == 'max' else -1
+        return math.isfinite(v) and (self.best is None or sign * (v - self.best) > self.min_delta)
+
+class EarlyStopping(Tracker):
+    "Stop when the monitor has not improved for `patience` epochs (the decision is saved with the checkpoint)."
     order = 10
     def __init__(self, patience:int=2, # epochs without improvement before stopping
                  min_delta:float=0., # smaller changes do not count as improvement
+                 monitor:str|None=None, mode:str|None=None, # see `Tracker`
                 ):
-        self.patience, self.min_delta = patience, min_delta
-        self.reset()
+        self.patience = patience
+        super().__init__(monitor, mode, min_delta)
     def reset(self): self.best, self.wait = None, 0
     def state_dict(self) -> dict: return {'best': self.best, 'wait': self.wait}
     def load_state_dict(self, sd:dict): self.best, self.wait = sd.get('best'), sd.get('wait', 0)
     def after_epoch(self):
-        L = self.learn
-        v = L.history[-1].get(L.monitor)
+        v = self.learn.history[-1].get(self.monitor)
         if v is None: return
-        sign = 1 if L.mode == 'max' else -1
-        if math.isfinite(v) and (self.best is None or sign * (v - self.best) > self.min_delta): self.best, self.wait = v, 0
+        if self.better(v): self.best, self.wait = v, 0
         else:
             self.wait += 1
-            if self.wait >= self.patience: L.stop = True
+            if self.wait >= self.patience: self.learn.stop = True
 
 # %% ../nbs/30_learner.ipynb #1178fd7b
-class Checkpoint(Callback):
+class Checkpoint(Tracker):
     "Track the best epoch as a detached CPU copy of the weights; rank 0 writes `best.pt`, `last.pt`, `history.json`."
     order = 20
     def __init__(self, load_best:bool=True, # after `fit`, copy the best weights into the model
+                 monitor:str|None=None, mode:str|None=None, # see `Tracker`
                 ):
         self.load_best = load_best
-        self.reset()
+        super().__init__(monitor, mode)
     def reset(self): self.best, self.best_epoch, self.best_state = None, None, None
     def state_dict(self) -> dict: return {'best': self.best, 'best_epoch': self.best_epoch}
     def load_state_dict(self, sd:dict):
@@ -275,24 +294,20 @@ class Checkpoint(Callback):
         f = self.learn.path/'best.pt'
         if self.best_epoch is not None and f.exists(): self.best_state = load_checkpoint(f)['model']
 
-    def _better(self, v:float) -> bool:
-        if not math.isfinite(v): return False
-        return self.best is None or (v > self.best if self.learn.mode == 'max' else v < self.best)
-
     def after_epoch(self):
         L = self.learn
         row = L.history[-1]
         if L.valid_dl is not None:
-            if L.monitor not in row:
-                raise KeyError(f"monitor {L.monitor!r} is not in the epoch log {sorted(row)}: "
+            if self.monitor not in row:
+                raise KeyError(f"monitor {self.monitor!r} is not in the epoch log {sorted(row)}: "
                                "pass `metric=` or e.g. monitor='valid_loss', mode='min'")
-            if self._better(row[L.monitor]):
-                self.best, self.best_epoch = row[L.monitor], L.epoch
+            if self.better(row[self.monitor]):
+                self.best, self.best_epoch = row[self.monitor], L.epoch
                 # a copy, never the live module: the release's `best = model` froze training (DESIGN.md §2)
                 self.best_state = {k: v.detach().to('cpu', copy=True) for k, v in L.model.state_dict().items()}
                 if L.path is not None and is_main():
                     atomic_save({'format': CKPT_FORMAT, 'epoch': L.epoch, 'model': self.best_state, 'metrics': row,
-                                 'monitor': L.monitor, 'mode': L.mode, 'config': L.config}, L.path/'best.pt')
+                                 'monitor': self.monitor, 'mode': self.mode, 'config': L.config}, L.path/'best.pt')
         if L.path is not None and is_main():
             atomic_save(L.state_dict(), L.path/'last.pt')
             with atomic_write(L.path/'history.json', 'w') as f: json.dump(L.history, f, indent=1)

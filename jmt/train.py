@@ -301,7 +301,7 @@ def read_video_predictions(path:str|Path) -> np.ndarray:
     return np.array([[float(v) for v in r.split(',')[1:3]] for r in rows if r], dtype=np.float64).reshape(-1, 2)
 
 # %% ../nbs/32_train.ipynb #9458703e
-def _run_name(model, fold): return f'{model}_fold-{fold}'
+def _run_name(model, preset, fold, seed): return f'{model}_{preset}_fold-{fold}_seed-{seed}'  # runs never share a folder
 
 AFFWILD2_MODELS = tuple(m for m in MODEL_NAMES if m != 'unimodal_bio')  # the models `train_affwild2` trains
 
@@ -338,12 +338,12 @@ def _train_run(a:dict) -> Path|None:
     if len(list(a['windows'])) != 2: raise ArgumentError('windows', 'two integers >= 1 (valence, arousal)', a['windows'])
     for w in a['windows']: check_int('windows', w, lo=1)
     fold = check_fold(a['fold'], _n_folds(a['prepared']))
-    return Path(a['out_dir'])/_run_name(a['model'], fold) if is_main() else None
+    return Path(a['out_dir'])/_run_name(a['model'], a['preset'], fold, a['seed']) if is_main() else None
 
 @locked(_train_run)  # the arguments are checked first; one writer per run folder
 def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_features`)
                    cache:str|Path, # the feature cache root
-                   out_dir:str|Path, # results go to `out_dir/<model>_fold-<fold>/`
+                   out_dir:str|Path, # results go to `out_dir/<model>_<preset>_fold-<fold>_seed-<seed>/`
                    model:str='jmt', # 'jmt', 'mt', 'vanilla', 'unimodal_visual', 'unimodal_audio'
                    preset:str='release', # fusion preset: 'release' (the official code) or 'paper'
                    fold:int|str='official', # 'official' or a cross-validation fold 0..4
@@ -361,7 +361,8 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                    quiet:bool=False, # no progress output
                    plot:bool|None=False, # live learning-curve plot (None: inside Jupyter)
                    constant_tol:float=CONSTANT_TOL, # prediction std below which an evaluation counts as constant (warned about)
-                   resume:bool=True, # reuse (or continue) the run folder's checkpoints made with this config and data; else train afresh, saying why
+                   resume:bool=True, # reuse (or continue) the run folder's checkpoints made with this config and data; a damaged one is redone, saying why
+                   overwrite:bool=False, # replace a run folder made with other settings or features (else it is refused)
                    **kw, # fusion overrides passed to `make_model` (e.g. n_heads=4)
                   ) -> dict:
     "Train one model on one fold with the Learner and evaluate it with the ABAW protocol; returns metrics, history, paths."
@@ -372,7 +373,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
     vds = vdl.dataset
     set_seed(seed)
     net = make_model(model, preset=preset, **kw)
-    run = Path(out_dir)/_run_name(model, fold)
+    run = Path(out_dir)/_run_name(model, preset, fold, seed)
     metric = AbawMetric(vds, windows)  # the learner's epoch metric, and the final evaluations below
     dev = get_device(None if device == 'auto' else device)
     config = dict(prepared=str(prepared), cache=str(cache), model=model, preset=preset, fold=str(fold), epochs=epochs, lr=lr,
@@ -383,6 +384,9 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                     device=dev, seed=seed, quiet=quiet, plot=plot, config=config)
     resumable = resume and (run/'last.pt').exists()
     if resumable and (why := learn.resume_problem()):
+        if why.startswith('it was made with another configuration') and not overwrite:
+            raise FileExistsError(f"{str(run)!r} holds a run made with other settings: {why[len('it was made with '):]}. "
+                                  "Pass another out_dir, or overwrite=True (jmt-train --overwrite) to replace it")
         resumable = False
         if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
     learn.fit(epochs, resume=resumable)  # a finished run is not trained again: its best weights come back, the evaluation is redone
@@ -582,6 +586,7 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
          submission:bool=False, # write OUT_DIR/<run>/submission.csv for the test split (needs the sample file)
          quiet:bool=False, # no progress output
          train_threads:int=1, # CPU threads while training the fusion (as `train.ipynb`); 0: torch's default
+         overwrite:bool=False, # replace a run folder made with other settings (else the run is refused)
         ):
     "Prepare Aff-Wild2 (or synthetic) features and train/evaluate one model on one fold; prints the ABAW CCC."
     from jmt.core import data_root
@@ -623,7 +628,7 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
     if train_threads: torch.set_num_threads(train_threads)
     train_stride = s['train_stride']
     res = train_affwild2(p['prepared'], p['cache'], out_dir, model, preset, fold, epochs, lr, batch_size, seq_len, seed,
-                         device, drops, train_stride, standardize=standardize, quiet=quiet)
+                         device, drops, train_stride, standardize=standardize, quiet=quiet, overwrite=overwrite)
     if is_main():
         m = res['metrics']
         print(f"{model} fold {fold}: validation CCC valence {m['valence']:.3f} arousal {m['arousal']:.3f} mean {m['mean']:.3f} "

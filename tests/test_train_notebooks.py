@@ -24,8 +24,9 @@ def test_train_notebook(tmp_path):
     rows = (run/'comparison.csv').read_text().splitlines()
     assert rows[0].startswith('model,fold') and len(rows) == 3  # header + jmt + unimodal_audio
     assert json.loads((run/'config.json').read_text())['config']['epochs'] == 1
-    assert (run/'jmt_fold-official'/'submission.csv').is_file()
-    for f in ('learning_curves.png', 'va_validation_video.png'): assert (run/f).is_file(), f
+    assert (run/'jmt_release_fold-official_seed-0'/'submission.csv').is_file()
+    for f in ('learning_curves.png', 'va_validation_video.png'): assert (run/'jmt_release_fold-official_seed-0'/f).is_file(), f
+    assert 'jmt better by' in text or 'jmt NOT better by' in text  # the summary names the model that ran
 
 
 def test_reproduction_notebook(tmp_path):

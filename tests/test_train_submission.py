@@ -12,11 +12,11 @@ def test_cli_submission_matches_sample(tmp_path):
         main(out_dir=str(tmp_path/'out'), work_dir=str(tmp_path/'w'), n_videos=7, n_frames=60, img_size=32, clip_stride=16, seq_len=4, epochs=1,
              model='jmt', submission=True, standardize=True, quiet=True, visual_weights='random', audio_weights='random')
     sample = next((tmp_path/'w'/'raw').glob('*sample*.csv')).read_text().splitlines()
-    sub = (tmp_path/'out'/'jmt_fold-official'/'submission.csv').read_text().splitlines()
+    sub = (tmp_path/'out'/'jmt_release_fold-official_seed-0'/'submission.csv').read_text().splitlines()
     assert [l.split(',')[0] for l in sub] == [l.split(',')[0] for l in sample]
     vals = np.array([[float(x) for x in l.split(',')[1:]] for l in sub[1:]])
     assert np.isfinite(vals).all() and vals.std(0).min() > 0  # real predictions, not the sample's zeros
-    preds = sorted((tmp_path/'out'/'jmt_fold-official'/'predictions').glob('*.csv'))
+    preds = sorted((tmp_path/'out'/'jmt_release_fold-official_seed-0'/'predictions').glob('*.csv'))
     assert preds and preds[0].read_text().startswith('image,valence,arousal\n00001.jpg,')
 
 
