@@ -11,7 +11,7 @@ from .core import data_root, script, check_choice
 from .presets import run_settings
 
 # %% auto #0
-__all__ = ['cache_name', 'data_layout', 'is_data_folder', 'link_raw', 'prepare', 'feature_root', 'extract']
+__all__ = ['cache_name', 'data_layout', 'is_data_folder', 'resolve_data', 'link_raw', 'prepare', 'feature_root', 'extract']
 
 # %% ../nbs/35_cli.ipynb #5189e214
 def cache_name(img_size:int, # face crop side fed to the visual backbone
@@ -29,6 +29,16 @@ def data_layout(data:str|os.PathLike|None=None, # the data folder; None: $JMT_DA
 def is_data_folder(p:str|os.PathLike) -> bool:
     "True if `p` is a data folder (holds `raw/` or `prepared/`) rather than a raw dataset itself."
     return (Path(p)/'raw').exists() or (Path(p)/'prepared'/'index.json').is_file()
+
+# %% ../nbs/35_cli.ipynb #ae5cc111
+def resolve_data(data:str|os.PathLike|None, # a data folder, a raw dataset folder, or None (synthetic)
+                 work:str|os.PathLike, # the run's own work folder, used unless `data` is a data folder
+                ) -> dict:
+    "Where a run finds its data: `work` (holds prepared/ and features/), `raw` (None: synthetic) and `reuse` (a data folder's own steps built them)."
+    if data is None: return dict(work=Path(work), raw=None, reuse=False)
+    d = data_root(data)
+    if is_data_folder(d): return dict(work=d, raw=data_layout(d)['raw'], reuse=True)
+    return dict(work=Path(work), raw=d, reuse=False)
 
 # %% ../nbs/35_cli.ipynb #bedc8b12
 def link_raw(layout:dict, # from `data_layout`

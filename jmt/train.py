@@ -24,16 +24,18 @@ from .fusion import MODEL_NAMES, PRESETS, make_model, count_params, fusion_input
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
 from .learner import Learner, get_preds
 from .presets import RUN_PRESETS, run_settings
+from .cli import cache_name, resolve_data
 from fastcore.script import bool_arg
 from .distributed import is_dist, is_main
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_affwild2_features', 'mods_of', 'cache_settings',
-           'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions', 'frame_labels',
-           'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities',
-           'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions', 'read_video_predictions',
-           'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2', 'write_submission',
-           'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'results_row', 'main']
+__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_affwild2_features', 'cache_complete', 'mods_of',
+           'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions',
+           'frame_labels', 'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason',
+           'absent_modalities', 'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
+           'read_video_predictions', 'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2',
+           'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'results_row',
+           'main']
 
 # %% ../nbs/32_train.ipynb #6975e8c0
 SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb (DESIGN.md §6), from `jmt.presets`
@@ -59,6 +61,7 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
                               device:str='auto', # 'auto', 'cpu', 'cuda'
                               seed:int=0, # synthetic data and random-init backbones are functions of this seed
                               progress:bool=True, # progress bars
+                              reuse:bool=False, # a data folder (`jmt.cli`): use its prepared/ and complete feature caches as they are
                              ) -> dict:
     "Raw (or synthetic) Aff-Wild2 → prepared folder → cached visual and audio features; resumable. Returns the paths."
     w = Path(work_dir); w.mkdir(parents=True, exist_ok=True)
@@ -71,10 +74,11 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
             (tmp/'.complete').write_text('written by jmt.train.prepare_affwild2_features\n')
             if raw.exists(): shutil.rmtree(raw)
             tmp.rename(raw)
-    prepared, cache = w/'prepared', w/'features'
-    prepare_affwild2(raw, prepared, progress=progress)
+    prepared, cache = w/'prepared', w/'features'/cache_name(img_size, clip_stride)  # one cache per clip setting
+    if not (reuse and (prepared/'index.json').is_file()): prepare_affwild2(raw, prepared, progress=progress)
     dev = get_device(device)
     for m, wts in (('visual', visual_weights), ('audio', audio_weights)):
+        if reuse and wts is None and cache_complete(cache, m, prepared): continue  # made by jmt-extract (its weights): reused
         kw = dict(img_size=img_size) if m == 'visual' else {}
         ds = AffWild2Clips(prepared, clip_stride=clip_stride, modalities=(m,), **kw)
         set_seed(seed)  # a random-init backbone is the same on every run, so the cache check is meaningful
@@ -83,6 +87,14 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
     return dict(raw=Path(raw), prepared=prepared, cache=cache, img_size=img_size, clip_stride=clip_stride)
 
 # %% ../nbs/32_train.ipynb #837fb628
+def cache_complete(cache:str|Path, # a cache root
+                   modality:str, # 'visual' or 'audio'
+                   prepared:str|Path, # the prepared folder it was made from
+                  ) -> bool:
+    "True if `cache` holds `modality`'s features of every prepared person."
+    idx = read_index(cache, modality)
+    return idx is not None and set(load_index(prepared)['videos']) <= set(idx['videos'])
+
 def mods_of(model:str) -> tuple[str, ...]:
     "The modalities a model name uses: one for `unimodal_<m>`, visual + audio for the fusions."
     return (model.split('_', 1)[1],) if model.startswith('unimodal_') else ('visual', 'audio')
@@ -562,7 +574,7 @@ def _biovid(**kw):
 
 @script  # `jmt-train`: one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
 def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
-         data:str=None, # the raw dataset folder (affwild2/biovid); default: $JMT_DATA; unused for synthetic
+         data:str=None, # a data folder (jmt-prepare's: raw/, prepared/, features/; used as it is) or a raw dataset folder; default: $JMT_DATA; unused for synthetic
          out_dir:str='runs/train', # outputs; data, prepared files and features go to OUT_DIR/data unless --work_dir
          work_dir:str=None, # where prepared data and features go (default: OUT_DIR/data)
          model:str='jmt', # jmt, mt, vanilla, unimodal_visual, unimodal_audio
@@ -602,14 +614,13 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
     for k_, v in (('n_videos', n_videos), ('n_frames', n_frames), ('img_size', img_size), ('clip_stride', clip_stride)): check_int(k_, v, lo=1, none_ok=True)
     drops = check_drops([x for x in (drop or '').split(',') if x])
     dev = setup_distributed(); device = str(dev) if is_dist() else device
-    work = Path(work_dir or Path(out_dir)/'data')
     syn = dataset == 'synthetic' or (dataset == 'biovid' and data is None and not os.environ.get('JMT_DATA'))  # as train.ipynb
     s = run_settings('biovid' if dataset == 'biovid' else 'affwild2', syn, epochs=epochs, lr=lr, batch_size=batch_size,
                      train_stride=train_stride, standardize=standardize, img_size=img_size, clip_stride=clip_stride,
                      n_videos=n_videos, n_frames=n_frames)  # the synthetic preset for synthetic data, the paper's for real
     epochs, lr, batch_size, standardize = s['epochs'], s['lr'], s['batch_size'], s['standardize']
     if dataset == 'biovid':
-        tb = _biovid(); raw = None if syn else data_root(data)
+        tb = _biovid(); raw = None if syn else data_root(data); work = Path(work_dir or Path(out_dir)/'data')
         if is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
         _barrier()
         if not is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
@@ -619,9 +630,11 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
                               standardize=standardize)
         if is_main(): print({k: v for k, v in res.items() if isinstance(v, (int, float, str))})
         cleanup_distributed(); return
-    kw = dict(raw=None if syn else data_root(data), n_videos=s.get('n_videos', 8), n_frames=s.get('n_frames', 240), img_size=s['img_size'],
+    r = resolve_data(None if syn else (data or data_root(None)), work_dir or Path(out_dir)/'data')  # a data folder is used as it is
+    work = r['work']
+    kw = dict(raw=r['raw'], n_videos=s.get('n_videos', 8), n_frames=s.get('n_frames', 240), img_size=s['img_size'],
               clip_stride=s['clip_stride'], visual_weights=visual_weights, audio_weights=audio_weights, device=device, seed=seed,
-              progress=not quiet)
+              progress=not quiet, reuse=r['reuse'])
     if is_main(): p = prepare_affwild2_features(work, **kw)
     _barrier()
     if not is_main(): p = prepare_affwild2_features(work, **{**kw, 'progress': False})  # finds everything done
