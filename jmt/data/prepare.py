@@ -15,7 +15,7 @@ import torch
 import torchaudio
 from tqdm.auto import tqdm
 
-from ..core import atomic_write, file_sha256
+from ..core import atomic_write, check_choice, check_int, file_sha256
 from .affwild2 import VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds, person_to_raw
 
 # %% auto #0
@@ -289,14 +289,15 @@ def format_summary(s:dict) -> str:
 def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_aligned, annotations)
                      out:str|Path, # the prepared folder (created; re-runs resume)
                      sr:int=44100, # audio sample rate of the prepared audio
-                     k:int=5, # cross-validation folds
+                     k:int=5, # cross-validation folds (>= 2: one fold would leave nothing to train on)
                      seed:int=0, # fold seed
                      test_list:str|Path|None=None, # test-name list (default: `*test*.txt` in `raw`)
                      progress:bool=True, # show a progress bar
                      on_error:str='raise', # a bad raw video (label count, crop names, undecodable): 'raise', or 'skip' it (listed in the summary)
                     ) -> dict:
     "Validate `raw` and write the prepared index, audio, labels and folds to `out`; returns the index (plus `redone`: {video: why})."
-    if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    check_int('sr', sr, lo=8000, hi=192000); check_int('k', k, lo=2); check_int('seed', seed)  # every argument before any work
+    check_choice('on_error', on_error, ('raise', 'skip'))
     raw, out = Path(raw).resolve(), Path(out)
     entries = scan_affwild2(raw, test_list)
     out.mkdir(parents=True, exist_ok=True)
