@@ -123,6 +123,10 @@ def _biovid_run(a:dict) -> Path|None:
     if fold >= n: raise ArgumentError('fold', f"an integer in 0..{n - 1} ({a['protocol']} has {n} folds for {a['task']})", fold)
     return Path(a['out_dir']) if is_main() else None
 
+def _model_mods(model:str) -> tuple[str, ...]:
+    "The modalities `model` reads on BioVid, from a model built on the meta device (no memory, no initialisation)."
+    with torch.device('meta'): return tuple(make_model(model, mods=BIOVID_MODS, n_targets=2).mods)
+
 def _brief(v) -> str:
     s = json.dumps(v); return s if len(s) <= 40 else s[:39] + '…'
 
@@ -169,11 +173,12 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
                 ) -> dict:
     "Train one fusion model (or baseline) on cached BioVid features for one held-out fold; returns its metrics."
     out = Path(out_dir)
-    set_seed(seed)  # the initial weights are part of the run: the same seed, the same model
-    net = make_model(model, mods=BIOVID_MODS, preset=preset, n_targets=N_CLASSES[task], **kw)
-    mods = list(net.mods)
+    mods = list(_model_mods(model))
     samples = load_index(prepared)['samples']
     if feats is None: feats = {m: {v: np.asarray(a, np.float32) for v, a in load_features(cache, m).items()} for m in mods}
+    T = max((len(a) for m in mods for a in feats.get(m, {}).values()), default=None)  # clips per window: what the peers are built for
+    set_seed(seed)  # the initial weights are part of the run: the same seed, the same model
+    net = make_model(model, mods=BIOVID_MODS, preset=preset, n_targets=N_CLASSES[task], **{'T': T, **kw})
     config = _jsonable(dict(prepared=str(prepared), cache=str(cache), model=model, task=task, protocol=protocol, fold=fold,
                             epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, k=k, fold_seed=fold_seed,
                             select=select, preset=preset, standardize=standardize, **kw,
@@ -238,7 +243,7 @@ def cross_validate_biovid(prepared:str|os.PathLike, # a folder written by `prepa
     fo = make_folds(samples, protocol, task, k=kw.get('k', 5), seed=kw.get('fold_seed', 0))
     folds = list(range(fo['k'])) if folds is None else list(folds)
     if 'feats' not in kw:
-        mods = make_model(model, mods=BIOVID_MODS, n_targets=2).mods
+        mods = _model_mods(model)
         kw['feats'] = {m: {v: np.asarray(a, np.float32) for v, a in load_features(cache, m).items()} for m in mods}
     res = [train_biovid(prepared, cache, out / f'fold{i}', model, task, protocol, i, quiet=quiet, **kw) for i in folds]
     acc, f1 = np.array([r['accuracy'] for r in res]), np.array([r['macro_f1'] for r in res])

@@ -206,3 +206,14 @@ def test_overwrite_keeps_the_folder_locked(tmp_path):
         assert (folder / LOCK_FILE).stat().st_ino == ino and lock_holder(folder)['pid'] == os.getpid()
         assert sorted(p.name for p in folder.iterdir()) == sorted([LOCK_FILE, 'index.json', 'v0.npy', 'v1.npy'])
     assert not (folder / LOCK_FILE).exists()  # released as usual
+
+
+def test_jmt_train_and_prepare_script_exclude_each_other(tmp_path):
+    "jmt-train's preparation of WORK/prepared takes that folder's lock, the one data_scripts/prepare_affwild2.py --out holds."
+    from jmt.core import FolderLockedError
+    from jmt.train import prepare_affwild2_features
+    h = _holder(tmp_path / 'w' / 'prepared', 60)  # a prepare_affwild2.py --out W/prepared at work
+    try:
+        with pytest.raises(FolderLockedError, match=f'is in use by pid {h.pid}'):
+            prepare_affwild2_features(tmp_path / 'w', raw=tmp_path / 'raw', progress=False)
+    finally: h.kill(); h.wait()
