@@ -29,7 +29,8 @@ def main(raw:str=None, # the raw Aff-Wild2 folder (batch1/, batch2/, cropped_ali
          on_error:str='raise', # a bad raw video (label line count, crop names, undecodable): raise, or skip it (listed as FAILED)
         ):
     "Validate a raw Aff-Wild2 folder and write the prepared index, audio, labels and folds."
-    if raw is None or out is None: raise SystemExit('usage: prepare_affwild2.py --raw DIR --out DIR (see --help)')
+    for k, v in (('raw', raw), ('out', out)):  # a usage error: exit status 2
+        if v is None: raise ArgumentError(k, 'a folder (usage: prepare_affwild2.py --raw DIR --out DIR)', v)
     if synthetic and not Path(raw).exists():
         write_synthetic_affwild2(raw)
         print(f'wrote the synthetic Aff-Wild2 to {raw}')

@@ -178,7 +178,10 @@ def test_data_script_arguments_are_checked_before_any_work(tmp_path):
               '--batch_size must be an integer >= 1, got 0'),
              (['extract_features.py', '--prepared', str(tmp_path), '--backbone', 'visual', '--cache', o, '--pool', 'max'],
               "--pool must be one of 'avg', 'flatten', got 'max'"),
-             (['extract_features.py', '--prepared', str(tmp_path), '--backbone', 'face'], "--backbone must be one of 'visual', 'audio', 'bio'")]
+             (['extract_features.py', '--prepared', str(tmp_path), '--backbone', 'face'], "--backbone must be one of 'visual', 'audio', 'bio'"),
+             (['prepare_affwild2.py', '--out', o], '--raw must be a folder (usage: prepare_affwild2.py --raw DIR --out DIR), got None'),
+             (['prepare_biovid.py', '--raw', nowhere], '--out must be the folder to write (usage: prepare_biovid.py'),
+             (['prepare_biovid.py', '--out', o, '--synthetic'], '--raw must be the folder to write the synthetic dataset into')]
     r = _run('-c', DRIVER, json.dumps([[str(SCRIPTS / a), *b] for (a, *b), _ in cases]))
     assert r.returncode == 0, r.stderr[-3000:]
     for (rc, err), (_, msg) in zip(json.loads(r.stdout.strip().splitlines()[-1]), cases):
