@@ -477,7 +477,11 @@ def load_index(prepared:str|os.PathLike, # a folder written by `prepare_biovid`
     "The `index.json` of a prepared BioVid folder."
     p = Path(prepared) / 'index.json'
     if not p.is_file(): raise FileNotFoundError(f"{p} not found: run data_scripts/prepare_biovid.py --raw RAW --out {prepared}")
-    return json.loads(p.read_text())
+    index = json.loads(p.read_text())
+    if not isinstance(index, dict) or 'samples' not in index:
+        raise ValueError(f"{p} is not a prepared BioVid index (no 'samples'; another dataset's folder?): pass a folder written by "
+                         f"data_scripts/prepare_biovid.py")
+    return index
 
 def _select(index:dict, task:str, samples:Sequence[str]|None) -> list[dict]:
     "The task's records, restricted to `samples` (kept in index order); unknown names are an error."
