@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from .core import set_seed, get_device, atomic_write, write_results, git_commit
-from .core import ArgumentError, check_choice, check_device, check_float, check_int, file_sha256, locked
+from .core import ArgumentError, check_choice, check_device, check_float, check_int, file_sha256, folder_lock, locked
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
 from .backbones import make_backbone
@@ -61,7 +61,8 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
         if not (raw / 'starting_point' / 'samples.csv').is_file():
             write_synthetic_biovid(raw, n_subjects=n_subjects, n_per_class=n_per_class, seed=seed)
     raw, prepared, cache = Path(raw), work / 'prepared', work / 'features'
-    summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
+    with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_biovid.py --out takes: the two exclude each other
+        summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
     if summary['n_failed']: warnings.warn(f"{summary['n_failed']} BioVid window(s) failed to prepare and are left out: {list(summary['failed'])[:3]}")
     settings = {}
     for m in BIOVID_MODS:
@@ -76,7 +77,8 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
                          channels=list(channels), modalities=(m,))
         settings[m] = {**ds.settings, 'n_clips': n_clips, 'img_size': img_size, 'channels': list(channels),
                        'signal_window': ds.signal_window, 'signal_norm': ds.signal_norm}
-        extract_features(ds, m, cache, bb, settings[m], batch_size=batch_size, device=device, progress=not quiet)
+        with folder_lock(cache / m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
+            extract_features(ds, m, cache, bb, settings[m], batch_size=batch_size, device=device, progress=not quiet)
     return dict(raw=raw, prepared=prepared, cache=cache, settings=settings, synthetic=synthetic,
                 n_windows=summary['n_prepared'], n_subjects=summary['n_subjects'], summary=summary)
 

@@ -211,12 +211,15 @@ def test_overwrite_keeps_the_folder_locked(tmp_path):
     assert not (folder / LOCK_FILE).exists()  # released as usual
 
 
-def test_jmt_train_and_prepare_script_exclude_each_other(tmp_path):
-    "jmt-train's preparation of WORK/prepared takes that folder's lock, the one data_scripts/prepare_affwild2.py --out holds."
+def test_jmt_train_and_prepare_scripts_exclude_each_other(tmp_path):
+    "jmt-train's preparation of WORK/prepared takes that folder's lock, the one data_scripts/prepare_*.py --out WORK/prepared holds."
     from jmt.core import FolderLockedError
     from jmt.train import prepare_affwild2_features
-    h = _holder(tmp_path / 'w' / 'prepared', 60)  # a prepare_affwild2.py --out W/prepared at work
-    try:
-        with pytest.raises(FolderLockedError, match=f'is in use by pid {h.pid}'):
-            prepare_affwild2_features(tmp_path / 'w', raw=tmp_path / 'raw', progress=False)
-    finally: h.kill(); h.wait()
+    from jmt.train_biovid import prepare_biovid_features
+    for prep in (lambda w: prepare_affwild2_features(w, raw=tmp_path / 'raw', progress=False),
+                 lambda w: prepare_biovid_features(tmp_path / 'raw', w, quiet=True)):
+        w = tmp_path / f'w{id(prep)}'
+        h = _holder(w / 'prepared', 60)  # a prepare script at work on W/prepared
+        try:
+            with pytest.raises(FolderLockedError, match=f'is in use by pid {h.pid}'): prep(w)
+        finally: h.kill(); h.wait()
