@@ -327,10 +327,10 @@ def check_drops(drop:str|Sequence[str]|None, # test-time removals: one, several,
     for d in drops: check_choice('drop', d, DROPS)
     return drops
 
-def _n_folds(prepared:str|Path) -> int:
+def _cv_folds(prepared:str|Path) -> list[list[str]]:
     f = Path(prepared)/'folds.json'
     if not f.is_file(): raise FileNotFoundError(f"{f} not found: prepare the data first (prepare_affwild2_features, or data_scripts/prepare_affwild2.py)")
-    return len(json.loads(f.read_text())['cv']['folds'])
+    return json.loads(f.read_text())['cv']['folds']
 
 def _train_run(a:dict) -> Path|None:
     "Check `train_affwild2`'s arguments before any work; its run folder, locked by the writing process (rank 0)."
@@ -341,7 +341,10 @@ def _train_run(a:dict) -> Path|None:
     check_device(a['device']); check_drops(a['drop']); check_float('constant_tol', a['constant_tol'], lo=0)
     if len(list(a['windows'])) != 2: raise ArgumentError('windows', 'two integers >= 1 (valence, arousal)', a['windows'])
     for w in a['windows']: check_int('windows', w, lo=1)
-    fold = check_fold(a['fold'], _n_folds(a['prepared']))
+    cv = _cv_folds(a['prepared']); fold = check_fold(a['fold'], len(cv))
+    if fold != 'official' and not cv[fold]:  # more folds than train+val videos: nothing to validate on
+        raise ArgumentError('fold', f"'official' or a non-empty fold {[i for i, f in enumerate(cv) if f]} (fold {fold} of "
+                                    f"{Path(a['prepared'])/'folds.json'} is empty: prepare with fewer folds)", fold)
     return Path(a['out_dir'])/_run_name(a['model'], fold) if is_main() else None
 
 @locked(_train_run)  # the arguments are checked first; one writer per run folder

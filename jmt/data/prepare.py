@@ -320,7 +320,11 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     report_redone(redone, str(out))
     videos = dict(sorted(videos.items()))
     kept = {n: e for n, e in entries.items() if n in videos}
-    save_folds(make_folds(kept, {n: v['n_frames'] for n, v in videos.items()}, k, seed), out/'folds.json')
+    folds = make_folds(kept, {n: v['n_frames'] for n, v in videos.items()}, k, seed)
+    if empty := [i for i, f in enumerate(folds['cv']['folds']) if not f]:
+        warnings.warn(f"{out/'folds.json'}: fold(s) {empty} of {k} are empty (only {k - len(empty)} train+val raw videos): "
+                      f"they cannot be trained on; prepare with fewer folds (--folds) to use them all")
+    save_folds(folds, out/'folds.json')
     index = dict(version=1, raw_root=str(raw), audio=s, audio_dtype=AUDIO_DTYPE,
                  summary=dict(summarize(videos), failed=dict(sorted(failed.items()))), videos=videos)
     with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
