@@ -307,6 +307,10 @@ def read_video_predictions(path:str|Path) -> np.ndarray:
 # %% ../nbs/32_train.ipynb #9458703e
 def _run_name(model, fold): return f'{model}_fold-{fold}'
 
+def _built_T(net:torch.nn.Module, kw:dict) -> dict:
+    "`kw` plus the sequence length `net` was built for, if it has one (the peers): a run's config names the model it trained."
+    return {**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})}
+
 AFFWILD2_MODELS = tuple(m for m in MODEL_NAMES if m != 'unimodal_bio')  # the models `train_affwild2` trains
 
 def check_fold(fold:int|str, # 'official' or a fold number (a string such as '3' from a command line too)
@@ -386,7 +390,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
     config = dict(prepared=str(prepared), cache=str(cache), model=model, preset=preset, fold=str(fold), epochs=epochs, lr=lr,
                   batch_size=batch_size, seq_len=seq_len, seed=seed, device=str(dev), drop=drop,
                   train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), constant_tol=constant_tol, clip_settings=cache_settings(cache),
-                  features_sha256=feats_sha, **kw)  # also in best.pt/last.pt: what the weights were trained on
+                  features_sha256=feats_sha, **_built_T(net, kw))  # also in best.pt/last.pt: what the weights were trained on
     learn = Learner(net, tdl, vdl, ccc_loss, metric=metric, lr=lr, path=run, patience=patience,
                     device=dev, seed=seed, quiet=quiet, plot=plot, config=config)
     resumable = resume and (run/'last.pt').exists()

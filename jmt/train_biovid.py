@@ -183,7 +183,8 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
     net = make_model(model, mods=BIOVID_MODS, preset=preset, n_targets=N_CLASSES[task], **{'T': T, **kw})
     config = _jsonable(dict(prepared=str(prepared), cache=str(cache), model=model, task=task, protocol=protocol, fold=fold,
                             epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, k=k, fold_seed=fold_seed,
-                            select=select, preset=preset, standardize=standardize, **kw,
+                            select=select, preset=preset, standardize=standardize,
+                            **{**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})},  # a peer's built length
                             features_sha256=features_sha256({m: feats[m] for m in mods if m in feats}),
                             samples_sha256=hashlib.sha256(json.dumps(samples, sort_keys=True).encode()).hexdigest()))
     done = out / 'results.json'

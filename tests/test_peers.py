@@ -3,7 +3,7 @@
 an independent re-implementation written from SPEC.md in the authors' style (their key names, symmetric padding +
 chomp, per-sample loops). Also: batch first, samples independent, masks, padding, loader errors, and that the
 training entry points take both models."""
-import math, os, warnings
+import json, math, os, warnings
 from pathlib import Path
 
 import numpy as np
@@ -237,6 +237,7 @@ def test_train_affwild2_and_biovid_take_the_peers(tmp_path, tiny_biovid_prepared
                            drop=['audio'], **kw)
         assert r['params'] == count_params(make_model(name, **{'T': 4, **kw})) and r['epochs'] == 1
         if name == 'jca': assert r['params'] != count_params(make_model(name, **kw))  # not the default T = 16, zero-padded
+        assert json.loads((r['run_dir'] / 'config.json').read_text())['config']['T'] == 4  # the run names the model it trained
         assert np.isfinite(r['metrics']['mean']) and set(r['robustness']) == {'none', 'audio'}
         assert (r['run_dir'] / 'results.csv').is_file()
     samples = load_index(tiny_biovid_prepared)['samples']
@@ -247,6 +248,7 @@ def test_train_affwild2_and_biovid_take_the_peers(tmp_path, tiny_biovid_prepared
                          protocol='kfold', k=2, epochs=1, batch_size=4, quiet=True, feats=feats, **kw)
         assert r['model'] == name and 0 <= r['accuracy'] <= 1 and len(r['predictions']) == r['n_test']
         assert r['n_params'] == count_params(make_model(name, mods=('visual', 'bio'), n_targets=5, **{'T': 2, **kw}))
+        assert r['config']['T'] == 2
 
 
 def test_bench_peers_measures_every_model_against_jmt(load_script):

@@ -69,5 +69,6 @@ def test_cached_features_are_verified_once_per_run(feats, tmp_path, monkeypatch)
     monkeypatch.setattr(jmt.features, '_verify_modality', lambda folder, index: calls.append(folder.name) or orig(folder, index))
     r, _ = _train(feats, tmp_path, 'unimodal_audio')
     assert calls == ['audio'], calls
+    assert 'T' not in json.loads((r['run_dir'] / 'config.json').read_text())['config']  # (only models built for one length record it)
     p = predict_affwild2(r['net'], feats['prepared'], feats['cache'], 'val', seq_len=4, mods=('audio',), feats=r['feats'])
     assert calls == ['audio'] and set(p) == set(r['valid_ds'].names)
