@@ -250,6 +250,7 @@ def read_subject_list(path:str|os.PathLike, # text file: one subject name per li
                      ) -> list[str]:
     "Read a user-supplied subject subset (e.g. the 67 'reactive' subjects)."
     path = Path(path); names = []
+    if not path.is_file(): raise FileNotFoundError(f"subject list {path} not found: pass a text file with one subject name per line")
     for i, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
         name = line.split('#', 1)[0].strip()
         if not name: continue
@@ -398,6 +399,7 @@ def prepare_biovid(raw:str|os.PathLike|None, # the BioVid Part A folder (or None
     check_int('workers', workers, lo=1)
     raw = data_root(raw, env='JMT_BIOVID'); out = Path(out)
     recs = read_samples(raw)
+    if reactive is not None: read_subject_list(reactive, {r['subject'] for r in recs})  # a bad subject list fails now, not after the work
     cropper = FaceCropper(size, detector)
     settings = dict(signals=signals, channels=list(channels), sr=BIO_SR, t0=t0, t1=t1, size=size, max_nan_run=max_nan_run,
                     detector=cropper.name, margin=cropper.margin, detect_every=cropper.detect_every)
