@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jmt.core import script
+from jmt.core import check_choice, script
 
 
 def default_workers(device:str|None) -> int:
@@ -56,7 +56,7 @@ def main(prepared:str=None, # the prepared dataset folder (output of the data pr
     "Run a frozen backbone once over a prepared dataset and cache one float16 512-d vector per clip."
     from jmt.core import data_root
     from jmt.features import extract_prepared, read_index
-    if backbone not in ('visual', 'audio', 'bio'): raise SystemExit(f"--backbone must be visual, audio or bio, got {backbone!r}")
+    check_choice('backbone', backbone, ('visual', 'audio', 'bio'))  # (the library checks the rest before any work)
     prepared = data_root(prepared)
     if num_workers is None: num_workers = default_workers(device)
     dataset = dataset or ('biovid' if backbone == 'bio' else 'affwild2')

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastcore.script import store_true
 
-from jmt.core import script
+from jmt.core import ArgumentError, script
 from jmt.data.biovid import BIO_CHANNELS, format_summary, prepare_biovid
 from jmt.data.biovid_synthetic import write_synthetic_biovid
 
@@ -37,9 +37,9 @@ def main(raw:str=None, # BioVid Part A folder (holding starting_point/); default
          quiet:store_true=False, # no progress bar
         ):
     "Prepare BioVid Part A (or a synthetic copy) into `--out` and print the validation summary."
-    if out is None: sys.exit('error: --out is required')
+    if out is None: raise ArgumentError('out', 'the folder to write (usage: prepare_biovid.py --raw DIR --out DIR)', out)  # exit status 2
     if synthetic:
-        if raw is None: sys.exit('error: --synthetic needs --raw (the folder to write the synthetic dataset into)')
+        if raw is None: raise ArgumentError('raw', 'the folder to write the synthetic dataset into, with --synthetic', raw)
         if not (Path(raw) / 'starting_point' / 'samples.csv').exists():
             t = time.time()
             write_synthetic_biovid(raw, n_subjects=n_subjects, n_per_class=n_per_class, seed=seed)

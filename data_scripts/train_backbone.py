@@ -10,7 +10,7 @@
 Re-running with --resume continues from `OUT/last.pt`.
 """
 from __future__ import annotations
-from jmt.core import script
+from jmt.core import check_choice, script
 
 
 @script  # one-line errors, --debug, --wait (train_backbone locks --out)
@@ -38,7 +38,7 @@ def main(prepared:str=None, # the prepared dataset folder; default: $JMT_DATA
     "Train a modality backbone (CCC loss on Aff-Wild2, cross-entropy on BioVid) and save OUT/backbone.pt."
     from jmt.core import data_root
     from jmt.unimodal import train_backbone
-    if backbone not in ('visual', 'audio', 'bio'): raise SystemExit(f"--backbone must be visual, audio or bio, got {backbone!r}")
+    check_choice('backbone', backbone, ('visual', 'audio', 'bio'))  # (the library checks the rest before any work)
     r = train_backbone(data_root(prepared), backbone, out, dataset=dataset, epochs=epochs, lr=lr, batch_size=batch_size, opt=opt,
                        weights=weights, img_size=img_size, clip_stride=clip_stride, n_clips=n_clips, task=task,
                        channels=None if channels is None else [c for c in channels.split(',') if c],

@@ -16,12 +16,12 @@ from tqdm.auto import tqdm
 
 import jmt
 from .backbones import Backbone, freeze, input_key, state_sha256
-from .core import atomic_write, autocast_dtype, get_device, git_commit, file_sha256
+from .core import LOCK_FILE, atomic_write, autocast_dtype, check_choice, check_device, check_int, get_device, git_commit, file_sha256
 from .data.prepare import check_unit, npy_problem, output_record, report_redone
 
 # %% auto #0
-__all__ = ['CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos',
-           'video_sources', 'extract_features', 'load_features', 'BadFeaturesError', 'verify_cache',
+__all__ = ['PRECISIONS', 'CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys',
+           'plan_videos', 'video_sources', 'extract_features', 'load_features', 'BadFeaturesError', 'verify_cache',
            'standardize_features', 'features_sha256', 'clip_dataset_for', 'clip_settings', 'extract_prepared']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
@@ -107,6 +107,20 @@ class _Collate:
 # %% ../nbs/11_features.ipynb #2e8a81ba
 def _memory_format(ndim:int): return {5: torch.channels_last_3d, 4: torch.channels_last}.get(ndim)
 
+PRECISIONS = ('auto', 'bf16', 'fp16', 'fp32')  # what `autocast_dtype` accepts
+
+def _check_run(batch_size, num_workers, device, precision):
+    "Check the run arguments shared by `extract_features` and `extract_prepared` (before any work)."
+    check_int('batch_size', batch_size, lo=1); check_int('num_workers', num_workers, lo=0)
+    check_device(device); check_choice('precision', precision, PRECISIONS)
+
+def _empty(folder:Path):
+    "Delete what `folder` holds except its lock file: an overwrite keeps the folder locked against a second writer."
+    for p in folder.iterdir():
+        if p.name == LOCK_FILE: continue
+        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p)
+        else: p.unlink()
+
 def _check_name(v:str):
     if not v or v in ('.', '..', 'index') or '/' in v or os.sep in v:
         raise ValueError(f"video name {v!r} cannot be a cache file name (no path separators, not 'index')")
@@ -133,6 +147,7 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
                      progress:bool=True, # show a tqdm progress bar
                     ) -> Path:
     "Run the frozen `backbone` once over `dataset` and cache one float16 vector per clip; resumable and self-repairing. Returns the folder."
+    _check_run(batch_size, num_workers, device, precision)  # before any work
     key, folder = input_key(modality), Path(cache_root)/modality
     cfg = cache_config(modality, backbone, settings)
     index = read_index(cache_root, modality)
@@ -140,7 +155,7 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
         try: check_config(index, cfg, folder)
         except CacheMismatchError:
             if not overwrite: raise
-            shutil.rmtree(folder); index = None
+            _empty(folder); index = None  # (its lock file, held by a writer such as extract_features.py, stays)
     if index is None: index = {**cfg, 'videos': {}}
     dev = get_device(device)
     index['extracted_with'] = dict(device=str(dev), precision=precision, torch=torch.__version__, jmt=jmt.__version__,
@@ -361,6 +376,9 @@ def extract_prepared(prepared:str|os.PathLike, # the prepared dataset folder
                     ) -> Path:
     "Cache `modality`'s frozen-backbone features of every clip of a prepared dataset; returns the cache folder."
     from jmt.backbones import make_backbone
+    _check_run(batch_size, num_workers, device, precision); check_int('seed', seed)  # every argument before any work
+    for k in ('img_size', 'clip_stride', 'n_clips'): check_int(k, clip_kw.get(k), lo=1, none_ok=True)
+    if 'pool' in (backbone_kw or {}): check_choice('pool', backbone_kw['pool'], ('avg', 'flatten'))
     ds = clip_dataset_for(prepared, modality, dataset, **clip_kw)
     bkw = dict(backbone_kw or {})
     if modality == 'visual': bkw.setdefault('img_size', getattr(ds, 'img_size', 112))

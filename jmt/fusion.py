@@ -278,13 +278,14 @@ def make_model(name:str, # one of MODEL_NAMES
                mods:tuple[str, ...]=('visual', 'audio'), # modalities of the fusion models (ignored by unimodal ones)
                preset:str='release', # a key of PRESETS
                n_targets:int=2, # outputs per clip: 2 for valence/arousal, n_classes for classification
+               T:int|None=None, # clips per sequence it will see: models built for one length (the peers) take it, the others any length
                **kw, # overrides of the preset (e.g. n_heads=4, dropout=.1)
               ) -> nn.Module:
     "Build a fusion model or baseline by name with the `model(x, mask) -> (B, T, n_targets)` interface."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; choose one of {list(PRESETS)}")
     if name not in MODEL_NAMES: raise ValueError(f"unknown model {name!r}; choose one of {MODEL_NAMES}")
     if name in PEER_NAMES:  # one configuration each (the authors' code), whatever the JMT preset; jmt.peers imports this module
-        from jmt.peers import make_peer; return make_peer(name, mods, n_targets, **kw)
+        from jmt.peers import make_peer; return make_peer(name, mods, n_targets, **({} if T is None else dict(T=T)), **kw)
     if name.startswith('unimodal_'): cls, args = Unimodal, dict(mod=name.split('_', 1)[1])
     elif name == 'vanilla': cls, args = VanillaFusion, dict(mods=tuple(mods))
     else: cls, args = JMT, dict(mods=tuple(mods), joint=name == 'jmt')

@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from .core import set_seed, get_device, atomic_write, write_results, IN_TEST
-from .core import ArgumentError, check_choice, check_device, check_float, check_int, locked, script
+from .core import ArgumentError, check_choice, check_device, check_float, check_int, folder_lock, locked, script
 from .data.synthetic import write_synthetic_affwild2, TEST_SAMPLE
 from .data.prepare import prepare_affwild2, load_index
 from .data.affwild2 import fold_split, crop_path
@@ -75,7 +75,9 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
             if raw.exists(): shutil.rmtree(raw)
             tmp.rename(raw)
     prepared, cache = w/'prepared', w/'features'/cache_name(img_size, clip_stride)  # one cache per clip setting
-    if not (reuse and (prepared/'index.json').is_file()): prepare_affwild2(raw, prepared, progress=progress)
+    if not (reuse and (prepared/'index.json').is_file()):  # a data folder's prepared/ (jmt-prepare's) is used as it is
+        with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_affwild2.py takes: the two exclude each other
+            prepare_affwild2(raw, prepared, progress=progress)
     dev = get_device(device)
     for m, wts in (('visual', visual_weights), ('audio', audio_weights)):
         if reuse and wts is None and cache_complete(cache, m, prepared): continue  # made by jmt-extract (its weights): reused
@@ -83,7 +85,8 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
         ds = AffWild2Clips(prepared, clip_stride=clip_stride, modalities=(m,), **kw)
         set_seed(seed)  # a random-init backbone is the same on every run, so the cache check is meaningful
         bb = make_backbone(m, wts, **kw)
-        extract_features(ds, m, cache, bb, {**ds.settings, **kw}, batch_size=batch_size, device=dev, progress=progress)
+        with folder_lock(cache/m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
+            extract_features(ds, m, cache, bb, {**ds.settings, **kw}, batch_size=batch_size, device=dev, progress=progress)
     return dict(raw=Path(raw), prepared=prepared, cache=cache, img_size=img_size, clip_stride=clip_stride)
 
 # %% ../nbs/32_train.ipynb #837fb628
@@ -119,12 +122,13 @@ def affwild2_datasets(prepared:str|Path, # the prepared folder
                       train_stride:int|None=None, # training sequences start every this many clips (default: `seq_len`)
                       mods:Sequence[str]=('visual', 'audio'), # modalities to load
                       standardize:bool=False, # z-score each feature dimension with the training persons' statistics
+                      feats:Mapping[str, Mapping[str, np.ndarray]]|None=None, # `{modality: load_features(cache, modality)}` already loaded (and verified); None: load them
                      ) -> tuple[AffWild2Features, AffWild2Features]:
     "Training and validation datasets of cached-feature sequences for `fold`."
     index = load_index(prepared)
     folds = json.loads((Path(prepared)/'folds.json').read_text())
     tr, va = fold_split(folds, fold)
-    feats = {m: load_features(cache, m) for m in mods}
+    feats = {m: feats[m] if feats is not None else load_features(cache, m) for m in mods}
     cs = cache_settings(cache)
     kw = dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
     tds, vds = AffWild2Features(index, feats, tr, seq_len, train_stride, **kw), AffWild2Features(index, feats, va, seq_len, **kw)
@@ -141,9 +145,10 @@ def affwild2_loaders(prepared:str|Path, # the prepared folder
                      standardize:bool=False, # z-score features with training statistics (see `standardize_features`)
                      num_workers:int=0, # DataLoader workers (features are in memory: 0 is fastest)
                      seed:int=0, # shuffling seed
+                     feats:Mapping[str, Mapping[str, np.ndarray]]|None=None, # already loaded features (see `affwild2_datasets`)
                     ) -> tuple[DataLoader, DataLoader]:
     "Shuffled training and ordered validation loaders (the Learner shards both under DDP)."
-    tds, vds = affwild2_datasets(prepared, cache, fold, seq_len, train_stride, mods, standardize)
+    tds, vds = affwild2_datasets(prepared, cache, fold, seq_len, train_stride, mods, standardize, feats)
     g = torch.Generator().manual_seed(seed)
     return (DataLoader(tds, batch_size, shuffle=True, generator=g, num_workers=num_workers),
             DataLoader(vds, batch_size, shuffle=False, num_workers=num_workers))
@@ -315,6 +320,10 @@ def read_video_predictions(path:str|Path) -> np.ndarray:
 # %% ../nbs/32_train.ipynb #9458703e
 def _run_name(model, preset, fold, seed): return f'{model}_{preset}_fold-{fold}_seed-{seed}'  # runs never share a folder
 
+def _built_T(net:torch.nn.Module, kw:dict) -> dict:
+    "`kw` plus the sequence length `net` was built for, if it has one (the peers): a run's config names the model it trained."
+    return {**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})}
+
 AFFWILD2_MODELS = tuple(m for m in MODEL_NAMES if m != 'unimodal_bio')  # the models `train_affwild2` trains
 
 def check_fold(fold:int|str, # 'official' or a fold number (a string such as '3' from a command line too)
@@ -335,10 +344,10 @@ def check_drops(drop:str|Sequence[str]|None, # test-time removals: one, several,
     for d in drops: check_choice('drop', d, DROPS)
     return drops
 
-def _n_folds(prepared:str|Path) -> int:
+def _cv_folds(prepared:str|Path) -> list[list[str]]:
     f = Path(prepared)/'folds.json'
     if not f.is_file(): raise FileNotFoundError(f"{f} not found: prepare the data first (prepare_affwild2_features, or data_scripts/prepare_affwild2.py)")
-    return len(json.loads(f.read_text())['cv']['folds'])
+    return json.loads(f.read_text())['cv']['folds']
 
 def _train_run(a:dict) -> Path|None:
     "Check `train_affwild2`'s arguments before any work; its run folder, locked by the writing process (rank 0)."
@@ -349,7 +358,10 @@ def _train_run(a:dict) -> Path|None:
     check_device(a['device']); check_drops(a['drop']); check_float('constant_tol', a['constant_tol'], lo=0)
     if len(list(a['windows'])) != 2: raise ArgumentError('windows', 'two integers >= 1 (valence, arousal)', a['windows'])
     for w in a['windows']: check_int('windows', w, lo=1)
-    fold = check_fold(a['fold'], _n_folds(a['prepared']))
+    cv = _cv_folds(a['prepared']); fold = check_fold(a['fold'], len(cv))
+    if fold != 'official' and not cv[fold]:  # more folds than train+val videos: nothing to validate on
+        raise ArgumentError('fold', f"'official' or a non-empty fold {[i for i, f in enumerate(cv) if f]} (fold {fold} of "
+                                    f"{Path(a['prepared'])/'folds.json'} is empty: prepare with fewer folds)", fold)
     return Path(a['out_dir'])/_run_name(a['model'], a['preset'], fold, a['seed']) if is_main() else None
 
 @locked(_train_run)  # the arguments are checked first; one writer per run folder
@@ -380,18 +392,19 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
     "Train one model on one fold with the Learner and evaluate it with the ABAW protocol; returns metrics, history, paths."
     fold = fold if fold == 'official' else int(fold)
     mods = mods_of(model)
-    feats_sha = features_sha256({m: load_features(cache, m) for m in mods})  # the raw cache values this run reads
-    tdl, vdl = affwild2_loaders(prepared, cache, fold, seq_len, batch_size, train_stride, mods, standardize, seed=seed)
+    feats = {m: load_features(cache, m) for m in mods}  # read and verified (checksums, finite values) once per run
+    feats_sha = features_sha256(feats)  # the raw cache values this run reads
+    tdl, vdl = affwild2_loaders(prepared, cache, fold, seq_len, batch_size, train_stride, mods, standardize, seed=seed, feats=feats)
     vds = vdl.dataset
     set_seed(seed)
-    net = make_model(model, preset=preset, **kw)
+    net = make_model(model, preset=preset, **{'T': seq_len, **kw})  # models built for one sequence length (the peers) get seq_len
     run = Path(out_dir)/_run_name(model, preset, fold, seed)
     metric = AbawMetric(vds, windows)  # the learner's epoch metric, and the final evaluations below
     dev = get_device(None if device == 'auto' else device)
     config = dict(prepared=str(prepared), cache=str(cache), model=model, preset=preset, fold=str(fold), epochs=epochs, lr=lr,
                   batch_size=batch_size, seq_len=seq_len, seed=seed, device=str(dev), drop=drop,
                   train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), constant_tol=constant_tol, clip_settings=cache_settings(cache),
-                  features_sha256=feats_sha, **kw)  # also in best.pt/last.pt: what the weights were trained on
+                  features_sha256=feats_sha, **_built_T(net, kw))  # also in best.pt/last.pt: what the weights were trained on
     learn = Learner(net, tdl, vdl, ccc_loss, metric=metric, lr=lr, path=run, patience=patience,
                     device=dev, seed=seed, quiet=quiet, plot=plot, config=config)
     resumable = resume and (run/'last.pt').exists()
@@ -419,7 +432,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
         for f in (run/'predictions').glob('*.csv'):  # an earlier run's other persons: not predictions of this run
             if f.stem not in frames: f.unlink()
         write_results(run, 'results', rows, config)
-    return dict(**res, metrics=evals['none'], train_names=tdl.dataset.names, standardize=standardize, robustness=evals, history=learn.history, run_dir=run, net=net,
+    return dict(**res, metrics=evals['none'], train_names=tdl.dataset.names, feats=feats, standardize=standardize, robustness=evals, history=learn.history, run_dir=run, net=net,
                 learner=learn, valid_ds=vds, clip_preds=clip_preds, frame_preds=frames, rows=rows)
 
 # %% ../nbs/32_train.ipynb #b2923d50
@@ -432,10 +445,11 @@ def predict_affwild2(net:torch.nn.Module, # a trained fusion model
                      device:str='auto', # where the model runs
                      mods:Sequence[str]=('visual', 'audio'), # the modalities the model needs
                      standardize:Sequence[str]|None=None, # training persons whose statistics z-score the features (as in training)
+                     feats:Mapping[str, Mapping[str, np.ndarray]]|None=None, # already loaded raw features (e.g. `train_affwild2(...)['feats']`); None: load them
                     ) -> dict[str, np.ndarray]:
     "Per-frame predictions `{person: float (n_frames, 2)}` of a model over `names`."
     cs = cache_settings(cache)
-    feats = {m: load_features(cache, m) for m in mods}
+    feats = {m: feats[m] if feats is not None else load_features(cache, m) for m in mods}
     index, kw = load_index(prepared), dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
     if standardize: feats = standardized(feats, AffWild2Features(index, feats, list(standardize), **kw))
     ds = AffWild2Features(index, feats, names, seq_len, **kw)
@@ -651,6 +665,7 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
             if sample is None: print(f"no *sample*.csv in {p['raw']}: submission skipped")
             else:
                 s = write_submission(predict_affwild2(res['net'], p['prepared'], p['cache'], 'test', seq_len, device=device,
-                                                      mods=mods_of(model), standardize=res['train_names'] if standardize else None), sample, res['run_dir']/'submission.csv')
+                                                      mods=mods_of(model), standardize=res['train_names'] if standardize else None,
+                                                      feats=res['feats']), sample, res['run_dir']/'submission.csv')
                 print(f"submission: {s['rows']} rows ({s['padded']} padded) in {s['path']}")
     cleanup_distributed()  # returns None: a console script's return value becomes its exit status

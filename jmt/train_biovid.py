@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from .core import set_seed, get_device, atomic_write, write_results, git_commit
-from .core import ArgumentError, check_choice, check_device, check_float, check_int, file_sha256, locked
+from .core import ArgumentError, check_choice, check_device, check_float, check_int, file_sha256, folder_lock, locked
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
 from .backbones import make_backbone
@@ -61,7 +61,8 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
         if not (raw / 'starting_point' / 'samples.csv').is_file():
             write_synthetic_biovid(raw, n_subjects=n_subjects, n_per_class=n_per_class, seed=seed)
     raw, prepared, cache = Path(raw), work / 'prepared', work / 'features'
-    summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
+    with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_biovid.py --out takes: the two exclude each other
+        summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
     if summary['n_failed']: warnings.warn(f"{summary['n_failed']} BioVid window(s) failed to prepare and are left out: {list(summary['failed'])[:3]}")
     settings = {}
     for m in BIOVID_MODS:
@@ -76,7 +77,8 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
                          channels=list(channels), modalities=(m,))
         settings[m] = {**ds.settings, 'n_clips': n_clips, 'img_size': img_size, 'channels': list(channels),
                        'signal_window': ds.signal_window, 'signal_norm': ds.signal_norm}
-        extract_features(ds, m, cache, bb, settings[m], batch_size=batch_size, device=device, progress=not quiet)
+        with folder_lock(cache / m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
+            extract_features(ds, m, cache, bb, settings[m], batch_size=batch_size, device=device, progress=not quiet)
     return dict(raw=raw, prepared=prepared, cache=cache, settings=settings, synthetic=synthetic,
                 n_windows=summary['n_prepared'], n_subjects=summary['n_subjects'], summary=summary)
 
@@ -122,6 +124,10 @@ def _biovid_run(a:dict) -> Path|None:
     n = make_folds(load_index(a['prepared'])['samples'], a['protocol'], a['task'], k=a['k'], seed=a['fold_seed'])['k']
     if fold >= n: raise ArgumentError('fold', f"an integer in 0..{n - 1} ({a['protocol']} has {n} folds for {a['task']})", fold)
     return Path(a['out_dir']) if is_main() else None
+
+def _model_mods(model:str) -> tuple[str, ...]:
+    "The modalities `model` reads on BioVid, from a model built on the meta device (no memory, no initialisation)."
+    with torch.device('meta'): return tuple(make_model(model, mods=BIOVID_MODS, n_targets=2).mods)
 
 def _brief(v) -> str:
     s = json.dumps(v); return s if len(s) <= 40 else s[:39] + '…'
@@ -169,14 +175,16 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
                 ) -> dict:
     "Train one fusion model (or baseline) on cached BioVid features for one held-out fold; returns its metrics."
     out = Path(out_dir)
-    set_seed(seed)  # the initial weights are part of the run: the same seed, the same model
-    net = make_model(model, mods=BIOVID_MODS, preset=preset, n_targets=N_CLASSES[task], **kw)
-    mods = list(net.mods)
+    mods = list(_model_mods(model))
     samples = load_index(prepared)['samples']
     if feats is None: feats = {m: {v: np.asarray(a, np.float32) for v, a in load_features(cache, m).items()} for m in mods}
+    T = max((len(a) for m in mods for a in feats.get(m, {}).values()), default=None)  # clips per window: what the peers are built for
+    set_seed(seed)  # the initial weights are part of the run: the same seed, the same model
+    net = make_model(model, mods=BIOVID_MODS, preset=preset, n_targets=N_CLASSES[task], **{'T': T, **kw})
     config = _jsonable(dict(prepared=str(prepared), cache=str(cache), model=model, task=task, protocol=protocol, fold=fold,
                             epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, k=k, fold_seed=fold_seed,
-                            select=select, preset=preset, standardize=standardize, **kw,
+                            select=select, preset=preset, standardize=standardize,
+                            **{**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})},  # a peer's built length
                             features_sha256=features_sha256({m: feats[m] for m in mods if m in feats}),
                             samples_sha256=hashlib.sha256(json.dumps(samples, sort_keys=True).encode()).hexdigest()))
     done = out / 'results.json'
@@ -238,7 +246,7 @@ def cross_validate_biovid(prepared:str|os.PathLike, # a folder written by `prepa
     fo = make_folds(samples, protocol, task, k=kw.get('k', 5), seed=kw.get('fold_seed', 0))
     folds = list(range(fo['k'])) if folds is None else list(folds)
     if 'feats' not in kw:
-        mods = make_model(model, mods=BIOVID_MODS, n_targets=2).mods
+        mods = _model_mods(model)
         kw['feats'] = {m: {v: np.asarray(a, np.float32) for v, a in load_features(cache, m).items()} for m in mods}
     res = [train_biovid(prepared, cache, out / f'fold{i}', model, task, protocol, i, quiet=quiet, **kw) for i in folds]
     acc, f1 = np.array([r['accuracy'] for r in res]), np.array([r['macro_f1'] for r in res])

@@ -133,6 +133,7 @@ def _backbone_run(a:dict) -> Path:
     for k in ('img_size', 'clip_stride', 'n_clips'): check_int(k, a[k], lo=1)
     check_int('num_workers', a['num_workers'], lo=0); check_int('seed', a['seed']); check_device(a['device'])
     check_choice('precision', a['precision'], ('auto', 'bf16', 'fp16', 'fp32'))
+    check_choice('task', a['task'], ('binary', 'multiclass'))  # (BioVid's; Aff-Wild2 has one task)
     return Path(a['out_dir'])
 
 @locked(_backbone_run)  # the arguments are checked first (`epochs=0` used to mean the paper's 50); one writer per out_dir

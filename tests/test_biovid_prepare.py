@@ -2,6 +2,8 @@
 import os, signal, subprocess, sys, time, warnings
 from pathlib import Path
 
+import pytest
+
 from jmt.data.biovid import prepare_biovid
 from jmt.data.biovid_synthetic import write_synthetic_biovid
 
@@ -49,3 +51,21 @@ def test_killed_and_rerun_equals_uninterrupted(tmp_path):
     ta, tb = _tree(a), _tree(b)
     assert sorted(ta) == sorted(tb)
     assert [k for k in ta if ta[k] != tb[k]] == []
+
+
+def test_another_datasets_folder_is_named(tmp_path):
+    "An Aff-Wild2 prepared folder passed where a BioVid one is expected: an error naming the file, not `KeyError: 'samples'`."
+    from jmt.data.biovid import load_index
+    (tmp_path / 'index.json').write_text('{"version": 1, "videos": {}}')
+    with pytest.raises(ValueError, match=f"{tmp_path / 'index.json'} is not a prepared BioVid index"): load_index(tmp_path)
+
+
+def test_a_bad_subject_list_fails_before_the_work(tiny_biovid_prepared, tmp_path):
+    "--reactive names a missing file, or a subject the dataset lacks: an error naming it before any window is prepared."
+    raw = tiny_biovid_prepared.parent / 'raw'  # (read only)
+    with pytest.raises(FileNotFoundError, match=f"subject list {tmp_path / 'missing.txt'} not found"):
+        prepare_biovid(raw, tmp_path / 'out', reactive=tmp_path / 'missing.txt', detector=None, progress=False)
+    (tmp_path / 'r.txt').write_text('nobody\n')
+    with pytest.raises(ValueError, match="r.txt line 1: subject 'nobody' is not in the dataset"):
+        prepare_biovid(raw, tmp_path / 'out', reactive=tmp_path / 'r.txt', detector=None, progress=False)
+    assert not (tmp_path / 'out').exists()

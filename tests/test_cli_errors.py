@@ -160,3 +160,66 @@ def test_a_killed_holders_lock_is_taken_over(tmp_path):
     with pytest.warns(UserWarning, match=f'taking over the lock left by pid {h.pid} on'):
         with folder_lock(tmp_path / 'out'): assert lock_holder(tmp_path / 'out')['pid'] == os.getpid()
     assert time.time() - t < 5 and not (tmp_path / 'out' / LOCK_FILE).exists()
+
+
+def test_data_script_arguments_are_checked_before_any_work(tmp_path):
+    "Every range is checked by the library before anything is read or built: one line naming the argument, exit 2, nothing written."
+    from jmt.data.synthetic import write_synthetic_affwild2
+    raw = tmp_path / 'raw'; write_synthetic_affwild2(raw, n_videos=5, n_frames=24, n_val=1, n_test=1)
+    nowhere, o = str(tmp_path / 'nothing'), str(tmp_path / 'o')
+    cases = [(['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '0'], '--folds must be an integer >= 2, got 0'),
+             (['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '-3'], '--folds must be an integer >= 2, got -3'),
+             (['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '1'], '--folds must be an integer >= 2, got 1'),
+             (['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--sr', '0'], '--sr must be an integer in 8000..192000, got 0'),
+             (['prepare_biovid.py', '--raw', nowhere, '--out', o, '--k', '1'], '--k must be an integer >= 2, got 1'),
+             (['prepare_biovid.py', '--raw', nowhere, '--out', o, '--workers', '0'], '--workers must be an integer >= 1, got 0'),
+             (['prepare_biovid.py', '--raw', nowhere, '--out', o, '--t1', '9'], '--t1 must be a finite number > 2.0 and <= 5.5, got 9.0'),
+             (['extract_features.py', '--prepared', str(tmp_path), '--backbone', 'audio', '--cache', o, '--batch_size', '0'],
+              '--batch_size must be an integer >= 1, got 0'),
+             (['extract_features.py', '--prepared', str(tmp_path), '--backbone', 'visual', '--cache', o, '--pool', 'max'],
+              "--pool must be one of 'avg', 'flatten', got 'max'"),
+             (['extract_features.py', '--prepared', str(tmp_path), '--backbone', 'face'], "--backbone must be one of 'visual', 'audio', 'bio'"),
+             (['prepare_affwild2.py', '--out', o], '--raw must be a folder (usage: prepare_affwild2.py --raw DIR --out DIR), got None'),
+             (['prepare_biovid.py', '--raw', nowhere], '--out must be the folder to write (usage: prepare_biovid.py'),
+             (['prepare_biovid.py', '--out', o, '--synthetic'], '--raw must be the folder to write the synthetic dataset into')]
+    r = _run('-c', DRIVER, json.dumps([[str(SCRIPTS / a), *b] for (a, *b), _ in cases]))
+    assert r.returncode == 0, r.stderr[-3000:]
+    for (rc, err), (_, msg) in zip(json.loads(r.stdout.strip().splitlines()[-1]), cases):
+        _one_line(subprocess.CompletedProcess([], rc, '', err), 2, msg)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['raw']  # nothing prepared, no backbone run, no empty folder
+
+
+def test_overwrite_keeps_the_folder_locked(tmp_path):
+    "An overwrite empties the feature folder but keeps its lock file (the one its writer holds), so no second writer gets in meanwhile."
+    import torch
+    from jmt.backbones import make_backbone
+    from jmt.features import extract_features
+
+    class Clips(torch.utils.data.Dataset):  # two videos of two clips, in order, for the cheap bio backbone
+        def __len__(self): return 4
+        def __getitem__(self, i): return {'video': f'v{i // 2}', 'clip': i % 2, 'signal': torch.zeros(1, 700)}
+
+    folder = tmp_path / 'bio'
+    with folder_lock(folder):  # as data_scripts/extract_features.py holds it
+        ino = (folder / LOCK_FILE).stat().st_ino
+        for s in (0, 1):  # the second run has other settings: with overwrite=True the cache is rebuilt
+            torch.manual_seed(s)
+            extract_features(Clips(), 'bio', tmp_path, make_backbone('bio', 'random', in_channels=1), {'s': s}, batch_size=4,
+                             overwrite=True, progress=False)
+        assert (folder / LOCK_FILE).stat().st_ino == ino and lock_holder(folder)['pid'] == os.getpid()
+        assert sorted(p.name for p in folder.iterdir()) == sorted([LOCK_FILE, 'index.json', 'v0.npy', 'v1.npy'])
+    assert not (folder / LOCK_FILE).exists()  # released as usual
+
+
+def test_jmt_train_and_prepare_scripts_exclude_each_other(tmp_path):
+    "jmt-train's preparation of WORK/prepared takes that folder's lock, the one data_scripts/prepare_*.py --out WORK/prepared holds."
+    from jmt.core import FolderLockedError
+    from jmt.train import prepare_affwild2_features
+    from jmt.train_biovid import prepare_biovid_features
+    for prep in (lambda w: prepare_affwild2_features(w, raw=tmp_path / 'raw', progress=False),
+                 lambda w: prepare_biovid_features(tmp_path / 'raw', w, quiet=True)):
+        w = tmp_path / f'w{id(prep)}'
+        h = _holder(w / 'prepared', 60)  # a prepare script at work on W/prepared
+        try:
+            with pytest.raises(FolderLockedError, match=f'is in use by pid {h.pid}'): prep(w)
+        finally: h.kill(); h.wait()

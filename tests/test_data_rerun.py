@@ -132,3 +132,17 @@ def test_resumed_preparation_does_not_list_crops(raw, tmp_path, monkeypatch):
     monkeypatch.setattr(prep_mod, 'crop_mask', lambda *a: calls.append(a) or orig(*a))
     ix = prep_mod.prepare_affwild2(raw, tmp_path / 'prep', progress=False)
     assert calls == [] and ix['redone'] == {}
+
+
+def test_empty_folds_are_reported_and_refused(raw, tmp_path):
+    "More folds than train+val raw videos: the preparation warns naming folds.json, and training on an empty fold is refused before any work."
+    from jmt.core import ArgumentError
+    from jmt.data.prepare import prepare_affwild2
+    from jmt.train import train_affwild2
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        prepare_affwild2(raw, tmp_path / 'prep', k=5, progress=False)  # 4 train+val raw videos
+    assert any(f"{tmp_path / 'prep' / 'folds.json'}: fold(s) [4] of 5 are empty" in str(o.message) for o in w), [str(o.message) for o in w]
+    with pytest.raises(ArgumentError, match=r"a non-empty fold \[0, 1, 2, 3\] \(fold 4 of .*folds.json is empty"):
+        train_affwild2(tmp_path / 'prep', tmp_path / 'no_cache', tmp_path / 'runs', 'jmt', fold=4)
+    assert not (tmp_path / 'runs').exists()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from jmt.backbones import make_backbone
-from jmt.core import file_sha256
+from jmt.core import ArgumentError, file_sha256
 from jmt.data.clips import AffWild2Clips
 from jmt.features import CacheMismatchError, clip_dataset_for, clip_settings, load_features, read_index
 
@@ -76,7 +76,7 @@ def test_cli_audio_subprocess_with_names(prepared, tmp_path):
 
 def test_cli_errors(prepared, tmp_path, load_script):
     cli = load_script('data_scripts/extract_features.py')
-    with pytest.raises(SystemExit, match='--backbone must be'): cli.main(str(prepared), backbone='text')
+    with pytest.raises(ArgumentError, match="backbone must be one of 'visual', 'audio', 'bio', got 'text'"): cli.main(str(prepared), backbone='text')
     with pytest.raises(ValueError, match="affwild2 has no 'bio'"): cli.main(str(prepared), backbone='bio', dataset='affwild2')
     with pytest.raises(ValueError, match='unknown dataset'): clip_dataset_for(prepared, 'bio', 'recola')
     with pytest.raises(FileNotFoundError, match='nothing.pt'):

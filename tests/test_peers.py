@@ -3,7 +3,7 @@
 an independent re-implementation written from SPEC.md in the authors' style (their key names, symmetric padding +
 chomp, per-sample loops). Also: batch first, samples independent, masks, padding, loader errors, and that the
 training entry points take both models."""
-import math, os, warnings
+import json, math, os, warnings
 from pathlib import Path
 
 import numpy as np
@@ -232,19 +232,23 @@ def test_train_affwild2_and_biovid_take_the_peers(tmp_path, tiny_biovid_prepared
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # random-init backbones, on purpose
         f = prepare_affwild2_features(tmp_path / 'aw', n_videos=7, n_frames=40, img_size=32, clip_stride=16, progress=False)
-    for name, kw in (('rjcma', dict(channels=16, T=4)), ('jca', dict(d=16))):  # jca: built for T = 16, fed 4 (padded)
+    for name, kw in (('rjcma', dict(channels=16, T=4)), ('jca', dict(d=16))):  # jca: built for T = seq_len without being told
         r = train_affwild2(f['prepared'], f['cache'], tmp_path / 'runs', name, epochs=1, lr=1e-2, seq_len=4, quiet=True,
                            drop=['audio'], **kw)
-        assert r['params'] == count_params(make_model(name, **kw)) and r['epochs'] == 1
+        assert r['params'] == count_params(make_model(name, **{'T': 4, **kw})) and r['epochs'] == 1
+        if name == 'jca': assert r['params'] != count_params(make_model(name, **kw))  # not the default T = 16, zero-padded
+        assert json.loads((r['run_dir'] / 'config.json').read_text())['config']['T'] == 4  # the run names the model it trained
         assert np.isfinite(r['metrics']['mean']) and set(r['robustness']) == {'none', 'audio'}
         assert (r['run_dir'] / 'results.csv').is_file()
     samples = load_index(tiny_biovid_prepared)['samples']
     g = torch.Generator().manual_seed(0)
     feats = {m: {s['sample']: torch.randn(2, 512, generator=g).numpy() for s in samples} for m in ('visual', 'bio')}
-    for name, kw in (('rjcma', dict(channels=16, T=2, tanh=False)), ('jca', dict(d=16, T=2))):
+    for name, kw in (('rjcma', dict(channels=16, T=2, tanh=False)), ('jca', dict(d=16))):  # jca: T = the windows' 2 clips, found
         r = train_biovid(tiny_biovid_prepared, tmp_path / 'nofeats', tmp_path / f'bio_{name}', name, task='multiclass',
                          protocol='kfold', k=2, epochs=1, batch_size=4, quiet=True, feats=feats, **kw)
         assert r['model'] == name and 0 <= r['accuracy'] <= 1 and len(r['predictions']) == r['n_test']
+        assert r['n_params'] == count_params(make_model(name, mods=('visual', 'bio'), n_targets=5, **{'T': 2, **kw}))
+        assert r['config']['T'] == 2
 
 
 def test_bench_peers_measures_every_model_against_jmt(load_script):
@@ -253,3 +257,12 @@ def test_bench_peers_measures_every_model_against_jmt(load_script):
     assert [r['model'] for r in rows] == ['jmt', 'rjcma', 'jca'] and rows[0]['ratio'] == 1
     assert rows[0]['params'] == 11_170_818 and rows[2]['params'] == 183_297 + 128 * 256 + 128 + 129 - 2 * (16 * 16 + 2 * 32 * 16) + 2 * (4 * 4 + 2 * 32 * 4)
     assert all(r['ms'] > 0 and r['mflops'] > 0 for r in rows)
+
+
+def test_make_model_passes_the_sequence_length_to_models_that_take_it():
+    "`make_model(name, T=...)`: the peers are built for T; every other model takes any length and is the same model without it."
+    for name in ('jmt', 'vanilla', 'unimodal_audio'):
+        torch.manual_seed(0); a = make_model(name, T=4).state_dict()
+        torch.manual_seed(0); b = make_model(name).state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert make_model('jca', d=16, T=4).T == 4 and count_params(make_model('jca', d=16, T=4)) != count_params(make_model('jca', d=16))

@@ -59,3 +59,16 @@ def test_mt_with_a_missing_modality_is_constant_and_finite():
         mt, jmt = make_model('mt').eval()(x, mask), make_model('jmt').eval()(x, mask)
     assert torch.isfinite(mt).all() and torch.isfinite(jmt).all()
     assert (mt - mt[0, 0]).abs().max() == 0 and jmt.std(1).min() > 0
+
+
+def test_cached_features_are_verified_once_per_run(feats, tmp_path, monkeypatch):
+    "train_affwild2 reads and verifies (checksums, finite values) each modality's cache once; predict_affwild2 can reuse them."
+    import jmt.features
+    from jmt.train import predict_affwild2
+    calls, orig = [], jmt.features._verify_modality
+    monkeypatch.setattr(jmt.features, '_verify_modality', lambda folder, index: calls.append(folder.name) or orig(folder, index))
+    r, _ = _train(feats, tmp_path, 'unimodal_audio')
+    assert calls == ['audio'], calls
+    assert 'T' not in json.loads((r['run_dir'] / 'config.json').read_text())['config']  # (only models built for one length record it)
+    p = predict_affwild2(r['net'], feats['prepared'], feats['cache'], 'val', seq_len=4, mods=('audio',), feats=r['feats'])
+    assert calls == ['audio'] and set(p) == set(r['valid_ds'].names)

@@ -80,7 +80,7 @@ def test_bio_biovid_cross_entropy(tmp_path):
 
 
 def test_errors(affwild2, tmp_path):
-    with pytest.raises(ValueError, match='supports tasks'):
+    with pytest.raises(ValueError, match="task must be one of 'binary', 'multiclass', got 'regression'"):  # before any work
         train_backbone(affwild2, 'bio', tmp_path, task='regression', weights='random')
     with pytest.raises(ValueError, match='opt must be one of'):
         train_backbone(affwild2, 'audio', tmp_path, opt='lbfgs', weights='random')

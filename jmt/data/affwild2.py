@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import atomic_write
+from ..core import atomic_write, check_int
 
 # %% auto #0
 __all__ = ['INVALID', 'VIDEO_EXTS', 'SPLIT_DIRS', 'read_va_labels', 'person_to_raw', 'find_raw_videos', 'raw_video_for',
@@ -158,10 +158,11 @@ def crop_frames(crop_dir:str|Path, # a person's crop folder
 # %% ../../nbs/02_data.affwild2.ipynb #a09a5cf6
 def make_folds(entries:dict[str, VAEntry], # from `scan_affwild2`
                n_frames:dict[str, int]|None=None, # frames per person, to balance folds (default: equal weights)
-               k:int=5, # number of cross-validation folds
+               k:int=5, # number of cross-validation folds (>= 2)
                seed:int=0, # shuffling seed
               ) -> dict:
     "Official split plus `k` video-disjoint folds over train+val."
+    check_int('k', k, lo=2)  # one fold would leave nothing to train on
     official = {s: sorted(n for n, e in entries.items() if e.split == s) for s in ('train', 'val', 'test')}
     groups = {}
     for n in official['train'] + official['val']: groups.setdefault(entries[n].raw, []).append(n)

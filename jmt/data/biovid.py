@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from ..core import atomic_write, data_root, file_sha256
+from ..core import atomic_write, check_choice, check_float, check_int, data_root, file_sha256
 from .prepare import file_stamp, sources_changed, npy_problem, report_redone
 from .biovid_synthetic import BIOVID_CLASSES, SAMPLES_COLUMNS, BIO_COLUMNS, BIO_SR, VIDEO_FPS, WINDOW_S
 
@@ -250,6 +250,7 @@ def read_subject_list(path:str|os.PathLike, # text file: one subject name per li
                      ) -> list[str]:
     "Read a user-supplied subject subset (e.g. the 67 'reactive' subjects)."
     path = Path(path); names = []
+    if not path.is_file(): raise FileNotFoundError(f"subject list {path} not found: pass a text file with one subject name per line")
     for i, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
         name = line.split('#', 1)[0].strip()
         if not name: continue
@@ -386,15 +387,19 @@ def prepare_biovid(raw:str|os.PathLike|None, # the BioVid Part A folder (or None
                    max_nan_run:int=0, # NaN runs up to this length are interpolated; longer ones are an error
                    on_error:str='raise', # 'raise' stops at the first bad sample; 'skip' records it in the summary
                    reactive:str|os.PathLike|None=None, # optional file of subject names (the 'reactive' subset) for extra folds
-                   k:int=5, # folds of the sample-level protocol
+                   k:int=5, # folds of the sample-level protocol (>= 2)
                    seed:int=0, # seed of the sample-level folds
                    progress:bool=True, # show a progress bar
                    workers:int=1, # parallel processes (same output as 1; the detector must then be 'auto' or None)
                   ) -> dict:
     "Prepare a BioVid Part A folder into face crops, signals, an index and fold files; returns the validation summary."
+    check_choice('signals', signals, ('filtered', 'raw')); check_choice('on_error', on_error, ('raise', 'skip'))  # before any work
+    check_float('t0', t0, lo=0, hi=5.5); check_float('t1', t1, lo=t0, hi=5.5, lo_open=True)  # within the 5.5 s window
+    check_int('size', size, lo=1); check_int('max_nan_run', max_nan_run, lo=0); check_int('k', k, lo=2); check_int('seed', seed)
+    check_int('workers', workers, lo=1)
     raw = data_root(raw, env='JMT_BIOVID'); out = Path(out)
-    if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     recs = read_samples(raw)
+    if reactive is not None: read_subject_list(reactive, {r['subject'] for r in recs})  # a bad subject list fails now, not after the work
     cropper = FaceCropper(size, detector)
     settings = dict(signals=signals, channels=list(channels), sr=BIO_SR, t0=t0, t1=t1, size=size, max_nan_run=max_nan_run,
                     detector=cropper.name, margin=cropper.margin, detect_every=cropper.detect_every)
@@ -474,7 +479,11 @@ def load_index(prepared:str|os.PathLike, # a folder written by `prepare_biovid`
     "The `index.json` of a prepared BioVid folder."
     p = Path(prepared) / 'index.json'
     if not p.is_file(): raise FileNotFoundError(f"{p} not found: run data_scripts/prepare_biovid.py --raw RAW --out {prepared}")
-    return json.loads(p.read_text())
+    index = json.loads(p.read_text())
+    if not isinstance(index, dict) or 'samples' not in index:
+        raise ValueError(f"{p} is not a prepared BioVid index (no 'samples'; another dataset's folder?): pass a folder written by "
+                         f"data_scripts/prepare_biovid.py")
+    return index
 
 def _select(index:dict, task:str, samples:Sequence[str]|None) -> list[dict]:
     "The task's records, restricted to `samples` (kept in index order); unknown names are an error."

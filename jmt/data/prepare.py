@@ -15,7 +15,7 @@ import torch
 import torchaudio
 from tqdm.auto import tqdm
 
-from ..core import atomic_write, file_sha256
+from ..core import atomic_write, check_choice, check_int, file_sha256
 from .affwild2 import VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds, person_to_raw
 
 # %% auto #0
@@ -289,14 +289,15 @@ def format_summary(s:dict) -> str:
 def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_aligned, annotations)
                      out:str|Path, # the prepared folder (created; re-runs resume)
                      sr:int=44100, # audio sample rate of the prepared audio
-                     k:int=5, # cross-validation folds
+                     k:int=5, # cross-validation folds (>= 2: one fold would leave nothing to train on)
                      seed:int=0, # fold seed
                      test_list:str|Path|None=None, # test-name list (default: `*test*.txt` in `raw`)
                      progress:bool=True, # show a progress bar
                      on_error:str='raise', # a bad raw video (label count, crop names, undecodable): 'raise', or 'skip' it (listed in the summary)
                     ) -> dict:
     "Validate `raw` and write the prepared index, audio, labels and folds to `out`; returns the index (plus `redone`: {video: why})."
-    if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    check_int('sr', sr, lo=8000, hi=192000); check_int('k', k, lo=2); check_int('seed', seed)  # every argument before any work
+    check_choice('on_error', on_error, ('raise', 'skip'))
     raw, out = Path(raw).resolve(), Path(out)
     entries = scan_affwild2(raw, test_list)
     out.mkdir(parents=True, exist_ok=True)
@@ -319,7 +320,11 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     report_redone(redone, str(out))
     videos = dict(sorted(videos.items()))
     kept = {n: e for n, e in entries.items() if n in videos}
-    save_folds(make_folds(kept, {n: v['n_frames'] for n, v in videos.items()}, k, seed), out/'folds.json')
+    folds = make_folds(kept, {n: v['n_frames'] for n, v in videos.items()}, k, seed)
+    if empty := [i for i, f in enumerate(folds['cv']['folds']) if not f]:
+        warnings.warn(f"{out/'folds.json'}: fold(s) {empty} of {k} are empty (only {k - len(empty)} train+val raw videos): "
+                      f"they cannot be trained on; prepare with fewer folds (--folds) to use them all")
+    save_folds(folds, out/'folds.json')
     index = dict(version=1, raw_root=str(raw), audio=s, audio_dtype=AUDIO_DTYPE,
                  summary=dict(summarize(videos), failed=dict(sorted(failed.items()))), videos=videos)
     with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
