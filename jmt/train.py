@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_train.ipynb #df0d863b
 from __future__ import annotations
-import contextlib, csv, io, itertools, json, os, shutil, warnings
+import base64, contextlib, csv, io, itertools, json, os, shutil, warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -34,8 +34,8 @@ __all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_aff
            'frame_labels', 'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason',
            'absent_modalities', 'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
            'read_video_predictions', 'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2',
-           'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'results_row',
-           'main']
+           'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'with_picture',
+           'results_row', 'main']
 
 # %% ../nbs/32_train.ipynb #6975e8c0
 SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb (DESIGN.md §6), from `jmt.presets`
@@ -515,7 +515,7 @@ def _seq_of(ds:AffWild2Features, name:str, clip:int) -> int:
 
 def _png(fig) -> bytes:
     import matplotlib.pyplot as plt
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); plt.close(fig)
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90); plt.close(fig)
     return buf.getvalue()
 
 def viewer_figure(res:dict, # the result of `train_affwild2`
@@ -530,23 +530,23 @@ def viewer_figure(res:dict, # the result of `train_affwild2`
     ds = res['valid_ds']; v = ds.index['videos'][name]; raw = Path(raw_root or ds.index['raw_root'])
     lab = frame_labels(ds)[name].numpy(); p = res['frame_preds'][name].numpy(); net = res['net']
     clip = int(np.searchsorted(ds.ends[name], frame)); i = _seq_of(ds, name, clip); s = ds.items[i][1]
-    fig = Figure(figsize=(14, 3.2)); axs = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 2.6, 2.2]))
+    fig = Figure(figsize=(11, 3.6)); axs = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 2.4, 2.2]))  # readable at ~900 px
     im, ok = load_crops([crop_path(raw/v['crops'], frame)])
     axs[0].imshow(im[0].permute(1, 2, 0).numpy()); axs[0].axis('off')
-    axs[0].set_title(f'{name} {frame+1:05d}.jpg' + ('' if ok[0] else ' (missing: black)'), fontsize=9)
+    axs[0].set_title(f'{name}\n{frame+1:05d}.jpg' + ('' if ok[0] else ' (missing: black)'), fontsize=10)
     t = np.arange(frame + 1)
     for j, (c, n) in enumerate((('C0', 'valence'), ('C3', 'arousal'))):
         axs[1].plot(t, np.where(lab[:frame+1, j] == INVALID, np.nan, lab[:frame+1, j]), c, lw=1.2, label=f'{n} true')
         axs[1].plot(t, p[:frame+1, j], c, ls='--', lw=1, label=f'{n} predicted')
-    axs[1].set(xlim=(0, v['n_frames']), ylim=(-1.05, 1.05), xlabel='frame'); axs[1].legend(fontsize=7, ncol=2, loc='lower left')
+    axs[1].set(xlim=(0, v['n_frames']), ylim=(-1.05, 1.05), xlabel='frame'); axs[1].legend(fontsize=9, ncol=2, loc='lower left')
     if isinstance(net, JMT):
         it = ds[i]; dev = next(net.parameters()).device
         maps = cross_attention_maps(net, {m: t[None].to(dev) for m, t in it['x'].items()}, {m: t[None].to(dev) for m, t in it['mask'].items()})
         rows = np.stack([w[0, clip - s].float().cpu().numpy() for w in maps.values()])
         axs[2].imshow(rows, aspect='auto', cmap='viridis', vmin=0)
-        axs[2].set_yticks(range(len(maps)), list(maps), fontsize=7); axs[2].set_xlabel(f'key clip (sequence from clip {s})')
-        axs[2].set_title(f'cross-attention of clip {clip}', fontsize=9)
-    else: axs[2].axis('off'); axs[2].set_title(f"{res['model']}: no cross-attention", fontsize=9)
+        axs[2].set_yticks(range(len(maps)), list(maps), fontsize=10); axs[2].set_xlabel(f'key clip (sequence from clip {s})')
+        axs[2].set_title(f'cross-attention of clip {clip}', fontsize=10)
+    else: axs[2].axis('off'); axs[2].set_title(f"{res['model']}: no cross-attention", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -561,7 +561,15 @@ def results_viewer(res:dict, # the result of `train_affwild2` (a JMT model for t
     img = W.Image(format='png')  # a PNG redrawn on every move: no Output-widget capture (it can stall papermill)
     def update(change=None): img.value = _png(viewer_figure(res, name, slider.value, raw_root))
     slider.observe(update, names='value'); update()
-    return W.VBox([slider, img])
+    return with_picture(W.VBox([slider, img]), img.value)
+
+def with_picture(widget, # an ipywidgets widget
+                 png:bytes, # the picture of its first view
+                ):
+    "`widget`, also carrying `png` in its display data: a reader without a live kernel (GitHub, exported HTML) sees that picture."
+    show = widget._repr_mimebundle_
+    widget._repr_mimebundle_ = lambda **kw: {**(show(**kw) or {}), 'image/png': base64.b64encode(png).decode()}
+    return widget
 
 # %% ../nbs/32_train.ipynb #20efa1ec
 def results_row(res:dict, # the result of `train_affwild2`
