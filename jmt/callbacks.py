@@ -242,8 +242,7 @@ class ProgressBar(Callback):
 # %% ../nbs/31_callbacks.ipynb #444df07f
 def in_notebook() -> bool:
     "True inside a Jupyter kernel (where a live plot can be updated)."
-    try: from IPython import get_ipython
-    except ImportError: return False
+    from IPython import get_ipython
     ip = get_ipython()
     return ip is not None and 'IPKernelApp' in getattr(ip, 'config', {})
 

@@ -588,10 +588,7 @@ def _barrier():
     if is_dist(): dist.barrier()
 
 def _biovid(**kw):
-    try: import jmt.train_biovid as tb
-    except ImportError as e:
-        raise ImportError(f"--dataset biovid needs jmt.train_biovid, which this jmt does not have ({e}): update jmt "
-                          f"(pip install -e .) to a version with BioVid training") from e
+    import jmt.train_biovid as tb  # loaded only for --dataset biovid
     return tb
 
 @script  # `jmt-train`: one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
