@@ -286,6 +286,10 @@ _HOW_TO_ADD = ("To add them, put the VA test-set name list (one person name per 
                "image_location,valence,arousal) anywhere under {raw}, or pass them with test_list= / test_sample= "
                "(--test_list / --test_sample), and re-run: finished videos are kept.")
 
+def _rel(f:Path|None, raw:Path) -> str|None:
+    "`f` relative to the raw folder when it is inside it (as the index records files), else absolute."
+    return None if f is None else str(f.relative_to(raw)) if f.is_relative_to(raw) else str(f.resolve())
+
 def _report_test_files(raw:Path, tf:dict):
     "Say which ABAW test files are missing, and how to add them."
     how = _HOW_TO_ADD.format(raw=raw)
@@ -336,7 +340,7 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     save_folds(make_folds(kept, {n: v['n_frames'] for n, v in videos.items()}, k, seed), out/'folds.json')
     index = dict(version=1, raw_root=str(raw), audio=s, audio_dtype=AUDIO_DTYPE,
                  summary=dict(summarize(videos), failed=dict(sorted(failed.items())),
-                              test_files={k: None if f is None else str(f) for k, f in tf.items()}), videos=videos)
+                              test_files={k: _rel(f, raw) for k, f in tf.items()}), videos=videos)
     with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
     return dict(index, redone=redone)
 
