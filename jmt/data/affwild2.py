@@ -16,8 +16,8 @@ from ..core import atomic_write
 # %% auto #0
 __all__ = ['INVALID', 'VIDEO_EXTS', 'SAMPLE_HEADER', 'SPLIT_DIRS', 'read_va_labels', 'person_to_raw', 'find_raw_videos',
            'raw_video_for', 'test_file_kind', 'read_test_list', 'read_test_sample', 'find_test_files', 'VAEntry',
-           'AffWild2Scan', 'scan_affwild2', 'crop_path', 'crop_mask', 'crop_frames', 'make_folds', 'fold_split',
-           'save_folds']
+           'AffWild2Scan', 'scan_affwild2', 'missing_test_files_note', 'crop_path', 'crop_mask', 'crop_frames',
+           'make_folds', 'fold_split', 'save_folds']
 
 # %% ../../nbs/02_data.affwild2.ipynb #3730c430
 INVALID = -5.  # the value Aff-Wild2 uses for an unannotated frame
@@ -213,6 +213,24 @@ def scan_affwild2(root:str|Path, # the dataset folder
                          None if p is None else str(p.relative_to(root)))
     out.test_files = {k: tf[k] for k in ('list', 'sample')}
     return out
+
+_HOW_TO_ADD = ("To add them, put the VA test-set name list (one person name per line, e.g. "
+               "Valence_Arousal_Estimation_Challenge_test_set_release.txt) and the sample submission (a CSV whose line 1 is "
+               "image_location,valence,arousal) anywhere under {raw}, or pass them with test_list= / test_sample= "
+               "(--test_list / --test_sample), and re-run: finished videos are kept.")
+
+def missing_test_files_note(raw:str|Path, # the scanned folder
+                            test_files:dict, # `AffWild2Scan.test_files`: {'list', 'sample'}
+                           ) -> str|None:
+    "What is missing among the ABAW test files of `raw`, what that means and how to add them; None when both were found."
+    tl, ts, how = test_files['list'], test_files['sample'], _HOW_TO_ADD.format(raw=raw)
+    if tl is None and ts is None:
+        return f"no ABAW test files under {raw}: the test split is empty and no submission can be written. {how}"
+    if ts is None:
+        return (f"no ABAW sample submission under {raw} (test list: {tl}): the test persons' frame counts come from their "
+                f"videos, and no submission can be written. {how}")
+    if tl is None: return f"no ABAW test-set list under {raw}: the test persons are read from the sample submission {ts}"
+    return None
 
 # %% ../../nbs/02_data.affwild2.ipynb #edb7b861
 def crop_path(crop_dir:str|Path, # a person's crop folder

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..core import atomic_write, file_sha256
 from .affwild2 import VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds, person_to_raw
-from .affwild2 import read_test_sample  # the ABAW sample submission's rows per person (moved; importable from here as before)
+from .affwild2 import read_test_sample, missing_test_files_note  # the ABAW sample submission's rows per person (moved; importable from here as before)
 
 # %% auto #0
 __all__ = ['AUDIO_SETTINGS', 'AUDIO_DTYPE', 'video_info', 'read_av', 'load_audio', 'log_mel', 'frame_end_sample', 'audio_window',
@@ -281,26 +281,9 @@ def format_summary(s:dict) -> str:
             + ('' if 'test_files' not in s else f"\nABAW test files: list {s['test_files']['list'] or '(none)'}, "
                f"sample {s['test_files']['sample'] or '(none)'}"))
 
-_HOW_TO_ADD = ("To add them, put the VA test-set name list (one person name per line, e.g. "
-               "Valence_Arousal_Estimation_Challenge_test_set_release.txt) and the sample submission (a CSV whose line 1 is "
-               "image_location,valence,arousal) anywhere under {raw}, or pass them with test_list= / test_sample= "
-               "(--test_list / --test_sample), and re-run: finished videos are kept.")
-
 def _rel(f:Path|None, raw:Path) -> str|None:
     "`f` relative to the raw folder when it is inside it (as the index records files), else absolute."
     return None if f is None else str(f.relative_to(raw)) if f.is_relative_to(raw) else str(f.resolve())
-
-def _report_test_files(raw:Path, tf:dict):
-    "Say which ABAW test files are missing, and how to add them."
-    how = _HOW_TO_ADD.format(raw=raw)
-    if tf['list'] is None and tf['sample'] is None:
-        warnings.warn(f"no ABAW test files under {raw}: the test split is empty and no submission can be written. {how}", stacklevel=3)
-    elif tf['sample'] is None:
-        warnings.warn(f"no ABAW sample submission under {raw} (test list: {tf['list']}): the test persons' frame counts come from "
-                      f"their videos, and no submission can be written. {how}", stacklevel=3)
-    elif tf['list'] is None:
-        warnings.warn(f"no ABAW test-set list under {raw}: the test persons are read from the sample submission {tf['sample']}",
-                      stacklevel=3)
 
 def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_aligned, annotations)
                      out:str|Path, # the prepared folder (created; re-runs resume)
@@ -317,7 +300,7 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     raw, out = Path(raw).resolve(), Path(out)
     entries = scan_affwild2(raw, test_list, test_sample)
     tf = entries.test_files
-    _report_test_files(raw, tf)
+    if note := missing_test_files_note(raw, tf): warnings.warn(note, stacklevel=2)
     out.mkdir(parents=True, exist_ok=True)
     for p in out.rglob('.*.tmp'): p.unlink()  # left by a killed run
     s = {**AUDIO_SETTINGS, 'sr': sr}
