@@ -91,7 +91,7 @@ def test_bad_inputs(trained, tmp_path, capsys):
     broken = tmp_path / 'run'; shutil.copytree(trained['run'], broken); (broken / 'predict_stats.npz').unlink()
     assert _cli(v['path'], '--run', broken, '--out', tmp_path / 'o2', '--quiet') == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and 'predict_stats.npz' in err[0]
+    assert len(err) == 1 and 'predict_stats.npz' in err[0] and not (tmp_path / 'o2').exists()  # and no empty output folder
     (broken / 'best.pt').unlink()
     assert _cli(v['path'], '--run', broken, '--out', tmp_path / 'o2', '--quiet') == 1
     assert 'best.pt' in capsys.readouterr().err
