@@ -95,3 +95,11 @@ def test_bad_inputs(trained, tmp_path, capsys):
     (broken / 'best.pt').unlink()
     assert _cli(v['path'], '--run', broken, '--out', tmp_path / 'o2', '--quiet') == 1
     assert 'best.pt' in capsys.readouterr().err
+
+
+def test_data_script_is_a_thin_cli(tmp_path):
+    import subprocess, sys
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / 'data_scripts' / 'predict.py'), str(tmp_path / 'my.mp4'), '--run', str(tmp_path / 'run')],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 1 and r.stderr.strip().splitlines() == [f"error: run folder {tmp_path / 'run'} not found"], r.stderr
