@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Cache frozen-backbone features for one modality of a prepared dataset: a thin CLI over `jmt.features.extract_prepared`.
 
-    python data_scripts/extract_features.py --prepared DIR --backbone visual --weights r2plus1d_18-91a641e6.pth
-    python data_scripts/extract_features.py --prepared DIR --backbone audio --weights resnet18-f37072fd.pth
+    python data_scripts/extract_features.py --prepared DIR --backbone visual --weights kinetics400   # torchvision's, downloaded once
+    python data_scripts/extract_features.py --prepared DIR --backbone audio --weights imagenet
+    python data_scripts/extract_features.py --prepared DIR --backbone audio --weights resnet18-f37072fd.pth   # a local file
     python data_scripts/extract_features.py --prepared DIR --backbone visual --weights runs/visual/backbone.pt  # train_backbone's
     python data_scripts/extract_features.py --prepared BIOVID_DIR --backbone bio --weights runs/bio/backbone.pt --channels gsr
 
@@ -36,7 +37,7 @@ def _out_folder(a:dict) -> Path|None:
 @script(lock=_out_folder)  # one-line errors, --debug, --wait; one writer per feature folder
 def main(prepared:str=None, # the prepared dataset folder (output of the data preparation scripts); default: $JMT_DATA
          backbone:str=None, # which modality backbone: visual, audio or bio
-         weights:str=None, # local state_dict file (torchvision's or train_backbone's); default: torch hub cache, else random init with a warning
+         weights:str=None, # kinetics400 (visual) / imagenet (audio): torchvision's pretrained weights (downloaded into the torch hub cache once); or a local state_dict file (torchvision's or train_backbone's); default: torch hub cache, else random init with a warning
          seed:int=0, # without a weights file (or with --weights random) the backbone is drawn from this seed, recorded in the cache
          cache:str=None, # the feature cache root; default: PREPARED/features
          dataset:str=None, # affwild2 or biovid (default: biovid for bio, affwild2 otherwise)

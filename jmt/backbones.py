@@ -16,34 +16,62 @@ from torchvision.models.video import r2plus1d_18, R2Plus1D_18_Weights
 from .core import file_sha256
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'BACKBONES', 'find_hub_weights', 'resolve_weights', 'unwrap_state_dict', 'state_sha256', 'Backbone',
-           'freeze', 'VisualBackbone', 'AudioBackbone', 'BioBackbone', 'Head', 'Unimodal', 'input_key', 'make_backbone',
-           'denormalize_clip']
+__all__ = ['PRETRAINED', 'WEIGHT_NAMES', 'BACKBONES', 'hub_path', 'find_hub_weights', 'resolve_weights', 'PretrainedMissingError',
+           'fetch_pretrained', 'unwrap_state_dict', 'state_sha256', 'Backbone', 'freeze', 'VisualBackbone',
+           'AudioBackbone', 'BioBackbone', 'Head', 'Unimodal', 'input_key', 'make_backbone', 'denormalize_clip']
 
 # %% ../nbs/10_backbones.ipynb #69a7d304
 from .data.clips import KINETICS_MEAN, KINETICS_STD  # Kinetics-400 RGB mean/std of torchvision's video models (the clip Datasets normalise with them)
 
 PRETRAINED = {'visual': R2Plus1D_18_Weights.KINETICS400_V1, 'audio': ResNet18_Weights.IMAGENET1K_V1}  # what torchvision ships
+WEIGHT_NAMES = {'visual': 'kinetics400', 'audio': 'imagenet'}  # `weights=NAME` asks for PRETRAINED[modality]
+
+def hub_path(modality:str, # 'visual' or 'audio'
+            ) -> Path:
+    "Where torchvision keeps (or would download) the pretrained checkpoint of `modality`: `torch.hub.get_dir()/checkpoints/<file of the URL>`."
+    return Path(torch.hub.get_dir())/'checkpoints'/os.path.basename(urlparse(PRETRAINED[modality].url).path)
 
 def find_hub_weights(modality:str, # 'visual' or 'audio' (the bio CNN has no public pretrained weights)
                     ) -> Path|None:
     "The torchvision checkpoint for `modality` if it is already in the torch hub cache (never downloads)."
-    w = PRETRAINED.get(modality)
-    if w is None: return None
-    p = Path(torch.hub.get_dir())/'checkpoints'/os.path.basename(urlparse(w.url).path)
+    if modality not in PRETRAINED: return None
+    p = hub_path(modality)
     return p if p.is_file() else None
 
 def resolve_weights(modality:str, # 'visual', 'audio' or 'bio'
-                    weights:str|os.PathLike|None=None, # a local file, None (torch hub cache if present) or 'random'
-                   ) -> Path|None:
-    "The weights file to load for `modality`, or None for random initialisation."
-    if weights is None: return find_hub_weights(modality)
+                    weights:str|os.PathLike|None=None, # 'kinetics400' (visual) / 'imagenet' (audio), a local file, None (torch hub cache if present) or 'random'
+                   ) -> str|Path|None:
+    "What to load for `modality`: a pretrained name (see `WEIGHT_NAMES`), a weights file, or None for random initialisation."
+    if weights is None: return WEIGHT_NAMES[modality] if find_hub_weights(modality) else None
     if str(weights) == 'random': return None
+    if str(weights) in WEIGHT_NAMES.values():
+        if WEIGHT_NAMES.get(modality) != str(weights):
+            have = f"its pretrained weights are {WEIGHT_NAMES[modality]!r}" if modality in WEIGHT_NAMES else "it has no public pretrained weights"
+            raise ValueError(f"weights {str(weights)!r} are not for the {modality} backbone: {have} (or pass a local file, or 'random')")
+        return str(weights)
     p = Path(weights).expanduser()
     if not p.is_file():
         raise FileNotFoundError(f"weights file {str(p)!r} for the {modality} backbone does not exist: pass the path of a "
-                                f"saved state_dict, or weights='random' for random initialisation")
+                                f"saved state_dict, a pretrained name {sorted(WEIGHT_NAMES.values())}, or weights='random' "
+                                f"for random initialisation")
     return p
+
+class PretrainedMissingError(FileNotFoundError):
+    "torchvision's pretrained checkpoint is not in the torch hub cache and could not be downloaded."
+
+def fetch_pretrained(modality:str, # 'visual' or 'audio'
+                     progress:bool=True, # show torchvision's download progress bar
+                    ) -> tuple[dict, Path]:
+    "The pretrained state_dict of `modality` through torchvision's weights API (downloaded into the hub cache once), and its file."
+    w, p = PRETRAINED[modality], hub_path(modality)
+    try: sd = w.get_state_dict(progress=progress, check_hash=True, map_location='cpu', weights_only=True)  # reads `p` without network when it is there
+    except OSError as e:  # URLError, DNS/socket errors, a read-only cache folder
+        raise PretrainedMissingError(
+            f"the {WEIGHT_NAMES[modality]!r} weights of the {modality} backbone ({type(w).__name__}.{w.name}) are not in the torch "
+            f"hub cache and could not be downloaded ({e}). Offline: download {w.url} on a machine with internet and place it "
+            f"at {p} (torch.hub.get_dir()/checkpoints/{p.name}; TORCH_HOME moves torch.hub.get_dir()); it is then used "
+            f"without network. Or pass weights=FILE (a local state_dict) or weights='random'.") from None
+    return sd, p
 
 # %% ../nbs/10_backbones.ipynb #146aba35
 def unwrap_state_dict(sd:dict, # a loaded checkpoint: a state_dict or a dict holding one
@@ -61,14 +89,17 @@ def unwrap_state_dict(sd:dict, # a loaded checkpoint: a state_dict or a dict hol
     return {k: v for k, v in sd.items() if not k.startswith('fc.')}, True
 
 # %% ../nbs/10_backbones.ipynb #3015de15
-def state_sha256(module:nn.Module, # the module whose state to hash
-                ) -> str:
-    "A SHA-256 of a module's state_dict (names, shapes and values), independent of device."
+def _sd_sha256(sd:dict) -> str:
     h = hashlib.sha256()
-    for k, v in sorted(module.state_dict().items()):
+    for k, v in sorted(sd.items()):
         h.update(k.encode()); h.update(str(tuple(v.shape)).encode())
         h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes() if v.numel() else b'')
     return h.hexdigest()
+
+def state_sha256(module:nn.Module, # the module whose state to hash
+                ) -> str:
+    "A SHA-256 of a module's state_dict (names, shapes and values), independent of device."
+    return _sd_sha256(module.state_dict())
 
 class Backbone(nn.Module):
     "Base of the modality backbones: `forward(x) -> (B, dim)` plus provenance for the feature cache."
@@ -82,16 +113,28 @@ class Backbone(nn.Module):
 
     def _load_torchvision(self, sd:dict): self.net.load_state_dict(sd)
 
-    def load_weights(self, path:str|os.PathLike, # a state_dict file: torchvision's or one saved from this module
-                    ) -> Backbone:
-        "Load weights from a local file (`weights_only=True`) and record its checksum."
-        sd, tv = unwrap_state_dict(torch.load(path, map_location='cpu', weights_only=True))
+    def _load(self, sd:dict, what:str):
+        sd, tv = unwrap_state_dict(sd)
         try:
             if tv: self._load_torchvision(sd)
             else: self.load_state_dict(sd)
         except RuntimeError as e:
-            raise RuntimeError(f"weights file {str(path)!r} does not fit the {self.name} backbone {self.config}: {e}") from None
+            raise RuntimeError(f"{what} does not fit the {self.name} backbone {self.config}: {e}") from None
+
+    def load_weights(self, path:str|os.PathLike, # a state_dict file: torchvision's or one saved from this module
+                    ) -> Backbone:
+        "Load weights from a local file (`weights_only=True`) and record its checksum."
+        self._load(torch.load(path, map_location='cpu', weights_only=True), f"weights file {str(path)!r}")
         self.weights_source, self.weights_sha256 = str(path), file_sha256(path)
+        return self
+
+    def load_pretrained(self, progress:bool=True, # show the download progress bar
+                       ) -> Backbone:
+        "Load torchvision's pretrained weights of this modality (`WEIGHT_NAMES`), downloading them into the hub cache once."
+        sd, p = fetch_pretrained(self.modality, progress)
+        self._load(sd, f"the pretrained {WEIGHT_NAMES[self.modality]!r} weights ({p})")
+        self.weights_source = WEIGHT_NAMES[self.modality]
+        self.weights_sha256 = file_sha256(p) if p.is_file() else _sd_sha256(sd)  # the file's checksum, as when it is passed by path
         return self
 
     def mark_random(self, seed:int|None=None, # the seed the initialisation was drawn from (None: not known)
@@ -151,14 +194,16 @@ class AudioBackbone(Backbone):
         self.net = resnet18(weights=None)
         self.net.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.net.fc = nn.Identity()
+        self.conv1_from_rgb = None  # 'sum' once an RGB (ImageNet) checkpoint was loaded
 
     @property
-    def config(self) -> dict: return dict(in_channels=1)
+    def config(self) -> dict: return dict(in_channels=1, **({'conv1_from_rgb': self.conv1_from_rgb} if self.conv1_from_rgb else {}))
 
     def _load_torchvision(self, sd:dict):
-        w = sd.get('conv1.weight')
-        if w is not None and w.shape[1] == 3: sd = {**sd, 'conv1.weight': w.mean(1, keepdim=True)}  # RGB -> 1 channel
+        w, rgb = sd.get('conv1.weight'), False
+        if w is not None and w.shape[1] == 3: sd, rgb = {**sd, 'conv1.weight': w.sum(1, keepdim=True)}, True  # RGB -> 1 channel
         self.net.load_state_dict(sd)
+        self.conv1_from_rgb = 'sum' if rgb else None
 
     def forward(self, x:torch.Tensor) -> torch.Tensor: return self.net(x)
 
@@ -220,24 +265,25 @@ def input_key(modality:str, # 'visual', 'audio' or 'bio'
     return _INPUT_KEYS[modality]
 
 def make_backbone(modality:str, # 'visual', 'audio' or 'bio'
-                  weights:str|os.PathLike|None=None, # local state_dict file; None: torch hub cache if present; 'random'
+                  weights:str|os.PathLike|None=None, # 'kinetics400' (visual) / 'imagenet' (audio); a local state_dict file; None: torch hub cache if present; 'random'
                   seed:int|None=None, # a random initialisation is drawn from this seed (recorded); None: from torch's current RNG state
                   **kw, # passed to the backbone class (e.g. pool='flatten', img_size=112; in_channels=3)
                  ) -> Backbone:
     "The `modality` backbone with its weights loaded, or randomly initialised (from `seed`) with a warning."
     _check_modality(modality)
-    path = resolve_weights(modality, weights)
-    if path is None and seed is not None:
+    what = resolve_weights(modality, weights)
+    if what is None and seed is not None:
         with torch.random.fork_rng(devices=[]):  # the caller's RNG stream is left as it was
             torch.manual_seed(seed); m = BACKBONES[modality](**kw)
     else: m = BACKBONES[modality](**kw)
-    if path is not None: return m.load_weights(path)
+    if isinstance(what, Path): return m.load_weights(what)
+    if what is not None: return m.load_pretrained()
     if weights is None and modality in PRETRAINED:
-        fname = os.path.basename(urlparse(PRETRAINED[modality].url).path)
-        warnings.warn(f"{modality} backbone {m.name}: no weights given and {fname} is not in the torch hub cache "
-                      f"({torch.hub.get_dir()}/checkpoints): using a RANDOM INITIALISATION"
-                      f"{'' if seed is None else f' (seed {seed})'}. Pass weights=FILE (a local state_dict) or "
-                      f"weights='random' to silence this.", stacklevel=2)
+        warnings.warn(f"{modality} backbone {m.name}: no weights given and {hub_path(modality).name} is not in the torch hub "
+                      f"cache ({hub_path(modality).parent}): using a RANDOM INITIALISATION"
+                      f"{'' if seed is None else f' (seed {seed})'}. Pass weights={WEIGHT_NAMES[modality]!r} (downloads "
+                      f"torchvision's pretrained weights), weights=FILE (a local state_dict) or weights='random' to silence this.",
+                      stacklevel=2)
     return m.mark_random(seed)
 
 # %% ../nbs/10_backbones.ipynb #97194bcf

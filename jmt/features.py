@@ -36,7 +36,7 @@ def cache_config(modality:str, # 'visual', 'audio' or 'bio'
                 ) -> dict:
     "The fields of `index.json` that identify a feature cache."
     sha = backbone.weights_sha256 or state_sha256(backbone)  # a backbone built by hand: checksum of its current state
-    cfg = dict(modality=modality, backbone=backbone.name, backbone_config=backbone.config,
+    cfg = dict(modality=modality, backbone=backbone.name, backbone_config=backbone.config, weights=backbone.weights_source,
                weights_sha256=sha, settings=settings or {}, dim=backbone.dim, dtype='float16')
     seed = getattr(backbone, 'init_seed', None)
     if backbone.weights_source == 'random init' and seed is not None: cfg['init_seed'] = seed  # rebuild it with make_backbone(seed=...)
@@ -50,11 +50,14 @@ def check_config(index:dict, # an existing `index.json`
     diffs = []
     for k, v in _jsonable(expected).items():
         if k == 'init_seed' and k not in index: continue  # a cache from a caller that seeded torch itself: weights_sha256 decides
+        if k == 'weights': continue  # the name, for the reader: weights_sha256 decides (named below when it differs)
         if k == 'settings' and isinstance(v, dict) and isinstance(index.get(k), dict):
             got = index[k]
             diffs += [f"settings[{s!r}]: cache has {got.get(s, '<missing>')!r}, requested {v.get(s, '<missing>')!r}"
                       for s in sorted(set(got) | set(v)) if got.get(s, '<missing>') != v.get(s, '<missing>')]
         elif index.get(k) != v: diffs.append(f"{k}: cache has {index.get(k)!r}, requested {v!r}")
+        if k == 'weights_sha256' and diffs and diffs[-1].startswith('weights_sha256') and 'weights' in expected:
+            diffs.append(f"weights: cache has {index.get('weights', '<not recorded>')!r}, requested {expected['weights']!r}")
     if diffs:
         raise CacheMismatchError(f"feature cache {str(folder)!r} was built with a different configuration:\n  " +
                                  "\n  ".join(diffs) + "\nFix: use another cache folder for this configuration, or "
@@ -361,7 +364,7 @@ def clip_settings(ds:Dataset, # a raw-clip Dataset (from `clip_dataset_for`, or 
 # %% ../nbs/11_features.ipynb #5b5c6a12
 def extract_prepared(prepared:str|os.PathLike, # the prepared dataset folder
                      modality:str, # 'visual', 'audio' or 'bio'
-                     weights:str|os.PathLike|None=None, # backbone state_dict file; None: torch hub cache; 'random'
+                     weights:str|os.PathLike|None=None, # 'kinetics400' (visual) / 'imagenet' (audio), a state_dict file; None: torch hub cache; 'random'
                      cache:str|os.PathLike|None=None, # the feature cache root; None: `<prepared>/features`
                      dataset:str|None=None, # 'affwild2' or 'biovid'; None: biovid for 'bio', else affwild2
                      backbone_kw:dict|None=None, # passed to `make_backbone` (e.g. pool='flatten'; bio in_channels follow the Dataset)

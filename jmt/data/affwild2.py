@@ -5,6 +5,7 @@
 # %% ../../nbs/02_data.affwild2.ipynb #db53cc81
 from __future__ import annotations
 import json, os, re
+from collections import Counter
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -13,9 +14,10 @@ import numpy as np
 from ..core import atomic_write, check_int
 
 # %% auto #0
-__all__ = ['INVALID', 'VIDEO_EXTS', 'SPLIT_DIRS', 'read_va_labels', 'person_to_raw', 'find_raw_videos', 'raw_video_for',
-           'VAEntry', 'scan_affwild2', 'crop_path', 'crop_mask', 'crop_frames', 'make_folds', 'fold_split',
-           'save_folds']
+__all__ = ['INVALID', 'VIDEO_EXTS', 'SAMPLE_HEADER', 'SPLIT_DIRS', 'read_va_labels', 'person_to_raw', 'find_raw_videos',
+           'raw_video_for', 'test_file_kind', 'read_test_list', 'read_test_sample', 'find_test_files', 'VAEntry',
+           'AffWild2Scan', 'scan_affwild2', 'missing_test_files_note', 'crop_path', 'crop_mask', 'crop_frames',
+           'make_folds', 'fold_split', 'save_folds']
 
 # %% ../../nbs/02_data.affwild2.ipynb #3730c430
 INVALID = -5.  # the value Aff-Wild2 uses for an unannotated frame
@@ -82,6 +84,87 @@ def raw_video_for(name:str, # a person name (crop folder / label file stem)
     raise FileNotFoundError(f"no raw video for crop folder {name!r}: looked for {looked} under the dataset folder "
                             f"(batch1/, batch2/); copy the raw videos next to cropped_aligned/")
 
+# %% ../../nbs/02_data.affwild2.ipynb #b3c9e4f1
+SAMPLE_HEADER = 'image_location,valence,arousal'  # line 1 of the ABAW VA sample submission
+_NAME = re.compile(r'[\w.\-]+')  # a person name: 1-30-1280x720, video59_right, 102
+_KINDS = {'list': 'an ABAW test-set name list (one person name per line)',
+          'sample': f'an ABAW sample submission (a CSV whose line 1 is {SAMPLE_HEADER!r})'}
+
+def test_file_kind(path:str|Path, # a text file
+                  ) -> str|None:
+    "What an ABAW test file is by its content: 'sample' (header `image_location,valence,arousal`), 'list' (one name per line) or None."
+    try:
+        with open(path, encoding='utf-8-sig', errors='replace') as f:
+            first = f.readline(4096).strip()
+            if first.lower().replace(' ', '') == SAMPLE_HEADER: return 'sample'
+            if not _NAME.fullmatch(first.rstrip(',')): return None  # most files are rejected on line 1
+            rest, more = f.read(1 << 16), bool(f.read(1))
+    except (OSError, UnicodeError): return None
+    lines = rest.splitlines()
+    if more: lines = lines[:-1]  # the last line read may be cut
+    return 'list' if all(_NAME.fullmatch(l.strip().rstrip(',')) for l in lines if l.strip()) else None
+
+def read_test_list(path:str|Path, # an ABAW test-set list
+                  ) -> list[str]:
+    "The person names of an ABAW test-set list (one per line; blank lines and a trailing comma are ignored)."
+    return [n for n in (l.strip().rstrip(',') for l in Path(path).read_text(encoding='utf-8-sig').splitlines()) if n]
+
+def read_test_sample(path:str|Path, # an ABAW VA sample submission
+                    ) -> dict[str, int]:
+    "Rows per person of an ABAW VA sample submission (`image_location,valence,arousal`, rows `name/00001.jpg,v,a`)."
+    lines = Path(path).read_text(encoding='utf-8-sig').splitlines()
+    if not lines or lines[0].strip().lower().replace(' ', '') != SAMPLE_HEADER:
+        raise ValueError(f"{path}: line 1: expected the header {SAMPLE_HEADER!r}, got {(lines or ['(empty file)'])[0][:60]!r}")
+    rows = Counter()
+    for i, l in enumerate(lines[1:], 2):
+        if not l.strip(): continue
+        loc = l.split(',')[0].strip()
+        if '/' not in loc: raise ValueError(f"{path}: line {i}: expected a row like name/00001.jpg,0,0, got {l[:60]!r}")
+        rows[loc.split('/')[0]] += 1
+    return dict(rows)
+
+def _given(path:str|Path, kind:str) -> Path:
+    p = Path(path).expanduser()
+    if not p.is_file(): raise FileNotFoundError(f"test_{kind} file {str(p)!r} does not exist")
+    if (k := test_file_kind(p)) != kind:
+        other = {'list': 'test_list=', 'sample': 'test_sample='}.get(k)
+        raise ValueError(f"{p} is not {_KINDS[kind]}: " + (f"it is {_KINDS[k]}; pass it as {other}" if other else
+                         "its first lines are neither"))
+    return p
+
+def find_test_files(files:list[Path], # candidate files, e.g. every file under the raw folder (`_walk`)
+                    persons:set[str], # names of the crop folders: a test list names some of them
+                    known:set[str], # train/val person names: never in the VA test list
+                    test_list:str|Path|None=None, # the test-set list, given (it must be one); None: search `files`
+                    test_sample:str|Path|None=None, # the sample submission, given; None: search `files`
+                   ) -> dict:
+    "The ABAW VA test-set list and sample submission, given or recognised by content: {'list', 'sample': Path|None, 'names': [...]}."
+    test_list = None if test_list is None else _given(test_list, 'list')
+    test_sample = None if test_sample is None else _given(test_sample, 'sample')
+    kinds = {f: test_file_kind(f) for f in files if f.suffix.lower() in ('.txt', '.csv') and f not in (test_list, test_sample)}
+    if test_sample is None:
+        samples = [f for f, k in kinds.items() if k == 'sample']
+        if len({tuple(sorted(read_test_sample(f).items())) for f in samples}) > 1:
+            raise ValueError(f"several different ABAW sample submissions: {', '.join(map(str, samples))}: pass the right one "
+                             f"with test_sample= (--test_sample)")
+        test_sample = samples[0] if samples else None
+    sample_names = None if test_sample is None else set(read_test_sample(test_sample))
+    if test_list is None:
+        lists = [f for f, k in kinds.items() if k == 'list'
+                 and (n := set(read_test_list(f))) & persons and not n & known]
+        if sample_names is not None and (match := [f for f in lists if set(read_test_list(f)) == sample_names]): lists = match[:1]
+        if len(lists) > 1:
+            raise ValueError(f"several files look like the ABAW VA test-set list: {', '.join(map(str, lists))}: pass the right "
+                             f"one with test_list= (--test_list)")
+        test_list = lists[0] if lists else None
+    names = read_test_list(test_list) if test_list is not None else sorted(sample_names or ())
+    if test_list is not None and sample_names is not None and set(names) != sample_names:
+        diff = sorted(set(names) ^ sample_names)
+        raise ValueError(f"the test list {test_list} ({len(set(names))} names) and the sample submission {test_sample} "
+                         f"({len(sample_names)} persons) name different persons, e.g. {diff[:3]}: pass the matching pair "
+                         f"with test_list= and test_sample= (--test_list, --test_sample)")
+    return dict(list=test_list, sample=test_sample, names=names)
+
 # %% ../../nbs/02_data.affwild2.ipynb #9fc01f04
 @dataclass
 class VAEntry:
@@ -98,9 +181,14 @@ def _find_dir(root:Path, name:str, dirs:list[Path]) -> Path|None:
     if (root/name).is_dir(): return root/name
     return min((p for p in dirs if p.name == name), default=None)
 
+class AffWild2Scan(dict):
+    "`{name: VAEntry}` of a scanned Aff-Wild2 folder, with `test_files`: the ABAW test list and sample used (`find_test_files`)."
+    test_files:dict
+
 def scan_affwild2(root:str|Path, # the dataset folder
-                  test_list:str|Path|None=None, # test-name list; default: a `*test*.txt` file directly in `root`
-                 ) -> dict[str, VAEntry]:
+                  test_list:str|Path|None=None, # the test-set name list; default: recognised by content under `root`
+                  test_sample:str|Path|None=None, # the sample submission CSV; default: recognised by content under `root`
+                 ) -> AffWild2Scan:
     "Discover every VA-track person under `root`: labels, crops, raw video and split."
     root = Path(root)
     if not root.is_dir(): raise FileNotFoundError(f'dataset folder {str(root)!r} does not exist')
@@ -112,19 +200,37 @@ def scan_affwild2(root:str|Path, # the dataset folder
     names = {}
     for split, sub in SPLIT_DIRS.items():
         for p in sorted((lab/sub).glob('*.txt')): names[p.stem] = (split, p)
-    if test_list is None: test_list = next(iter(sorted(root.glob('*test*.txt'))), None)
-    if test_list is not None:
-        for n in Path(test_list).read_text().split():
-            n = n.strip().strip(',')
-            if n and n not in names: names[n] = ('test', None)
+    persons = {p.name for p in dirs if p.parent == crops}
+    tf = find_test_files(files, persons, set(names), test_list, test_sample)
+    for n in tf['names']:
+        if n not in names: names[n] = ('test', None)
     raws = find_raw_videos(root, files)
-    out = {}
+    out = AffWild2Scan()
     for n, (split, p) in sorted(names.items()):
         if not (crops/n).is_dir():
             raise FileNotFoundError(f"no crop folder {str(crops/n)!r} for {n!r} ({split}): every VA person needs its cropped_aligned/ folder")
         out[n] = VAEntry(n, split, str(raw_video_for(n, raws).relative_to(root)), str((crops/n).relative_to(root)),
                          None if p is None else str(p.relative_to(root)))
+    out.test_files = {k: tf[k] for k in ('list', 'sample')}
     return out
+
+_HOW_TO_ADD = ("To add them, put the VA test-set name list (one person name per line, e.g. "
+               "Valence_Arousal_Estimation_Challenge_test_set_release.txt) and the sample submission (a CSV whose line 1 is "
+               "image_location,valence,arousal) anywhere under {raw}, or pass them with test_list= / test_sample= "
+               "(--test_list / --test_sample), and re-run: finished videos are kept.")
+
+def missing_test_files_note(raw:str|Path, # the scanned folder
+                            test_files:dict, # `AffWild2Scan.test_files`: {'list', 'sample'}
+                           ) -> str|None:
+    "What is missing among the ABAW test files of `raw`, what that means and how to add them; None when both were found."
+    tl, ts, how = test_files['list'], test_files['sample'], _HOW_TO_ADD.format(raw=raw)
+    if tl is None and ts is None:
+        return f"no ABAW test files under {raw}: the test split is empty and no submission can be written. {how}"
+    if ts is None:
+        return (f"no ABAW sample submission under {raw} (test list: {tl}): the test persons' frame counts come from their "
+                f"videos, and no submission can be written. {how}")
+    if tl is None: return f"no ABAW test-set list under {raw}: the test persons are read from the sample submission {ts}"
+    return None
 
 # %% ../../nbs/02_data.affwild2.ipynb #edb7b861
 def crop_path(crop_dir:str|Path, # a person's crop folder

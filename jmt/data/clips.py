@@ -20,7 +20,8 @@ from .prepare import load_index, load_labels, audio_window, log_mel
 
 # %% auto #0
 __all__ = ['KINETICS_MEAN', 'KINETICS_STD', 'clip_ends', 'clip_frames', 'clips_to_frames', 'read_rgb', 'load_crops',
-           'train_augment', 'normalize_clip', 'AffWild2Clips', 'AffWild2Features', 'show_clip', 'clip_viewer']
+           'train_augment', 'normalize_clip', 'AffWild2Clips', 'AffWild2Features', 'show_clip', 'show_frame',
+           'clip_viewer']
 
 # %% ../../nbs/04_data.clips.ipynb #f8789c9e
 def clip_ends(n_frames:int, # frames of the person
@@ -250,6 +251,28 @@ def show_clip(ds:AffWild2Clips, # a raw-clip dataset
     return axs
 
 # %% ../../nbs/04_data.clips.ipynb #0bee9fe2
+def show_frame(index:dict, # a prepared index (`load_index`)
+               name:str, # the person
+               frame:int=0, # 0-based frame index
+               raw_root:str|Path|None=None, # override the raw folder recorded in the index
+              ):
+    "Draw one position of `clip_viewer`: the crop, the ~1 s log-mel ending at `frame`, and the labels with `frame` marked."
+    import matplotlib.pyplot as plt
+    v = index['videos'][name]; raw = Path(raw_root or index['raw_root']); a = index['audio']
+    y = None if v['audio'] is None else np.load(Path(index['root'])/v['audio'], mmap_mode='r')
+    va, vm = load_labels(index, name)
+    fig, axs = plt.subplots(1, 3, figsize=(13, 3.2), gridspec_kw=dict(width_ratios=[1, 2, 2.5]))
+    im, ok = load_crops([crop_path(raw/v['crops'], frame)])
+    axs[0].imshow(im[0].permute(1, 2, 0).numpy()); axs[0].axis('off')
+    axs[0].set_title(f'{name} {frame+1:05d}.jpg' + ('' if ok[0] else ' (missing)'), fontsize=9)
+    axs[1].imshow(log_mel(audio_window(y, frame, v['fps'], a['sr'], a['window']), **a).numpy(), origin='lower', aspect='auto', cmap='magma')
+    axs[1].set_title('log-mel, ~1 s ending here' + ('' if y is not None else ' (no audio)'), fontsize=9)
+    for j, lab in enumerate(('valence', 'arousal')): axs[2].plot(np.where(vm[:, j], va[:, j], np.nan), label=lab)
+    axs[2].axvline(frame, color='k', lw=1); axs[2].set_ylim(-1.05, 1.05); axs[2].legend(fontsize=8)
+    lab = ', '.join(f'{x:+.2f}' if m else '-5' for x, m in zip(va[frame], vm[frame]))
+    axs[2].set_title(f'valence, arousal at frame {frame}: {lab}', fontsize=9)
+    return fig
+
 def clip_viewer(prepared:str|Path|dict, # prepared folder (or its index)
                 name:str, # the person to browse
                 raw_root:str|Path|None=None, # override the raw folder recorded in the index
@@ -257,18 +280,6 @@ def clip_viewer(prepared:str|Path|dict, # prepared folder (or its index)
     "An ipywidgets viewer: a frame slider showing the crop, the log-mel window and the labels at that frame."
     import ipywidgets as W, matplotlib.pyplot as plt
     index = prepared if isinstance(prepared, dict) else load_index(prepared)
-    v = index['videos'][name]; raw = Path(raw_root or index['raw_root']); a = index['audio']
-    y = None if v['audio'] is None else np.load(Path(index['root'])/v['audio'], mmap_mode='r')
-    va, vm = load_labels(index, name)
-    def show(frame:int=0):
-        fig, axs = plt.subplots(1, 3, figsize=(13, 3.2), gridspec_kw=dict(width_ratios=[1, 2, 2.5]))
-        im, ok = load_crops([crop_path(raw/v['crops'], frame)])
-        axs[0].imshow(im[0].permute(1, 2, 0).numpy()); axs[0].axis('off')
-        axs[0].set_title(f'{name} {frame+1:05d}.jpg' + ('' if ok[0] else ' (missing)'), fontsize=9)
-        axs[1].imshow(log_mel(audio_window(y, frame, v['fps'], a['sr'], a['window']), **a).numpy(), origin='lower', aspect='auto', cmap='magma')
-        axs[1].set_title('log-mel, ~1 s ending here' + ('' if y is not None else ' (no audio)'), fontsize=9)
-        for j, lab in enumerate(('valence', 'arousal')): axs[2].plot(np.where(vm[:, j], va[:, j], np.nan), label=lab)
-        axs[2].axvline(frame, color='k', lw=1); axs[2].set_ylim(-1.05, 1.05); axs[2].legend(fontsize=8)
-        lab = ', '.join(f'{x:+.2f}' if m else '-5' for x, m in zip(va[frame], vm[frame]))
-        axs[2].set_title(f'valence, arousal at frame {frame}: {lab}', fontsize=9); plt.show()
+    v = index['videos'][name]
+    def show(frame:int=0): show_frame(index, name, frame, raw_root); plt.show()
     return W.interactive(show, frame=W.IntSlider(0, 0, v['n_frames']-1, 1, description='frame', continuous_update=False))

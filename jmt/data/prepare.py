@@ -17,11 +17,12 @@ from tqdm.auto import tqdm
 
 from ..core import atomic_write, check_choice, check_int, file_sha256
 from .affwild2 import VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds, person_to_raw
+from .affwild2 import read_test_sample, missing_test_files_note  # the ABAW sample submission's rows per person (moved; importable from here as before)
 
 # %% auto #0
 __all__ = ['AUDIO_SETTINGS', 'AUDIO_DTYPE', 'video_info', 'read_av', 'load_audio', 'log_mel', 'frame_end_sample', 'audio_window',
-           'npy_problem', 'check_unit', 'sources_changed', 'output_record', 'file_stamp', 'report_redone',
-           'read_test_sample', 'summarize', 'format_summary', 'prepare_affwild2', 'load_index', 'load_labels']
+           'npy_problem', 'check_unit', 'sources_changed', 'output_record', 'file_stamp', 'report_redone', 'summarize',
+           'format_summary', 'prepare_affwild2', 'load_index', 'load_labels']
 
 # %% ../../nbs/03_data.prepare.ipynb #9ae83eae
 def video_info(path:str|Path) -> dict:
@@ -190,14 +191,6 @@ def report_redone(redone:dict[str, str], # {unit: reason}
         warnings.warn(f"{where}: redone {', '.join(us[:10])}{more}: {why}", stacklevel=3)
 
 # %% ../../nbs/03_data.prepare.ipynb #cd0f3e34
-def read_test_sample(path:str|Path) -> dict[str, int]:
-    "Rows per person in an ABAW submission sample file (`image_location,valence,arousal`)."
-    rows = Counter()
-    for i, l in enumerate(Path(path).read_text().splitlines()):
-        if i == 0 or not l.strip(): continue
-        rows[l.split(',')[0].split('/')[0]] += 1
-    return dict(rows)
-
 AUDIO_DTYPE = 'int16'  # prepared audio: 16-bit PCM (full scale 32768), the resolution of the source recordings
 
 def _sources(raw_root:Path, raw:str, people:list[VAEntry], sample:dict, s:dict) -> dict:
@@ -284,14 +277,21 @@ def format_summary(s:dict) -> str:
             f"{s['frames']:,} frames; {s['missing_crops']:,} missing crops ({100*s['missing_crops']/max(s['frames'],1):.1f}%); "
             f"{s['invalid_labels']:,} invalid (-5) label frames; {len(s['no_audio'])} raw videos without audio"
             + (f": {', '.join(s['no_audio'][:10])}" if s['no_audio'] else '')
-            + ''.join(f"\nFAILED {k} (left out): {v}" for k, v in s.get('failed', {}).items()))
+            + ''.join(f"\nFAILED {k} (left out): {v}" for k, v in s.get('failed', {}).items())
+            + ('' if 'test_files' not in s else f"\nABAW test files: list {s['test_files']['list'] or '(none)'}, "
+               f"sample {s['test_files']['sample'] or '(none)'}"))
+
+def _rel(f:Path|None, raw:Path) -> str|None:
+    "`f` relative to the raw folder when it is inside it (as the index records files), else absolute."
+    return None if f is None else str(f.relative_to(raw)) if f.is_relative_to(raw) else str(f.resolve())
 
 def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_aligned, annotations)
                      out:str|Path, # the prepared folder (created; re-runs resume)
                      sr:int=44100, # audio sample rate of the prepared audio
                      k:int=5, # cross-validation folds (>= 2: one fold would leave nothing to train on)
                      seed:int=0, # fold seed
-                     test_list:str|Path|None=None, # test-name list (default: `*test*.txt` in `raw`)
+                     test_list:str|Path|None=None, # the ABAW test-set name list; None: recognised by content anywhere under `raw`
+                     test_sample:str|Path|None=None, # the ABAW sample submission CSV; None: recognised by content anywhere under `raw`
                      progress:bool=True, # show a progress bar
                      on_error:str='raise', # a bad raw video (label count, crop names, undecodable): 'raise', or 'skip' it (listed in the summary)
                     ) -> dict:
@@ -299,12 +299,13 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     check_int('sr', sr, lo=8000, hi=192000); check_int('k', k, lo=2); check_int('seed', seed)  # every argument before any work
     check_choice('on_error', on_error, ('raise', 'skip'))
     raw, out = Path(raw).resolve(), Path(out)
-    entries = scan_affwild2(raw, test_list)
+    entries = scan_affwild2(raw, test_list, test_sample)
+    tf = entries.test_files
+    if note := missing_test_files_note(raw, tf): warnings.warn(note, stacklevel=2)
     out.mkdir(parents=True, exist_ok=True)
     for p in out.rglob('.*.tmp'): p.unlink()  # left by a killed run
     s = {**AUDIO_SETTINGS, 'sr': sr}
-    sample_file = next(iter(sorted(raw.glob('*sample*.csv')) + sorted(raw.glob('*sample*.txt'))), None)
-    sample = read_test_sample(sample_file) if sample_file else {}
+    sample = read_test_sample(tf['sample']) if tf['sample'] else {}
     groups = {}
     for e in entries.values(): groups.setdefault(e.raw, []).append(e)
     videos, redone, failed = {}, {}, {}
@@ -326,7 +327,8 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
                       f"they cannot be trained on; prepare with fewer folds (--folds) to use them all")
     save_folds(folds, out/'folds.json')
     index = dict(version=1, raw_root=str(raw), audio=s, audio_dtype=AUDIO_DTYPE,
-                 summary=dict(summarize(videos), failed=dict(sorted(failed.items()))), videos=videos)
+                 summary=dict(summarize(videos), failed=dict(sorted(failed.items())),
+                              test_files={k: _rel(f, raw) for k, f in tf.items()}), videos=videos)
     with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
     return dict(index, redone=redone)
 
