@@ -639,12 +639,14 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
                      n_videos=n_videos, n_frames=n_frames)  # the synthetic preset for synthetic data, the paper's for real
     epochs, lr, batch_size, standardize = s['epochs'], s['lr'], s['batch_size'], s['standardize']
     if dataset == 'biovid':
-        tb = _biovid(); raw = None if syn else data_root(data); work = Path(work_dir or Path(out_dir)/'data')
+        tb = _biovid(); raw = None if syn else data_root(data)
+        work = Path(work_dir) if work_dir else Path(out_dir)/'data'/'biovid'  # never the Aff-Wild2 work folder of the same out_dir
+        fold_ = int(fold) if fold != 'official' else 0; run = Path(out_dir)/'biovid'/_run_name(model, preset, fold_, seed)
         if is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
         _barrier()
         if not is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
         if train_threads: torch.set_num_threads(train_threads)
-        res = tb.train_biovid(p['prepared'], p['cache'], out_dir, model=model, fold=int(fold) if fold != 'official' else 0,
+        res = tb.train_biovid(p['prepared'], p['cache'], run, model=model, fold=fold_, preset=preset,
                               epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, device=device, quiet=quiet,
                               standardize=standardize)
         if is_main(): print({k: v for k, v in res.items() if isinstance(v, (int, float, str))})

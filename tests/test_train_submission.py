@@ -61,7 +61,7 @@ def _spy_main(tmp_path, monkeypatch, **kw):
         seen['train'] = sig.bind(*a, **k).arguments
         return dict(metrics=dict(valence=.5, arousal=.5, mean=.5, mean_pp=.5), run_dir=tmp_path/'run')
     fake = types.SimpleNamespace(prepare_biovid_features=lambda **a: seen.update(bprep=a) or dict(prepared=tmp_path/'p', cache=tmp_path/'c'),
-                                 train_biovid=lambda *a, **k: seen.update(btrain=k) or dict(accuracy=.5))
+                                 train_biovid=lambda *a, **k: seen.update(btrain=k, bargs=a) or dict(accuracy=.5))
     monkeypatch.setattr(jt, 'prepare_affwild2_features', prep); monkeypatch.setattr(jt, 'train_affwild2', train)
     monkeypatch.setattr(jt, '_biovid', lambda **a: fake); monkeypatch.delenv('JMT_DATA', raising=False)
     jt.main(out_dir=str(tmp_path/'out'), quiet=True, **kw)
@@ -93,4 +93,7 @@ def test_cli_synthetic_biovid_gets_its_preset(tmp_path, monkeypatch):
     "With no data, `--dataset biovid` trains on the synthetic BioVid with the notebook's preset (it predicted class 0 everywhere)."
     seen = _spy_main(tmp_path, monkeypatch, dataset='biovid')
     assert seen['bprep']['raw'] is None
+    # apart from the Aff-Wild2 data and runs of the same out_dir (it used to fail on the Aff-Wild2 feature cache)
+    assert seen['bprep']['work_dir'] == tmp_path/'out'/'data'/'biovid'
+    assert seen['bargs'][2] == tmp_path/'out'/'biovid'/'jmt_release_fold-0_seed-0' and seen['btrain']['preset'] == 'release'
     assert {k: seen['btrain'][k] for k in ('lr', 'batch_size', 'standardize', 'epochs')} == dict(lr=1e-2, batch_size=4, standardize=True, epochs=5)
