@@ -33,7 +33,7 @@ __all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_aff
            'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions',
            'frame_labels', 'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason',
            'absent_modalities', 'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
-           'read_video_predictions', 'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2',
+           'read_video_predictions', 'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2', 'sample_file',
            'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'with_picture',
            'results_row', 'main']
 
@@ -456,6 +456,13 @@ def predict_affwild2(net:torch.nn.Module, # a trained fusion model
     fp = frame_predictions(ds, clip_predictions(ds, predict_sequences(net, ds, device=device)), windows)
     return {n: p.numpy() for n, p in fp.items()}
 
+def sample_file(prepared:str|Path, # the prepared folder
+               ) -> Path|None:
+    "The ABAW sample submission preparation found (by content, anywhere under the raw folder, or given), or None."
+    idx = load_index(prepared)
+    s = (idx.get('summary', {}).get('test_files') or {}).get('sample')
+    return Path(idx['raw_root'])/s if s else None
+
 def write_submission(preds_by_video:Mapping[str, np.ndarray], # `{person: (n_frames, 2)}` per-frame predictions
                      sample_file:str|Path, # the official sample file (`image_location,valence,arousal`)
                      out_csv:str|Path, # the submission to write (atomically)
@@ -668,8 +675,8 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
         print(f"{model} fold {fold}: validation CCC valence {m['valence']:.3f} arousal {m['arousal']:.3f} mean {m['mean']:.3f} "
               f"(post-processed mean {m['mean_pp']:.3f}); results in {res['run_dir']}")
         if submission:
-            sample = next(iter(sorted(Path(p['raw']).glob('*sample*.csv'))), None)
-            if sample is None: print(f"no *sample*.csv in {p['raw']}: submission skipped")
+            sample = sample_file(p['prepared'])  # found by the preparation, by content, anywhere under the raw folder
+            if sample is None: print(f"no ABAW sample submission under {p['raw']}: submission skipped (jmt-prepare --test_sample FILE)")
             else:
                 s = write_submission(predict_affwild2(res['net'], p['prepared'], p['cache'], 'test', seq_len, device=device,
                                                       mods=mods_of(model), standardize=res['train_names'] if standardize else None,

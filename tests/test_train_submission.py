@@ -97,3 +97,16 @@ def test_cli_synthetic_biovid_gets_its_preset(tmp_path, monkeypatch):
     assert seen['bprep']['work_dir'] == tmp_path/'out'/'data'/'biovid'
     assert seen['bargs'][2] == tmp_path/'out'/'biovid'/'jmt_release_fold-0_seed-0' and seen['btrain']['preset'] == 'release'
     assert {k: seen['btrain'][k] for k in ('lr', 'batch_size', 'standardize', 'epochs')} == dict(lr=1e-2, batch_size=4, standardize=True, epochs=5)
+
+
+def test_cli_submission_finds_the_sample_in_a_subfolder(tmp_path):
+    "`--submission` uses the sample file the preparation recognised, wherever under the raw folder (it globbed the top level only)."
+    from jmt.data.synthetic import write_synthetic_affwild2, TEST_SAMPLE
+    raw = tmp_path/'affwild2'; write_synthetic_affwild2(raw, n_videos=7, n_frames=60)
+    (raw/'abaw_test').mkdir(); (raw/TEST_SAMPLE).rename(raw/'abaw_test'/TEST_SAMPLE)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        main(dataset='affwild2', data=str(raw), out_dir=str(tmp_path/'out'), work_dir=str(tmp_path/'w'), img_size=32, clip_stride=16,
+             seq_len=4, epochs=1, submission=True, quiet=True, visual_weights='random', audio_weights='random')
+    sub = (tmp_path/'out'/'jmt_release_fold-official_seed-0'/'submission.csv').read_text().splitlines()
+    assert [l.split(',')[0] for l in sub] == [l.split(',')[0] for l in (raw/'abaw_test'/TEST_SAMPLE).read_text().splitlines()]
