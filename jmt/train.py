@@ -20,7 +20,7 @@ from .data.affwild2 import fold_split, crop_path
 from .data.clips import AffWild2Clips, AffWild2Features, clip_ends, load_crops
 from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, read_index, standardize_features
-from .fusion import MODEL_NAMES, PRESETS, make_model, count_params, fusion_inputs
+from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
 from .learner import Learner, get_preds
 from .presets import RUN_PRESETS, run_settings
