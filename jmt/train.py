@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_train.ipynb #df0d863b
 from __future__ import annotations
-import base64, contextlib, csv, io, itertools, json, os, shutil, warnings
+import contextlib, csv, io, itertools, json, os, shutil, warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -16,8 +16,8 @@ from .core import set_seed, get_device, atomic_write, write_results, IN_TEST
 from .core import ArgumentError, check_choice, check_device, check_float, check_int, folder_lock, locked, script
 from .data.synthetic import write_synthetic_affwild2, TEST_SAMPLE
 from .data.prepare import prepare_affwild2, load_index
-from .data.affwild2 import fold_split, crop_path
-from .data.clips import AffWild2Clips, AffWild2Features, clip_ends, load_crops
+from .data.affwild2 import fold_split
+from .data.clips import AffWild2Clips, AffWild2Features, clip_ends
 from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, read_index, standardize_features
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
@@ -34,8 +34,7 @@ __all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_aff
            'frame_labels', 'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason',
            'absent_modalities', 'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
            'read_video_predictions', 'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2', 'sample_file',
-           'write_submission', 'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'with_picture',
-           'results_row', 'main']
+           'write_submission', 'results_row', 'main']
 
 # %% ../nbs/32_train.ipynb #6975e8c0
 SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb (DESIGN.md §6), from `jmt.presets`
@@ -486,97 +485,6 @@ def write_submission(preds_by_video:Mapping[str, np.ndarray], # `{person: (n_fra
     with atomic_write(out_csv, 'w') as fh: fh.write(out.getvalue())
     if padded: warnings.warn(f'{padded} submission rows lie past their video\'s predictions: padded with its last prediction')
     return dict(path=Path(out_csv), rows=len([l for l in lines[1:] if l.strip()]), padded=padded)
-
-# %% ../nbs/32_train.ipynb #567a7b9f
-@torch.no_grad()
-def cross_attention_maps(net:torch.nn.Module, # a `jmt.fusion.JMT` (the 'jmt' or 'mt' model)
-                         x:Mapping[str, torch.Tensor], # {modality: (B, T, D)}
-                         mask:Mapping[str, torch.Tensor]|None=None, # {modality: (B, T) bool}
-                        ) -> dict[str, torch.Tensor]:
-    "`{'q←k': (B, T, T)}` head-averaged cross-attention weights of every query←key pair (`JMT.attention_maps`)."
-    from jmt.fusion import JMT
-    if not isinstance(net, JMT): raise TypeError(f'cross-attention maps need a JMT model, got {type(net).__name__}')
-    return net.eval().attention_maps(x, mask)
-
-# %% ../nbs/32_train.ipynb #0221ce87
-def plot_va(res:dict, # the result of `train_affwild2`
-            name:str|None=None, # a validation person (default: the first)
-            postprocess:bool=False, # also draw the smoothed, clipped prediction
-            axs=None, # two matplotlib axes
-           ):
-    "Predicted vs true valence and arousal over the frames of a validation video."
-    import matplotlib.pyplot as plt
-    ds = res['valid_ds']; name = name or ds.names[0]
-    lab = frame_labels(ds)[name].numpy(); p = res['frame_preds'][name].numpy()
-    if axs is None: _, axs = plt.subplots(2, 1, figsize=(10, 4.5), sharex=True)
-    for j, (ax, t) in enumerate(zip(axs, ('valence', 'arousal'))):
-        ax.plot(np.where(lab[:, j] == INVALID, np.nan, lab[:, j]), 'k', lw=1.2, label='true')
-        ax.plot(p[:, j], 'C1', lw=1, label=f"{res['model']} (clip → frames)")
-        if postprocess: ax.plot(postprocess_va(torch.from_numpy(p), (20, 50)).numpy()[:, j], 'C2', lw=1, label='post-processed')
-        ax.set(ylabel=t, ylim=(-1.05, 1.05)); ax.legend(loc='upper right', fontsize=8)
-    axs[0].set_title(f"{name}: {res['model']}, fold {res['fold']}"); axs[-1].set_xlabel('frame')
-    return axs
-
-def _seq_of(ds:AffWild2Features, name:str, clip:int) -> int:
-    return max(i for i, (n, s) in enumerate(ds.items) if n == name and s <= clip)
-
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90); plt.close(fig)
-    return buf.getvalue()
-
-def viewer_figure(res:dict, # the result of `train_affwild2`
-                  name:str, # a validation person
-                  frame:int, # 0-based frame
-                  raw_root:str|Path|None=None, # override the raw folder recorded in the index
-                 ):
-    "The viewer's picture at `frame`: the crop, true/predicted V-A up to it, and its clip's cross-attention rows."
-    import matplotlib
-    from matplotlib.figure import Figure
-    from jmt.fusion import JMT
-    ds = res['valid_ds']; v = ds.index['videos'][name]; raw = Path(raw_root or ds.index['raw_root'])
-    lab = frame_labels(ds)[name].numpy(); p = res['frame_preds'][name].numpy(); net = res['net']
-    clip = int(np.searchsorted(ds.ends[name], frame)); i = _seq_of(ds, name, clip); s = ds.items[i][1]
-    fig = Figure(figsize=(11, 3.6)); axs = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 2.4, 2.2]))  # readable at ~900 px
-    im, ok = load_crops([crop_path(raw/v['crops'], frame)])
-    axs[0].imshow(im[0].permute(1, 2, 0).numpy()); axs[0].axis('off')
-    axs[0].set_title(f'{name}\n{frame+1:05d}.jpg' + ('' if ok[0] else ' (missing: black)'), fontsize=10)
-    t = np.arange(frame + 1)
-    for j, (c, n) in enumerate((('C0', 'valence'), ('C3', 'arousal'))):
-        axs[1].plot(t, np.where(lab[:frame+1, j] == INVALID, np.nan, lab[:frame+1, j]), c, lw=1.2, label=f'{n} true')
-        axs[1].plot(t, p[:frame+1, j], c, ls='--', lw=1, label=f'{n} predicted')
-    axs[1].set(xlim=(0, v['n_frames']), ylim=(-1.05, 1.05), xlabel='frame'); axs[1].legend(fontsize=9, ncol=2, loc='lower left')
-    if isinstance(net, JMT):
-        it = ds[i]; dev = next(net.parameters()).device
-        maps = cross_attention_maps(net, {m: t[None].to(dev) for m, t in it['x'].items()}, {m: t[None].to(dev) for m, t in it['mask'].items()})
-        rows = np.stack([w[0, clip - s].float().cpu().numpy() for w in maps.values()])
-        axs[2].imshow(rows, aspect='auto', cmap='viridis', vmin=0)
-        axs[2].set_yticks(range(len(maps)), list(maps), fontsize=10); axs[2].set_xlabel(f'key clip (sequence from clip {s})')
-        axs[2].set_title(f'cross-attention of clip {clip}', fontsize=10)
-    else: axs[2].axis('off'); axs[2].set_title(f"{res['model']}: no cross-attention", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-def results_viewer(res:dict, # the result of `train_affwild2` (a JMT model for the attention panel)
-                   name:str|None=None, # the validation person to browse (default: the first)
-                   raw_root:str|Path|None=None, # override the raw folder recorded in the index
-                  ):
-    "ipywidgets viewer: a frame slider showing the crop, true/predicted V-A up to that frame and that clip's cross-attention."
-    import ipywidgets as W
-    ds = res['valid_ds']; name = name or ds.names[0]; n = ds.index['videos'][name]['n_frames']
-    slider = W.IntSlider(0, 0, n - 1, 1, description='frame', continuous_update=False)
-    img = W.Image(format='png')  # a PNG redrawn on every move: no Output-widget capture (it can stall papermill)
-    def update(change=None): img.value = _png(viewer_figure(res, name, slider.value, raw_root))
-    slider.observe(update, names='value'); update()
-    return with_picture(W.VBox([slider, img]), img.value)
-
-def with_picture(widget, # an ipywidgets widget
-                 png:bytes, # the picture of its first view
-                ):
-    "`widget`, also carrying `png` in its display data: a reader without a live kernel (GitHub, exported HTML) sees that picture."
-    show = widget._repr_mimebundle_
-    widget._repr_mimebundle_ = lambda **kw: {**(show(**kw) or {}), 'image/png': base64.b64encode(png).decode()}
-    return widget
 
 # %% ../nbs/32_train.ipynb #20efa1ec
 def results_row(res:dict, # the result of `train_affwild2`
