@@ -11,10 +11,11 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .core import atomic_write, atomic_save
-from .distributed import is_dist, is_main
+from .core import atomic_write, atomic_save, git_commit
+from .distributed import is_dist, is_main, world_size
 from .learner import Callback, NonFiniteLossError, Learner
 
 # %% auto #0
@@ -199,7 +200,7 @@ class Checkpoint(Tracker):
                     atomic_save({'format': CKPT_FORMAT, 'epoch': L.epoch, 'model': self.best_state, 'metrics': row,
                                  'monitor': self.monitor, 'mode': self.mode, 'config': L.config}, L.path/'best.pt')
         if L.path is not None and is_main():
-            atomic_save(L.state_dict(), L.path/'last.pt')
+            atomic_save(self.learner_state(), L.path/'last.pt')
             with atomic_write(L.path/'history.json', 'w') as f: json.dump(L.history, f, indent=1)
         if is_dist(): dist.barrier()  # nobody runs ahead of a checkpoint being written
 
@@ -208,6 +209,68 @@ class Checkpoint(Tracker):
         L = self.learn
         if L.path is not None and is_main() and L.history:  # also after a resumed, already finished run: repairs a damaged copy
             with atomic_write(L.path/'history.json', 'w') as f: json.dump(L.history, f, indent=1)
+
+# %% ../nbs/31_callbacks.ipynb #48f2e478
+@patch
+def learner_state(self:Checkpoint) -> dict:
+    "Everything a resumed run needs (`last.pt`): weights, optimizer, scheduler, scaler, RNG states, epoch, callback states."
+    L = self.learn
+    return {'format': CKPT_FORMAT, 'epoch': L.epoch, 'stop': L.stop, 'seed': L.seed, 'world_size': world_size(),
+            'model': L.model.state_dict(), 'opt': L.opt.state_dict(),
+            'sched': None if L.sched is None else L.sched.state_dict(), 'scaler': L.scaler.state_dict(),
+            'rng': get_rng_state(L.train_dl), 'cbs': {cb.name: cb.state_dict() for cb in L.cbs},
+            'config': L.config, 'git_commit': git_commit(), 'torch': str(torch.__version__)}
+
+@patch
+def resume(self:Checkpoint) -> bool:
+    "Load the Learner's `path/last.pt` into its model, optimizer, scheduler, RNGs and callbacks; False if there is none."
+    L = self.learn
+    if L.path is None: raise ValueError("resume=True needs a run folder: pass `path=` to the Learner")
+    f = L.path/'last.pt'
+    if not f.exists():
+        if is_main(): warnings.warn(f"nothing to resume in {str(L.path)!r} (no last.pt): starting from scratch")
+        return False
+    ck = load_checkpoint(f)
+    self.check_config(f, ck.get('config'))
+    if ck['world_size'] != world_size():
+        warnings.warn(f"{str(f)!r} was written by {ck['world_size']} process(es), this run has {world_size()}: "
+                      "it continues, but the data order differs from the original run")
+    L.model.load_state_dict(ck['model']); L.opt.load_state_dict(ck['opt'])
+    if L.sched is not None and ck['sched'] is not None: L.sched.load_state_dict(ck['sched'])
+    L.scaler.load_state_dict(ck['scaler'])
+    set_rng_state(ck['rng'], L.train_dl)
+    L.epoch, L.stop = ck['epoch'], ck['stop']
+    for cb in L.cbs: cb.load_state_dict(ck['cbs'].get(cb.name, {}))
+    return True
+
+@patch
+def check_config(self:Checkpoint, f:Path, # the checkpoint being resumed
+                 old:dict|None, # the config stored in it (None: an older checkpoint, or a run without one)
+                ):
+    "Raise `ResumeMismatchError` if the checkpoint's run config differs from the Learner's; warn if only one side has one."
+    new = self.learn.config
+    if old is not None and new is not None:
+        if diff := config_diff(old, new): raise ResumeMismatchError(_mismatch_msg(f, diff))
+    elif (old is None) != (new is None) and is_main():
+        warnings.warn(f"{str(f)!r} was written without a run config (an older checkpoint, or a Learner without `config`): "
+                      "cannot check that it belongs to this run; resuming anyway" if old is None else
+                      f"{str(f)!r} records a run config but this Learner has none (config=None): not checked; resuming anyway")
+
+@patch
+def resume_problem(self:Checkpoint) -> str|None:
+    "Why `fit(resume=True)` cannot continue this run from `path/last.pt` (missing, unreadable, another config, best.pt lost), or None."
+    L = self.learn
+    if L.path is None: return 'there is no run folder'
+    f = L.path/'last.pt'
+    if not f.exists(): return 'there is no last.pt'
+    try: ck = load_checkpoint(f)
+    except Exception as e: return f'last.pt is unreadable ({type(e).__name__}: truncated?)'
+    if L.config is not None and ck.get('config') is not None and (diff := config_diff(ck['config'], L.config)):
+        return f'it was made with another configuration ({"; ".join(f"{k}: {_short(o, 30)} → {_short(n, 30)}" for k, (o, n) in list(diff.items())[:3])})'
+    if (ck.get('cbs') or {}).get('checkpoint', {}).get('best_epoch') is not None:  # the best weights must come back too
+        try: load_checkpoint(L.path/'best.pt')
+        except Exception as e: return f'best.pt is missing or unreadable ({type(e).__name__})'
+    return None
 
 # %% ../nbs/31_callbacks.ipynb #b5749f75
 def fmt_row(row:dict) -> str:

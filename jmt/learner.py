@@ -4,22 +4,20 @@
 
 # %% ../nbs/30_learner.ipynb #97d58396
 from __future__ import annotations
-import json, math, os, random, re, time, warnings
+import json, re, time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Iterable
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, DistributedSampler
 from fastcore.basics import patch
-from tqdm.auto import tqdm
 
-from .core import set_seed, get_device, autocast_dtype, check_choice, check_float, check_int, atomic_write, atomic_save, git_commit
-from .distributed import is_dist, is_main, world_size, gather_ordered, distributed_loader
+from .core import set_seed, get_device, autocast_dtype, check_choice, check_float, check_int
+from .distributed import is_dist, gather_ordered, distributed_loader
 
 # %% auto #0
 __all__ = ['sgd', 'step_lr', 'to_device', 'default_x', 'default_y', 'SynthSeq', 'ToyRegressor', 'CancelFitException',
@@ -184,6 +182,10 @@ class Learner:
         "Run `event` on every callback, in order."
         for cb in self.cbs: getattr(cb, event, lambda: None)()
 
+    def resume_problem(self) -> str|None:
+        "Why `fit(resume=True)` cannot continue this run (see `Checkpoint.resume_problem`), or None."
+        return self.checkpoint.resume_problem()
+
     @property
     def history(self) -> list[dict]:
         "One dict per finished epoch: `epoch`, `train_loss`, `valid_loss`, the metric's keys, `lr`, `time`."
@@ -278,7 +280,7 @@ def fit(self:Learner, n_epochs:int=5, # train until this many epochs are done (t
     "Train (or resume) for up to `n_epochs` epochs with early stopping; returns the history."
     self.n_epochs = check_int('n_epochs', n_epochs, lo=1)  # 0 epochs would report the untrained model as a result
     self._setup(); self.create_opt()
-    if not (resume and self._resume()):
+    if not (resume and self.checkpoint.resume()):  # `Checkpoint` (31_callbacks) restores a run exactly
         set_seed(self.seed)
         self.epoch, self.stop = 0, False
         for cb in self.cbs: getattr(cb, 'reset', lambda: None)()
@@ -294,65 +296,3 @@ def fit(self:Learner, n_epochs:int=5, # train until this many epochs are done (t
     except CancelFitException: pass
     self('after_fit')
     return self.history
-
-# %% ../nbs/30_learner.ipynb #48f2e478
-@patch
-def state_dict(self:Learner) -> dict:
-    "Everything a resumed run needs: weights, optimizer, scheduler, scaler, RNG states, epoch, callback states."
-    from jmt.callbacks import CKPT_FORMAT, get_rng_state
-    return {'format': CKPT_FORMAT, 'epoch': self.epoch, 'stop': self.stop, 'seed': self.seed, 'world_size': world_size(),
-            'model': self.model.state_dict(), 'opt': self.opt.state_dict(),
-            'sched': None if self.sched is None else self.sched.state_dict(), 'scaler': self.scaler.state_dict(),
-            'rng': get_rng_state(self.train_dl), 'cbs': {cb.name: cb.state_dict() for cb in self.cbs},
-            'config': self.config, 'git_commit': git_commit(), 'torch': str(torch.__version__)}
-
-@patch
-def _resume(self:Learner) -> bool:
-    "Load `path/last.pt` into the model, optimizer, scheduler, RNGs and callbacks; False if there is none."
-    from jmt.callbacks import load_checkpoint, set_rng_state
-    if self.path is None: raise ValueError("resume=True needs a run folder: pass `path=` to the Learner")
-    f = self.path/'last.pt'
-    if not f.exists():
-        if is_main(): warnings.warn(f"nothing to resume in {str(self.path)!r} (no last.pt): starting from scratch")
-        return False
-    ck = load_checkpoint(f)
-    self._check_config(f, ck.get('config'))
-    if ck['world_size'] != world_size():
-        warnings.warn(f"{str(f)!r} was written by {ck['world_size']} process(es), this run has {world_size()}: "
-                      "it continues, but the data order differs from the original run")
-    self.model.load_state_dict(ck['model']); self.opt.load_state_dict(ck['opt'])
-    if self.sched is not None and ck['sched'] is not None: self.sched.load_state_dict(ck['sched'])
-    self.scaler.load_state_dict(ck['scaler'])
-    set_rng_state(ck['rng'], self.train_dl)
-    self.epoch, self.stop = ck['epoch'], ck['stop']
-    for cb in self.cbs: cb.load_state_dict(ck['cbs'].get(cb.name, {}))
-    return True
-
-@patch
-def _check_config(self:Learner, f:Path, # the checkpoint being resumed
-                  old:dict|None, # the config stored in it (None: an older checkpoint, or a run without one)
-                 ):
-    "Raise `ResumeMismatchError` if the checkpoint's run config differs from this Learner's; warn if only one side has one."
-    from jmt.callbacks import ResumeMismatchError, config_diff, _mismatch_msg
-    if old is not None and self.config is not None:
-        if diff := config_diff(old, self.config): raise ResumeMismatchError(_mismatch_msg(f, diff))
-    elif (old is None) != (self.config is None) and is_main():
-        warnings.warn(f"{str(f)!r} was written without a run config (an older checkpoint, or a Learner without `config`): "
-                      "cannot check that it belongs to this run; resuming anyway" if old is None else
-                      f"{str(f)!r} records a run config but this Learner has none (config=None): not checked; resuming anyway")
-
-@patch
-def resume_problem(self:Learner) -> str|None:
-    "Why `fit(resume=True)` cannot continue this run from `path/last.pt` (missing, unreadable, another config, best.pt lost), or None."
-    from jmt.callbacks import load_checkpoint, config_diff, _short
-    if self.path is None: return 'there is no run folder'
-    f = self.path/'last.pt'
-    if not f.exists(): return 'there is no last.pt'
-    try: ck = load_checkpoint(f)
-    except Exception as e: return f'last.pt is unreadable ({type(e).__name__}: truncated?)'
-    if self.config is not None and ck.get('config') is not None and (diff := config_diff(ck['config'], self.config)):
-        return f'it was made with another configuration ({"; ".join(f"{k}: {_short(o, 30)} → {_short(n, 30)}" for k, (o, n) in list(diff.items())[:3])})'
-    if (ck.get('cbs') or {}).get('checkpoint', {}).get('best_epoch') is not None:  # the best weights must come back too
-        try: load_checkpoint(self.path/'best.pt')
-        except Exception as e: return f'best.pt is missing or unreadable ({type(e).__name__})'
-    return None
