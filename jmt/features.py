@@ -22,7 +22,8 @@ from .data.prepare import check_unit, npy_problem, output_record, report_redone
 # %% auto #0
 __all__ = ['PRECISIONS', 'CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys',
            'plan_videos', 'video_sources', 'extract_features', 'load_features', 'BadFeaturesError', 'verify_cache',
-           'standardize_features', 'features_sha256', 'clip_dataset_for', 'clip_settings', 'extract_prepared']
+           'feature_stats', 'standardize_features', 'features_sha256', 'clip_dataset_for', 'clip_settings',
+           'extract_prepared']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
 class CacheMismatchError(ValueError):
@@ -297,22 +298,34 @@ def verify_cache(cache_root:str|os.PathLike, # the cache root (holding one folde
     return out
 
 # %% ../nbs/11_features.ipynb #dfb60af4
+def feature_stats(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}}
+                  names:Sequence[str], # the videos/windows whose clips give the statistics (the training split)
+                  mods:Sequence[str]|None=None, # the modalities (and order) to return; None: all of `feats`
+                  masks:Mapping[str, Mapping[str, np.ndarray]]|None=None, # {modality: {video: bool (n_clips,)}}: only True clips enter the statistics
+                  min_std:float=.1, # floor of each dimension's std, as a fraction of the median std over dimensions
+                  caller:str='feature_stats', # the function named in the no-valid-clip error
+                 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    "`{modality: (mean, std)}` float32 (D,) over `names`' valid clips, the std floored at `min_std` x its median: what `standardize_features` applies."
+    out = {}
+    for m in (feats if mods is None else mods):
+        mk = (masks or {}).get(m, {})
+        a = np.concatenate([np.asarray(feats[m][n], np.float32)[np.asarray(mk[n], bool)] if n in mk else np.asarray(feats[m][n], np.float32) for n in names])
+        if not len(a): raise ValueError(f'{caller}: no valid {m} clip among the {len(names)} training videos')
+        mu, sd = a.mean(0), a.std(0)
+        sd = np.maximum(sd, min_std * np.median(sd)) if np.median(sd) > 0 else np.where(sd > 0, sd, 1.)
+        out[m] = (mu.astype(np.float32), sd.astype(np.float32))
+    return out
+
 def standardize_features(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}}
                          names:Sequence[str], # the videos/windows whose clips give the statistics (the training split)
                          mods:Sequence[str]|None=None, # the modalities to transform (and return); None: all of `feats`
                          masks:Mapping[str, Mapping[str, np.ndarray]]|None=None, # {modality: {video: bool (n_clips,)}}: only True clips enter the statistics
                          min_std:float=.1, # floor of each dimension's std, as a fraction of the median std over dimensions
                         ) -> dict[str, dict[str, np.ndarray]]:
-    "Every video's features z-scored per dimension with the mean/std of `names`' valid clips (float32, in memory)."
-    out = {}
-    for m in (feats if mods is None else mods):
-        fm, mk = {n: np.asarray(v, np.float32) for n, v in feats[m].items()}, (masks or {}).get(m, {})
-        a = np.concatenate([fm[n][np.asarray(mk[n], bool)] if n in mk else fm[n] for n in names])
-        if not len(a): raise ValueError(f'standardize_features: no valid {m} clip among the {len(names)} training videos')
-        mu, sd = a.mean(0), a.std(0)
-        sd = np.maximum(sd, min_std * np.median(sd)) if np.median(sd) > 0 else np.where(sd > 0, sd, 1.)
-        out[m] = {n: (v - mu) / sd for n, v in fm.items()}
-    return out
+    "Every video's features z-scored per dimension with the mean/std of `names`' valid clips (`feature_stats`; float32, in memory)."
+    st = feature_stats(feats, names, mods, masks, min_std, caller='standardize_features')
+    return {m: {n: (np.asarray(v, np.float32) - mu) / sd for n, v in feats[m].items()} for m, (mu, sd) in st.items()}
+
 
 # %% ../nbs/11_features.ipynb #da1952aa
 def features_sha256(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}}, memory-mapped or in memory

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv, inspect, io, json, math, os, sys, time, warnings
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -18,42 +18,25 @@ from .core import atomic_save, atomic_write, autocast_dtype, check_choice, check
 from .backbones import BACKBONES, Backbone, PRETRAINED, find_hub_weights, freeze, input_key, make_backbone, state_sha256
 from .fusion import make_model
 from .ccc import expand_to_frames, moving_average, postprocess_va
-from .data.prepare import AUDIO_SETTINGS, frame_end_sample, log_mel
-from .data.affwild2 import crop_frames, crop_path
-from .data.clips import clip_frames, load_crops, normalize_clip
-from .data.video import AudioWindows, clip_end_sample, face_crops, probe_video, video_frames
+from .features import feature_stats
+from .data.prepare import AUDIO_SETTINGS
+from .data.video import probe_video, video_clips, video_frames
 
 # %% auto #0
-__all__ = ['BUNDLE', 'STATS', 'MODEL_FILE', 'CSV_HEADER', 'VIDEO_SUFFIXES', 'feature_stats', 'training_stats', 'RunFolderError',
-           'write_predict_bundle', 'Run', 'load_run', 'pcm16', 'predict_clips', 'fuse', 'predict_video', 'write_csv',
-           'read_csv', 'plot_prediction', 'write_overlay', 'video_list', 'outputs_of', 'predict_videos', 'predict_main']
+__all__ = ['BUNDLE', 'STATS', 'MODEL_FILE', 'CSV_HEADER', 'VIDEO_SUFFIXES', 'training_stats', 'RunFolderError',
+           'write_predict_bundle', 'Run', 'load_run', 'fuse', 'predict_video', 'write_csv', 'read_csv',
+           'plot_prediction', 'write_overlay', 'video_list', 'outputs_of', 'predict_videos', 'predict_main']
 
 # %% ../nbs/40_predict.ipynb #1722f283
 BUNDLE = 'predict.json'  # the bundle's file in a run folder
 STATS = 'predict_stats.npz'  # its standardisation statistics (`<modality>_mean`, `<modality>_std`)
 MODEL_FILE = 'predict_model.pt'  # the fusion weights, when the bundle is written from a model rather than a checkpoint
 
-def feature_stats(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}} raw cached features
-                  names:Sequence[str], # the training videos (`train_ds.names`)
-                  masks:Mapping[str, Mapping[str, np.ndarray]]|None=None, # {modality: {video: bool (n_clips,)}} (`train_ds.masks` regrouped)
-                  min_std:float=.1, # `standardize_features`' floor
-                 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    "`{modality: (mean, std)}` float32: the statistics `jmt.features.standardize_features` z-scores with (same rows, same floor)."
-    out = {}
-    for m in feats:
-        fm, mk = {n: np.asarray(v, np.float32) for n, v in feats[m].items()}, (masks or {}).get(m, {})
-        a = np.concatenate([fm[n][np.asarray(mk[n], bool)] if n in mk else fm[n] for n in names])
-        if not len(a): raise ValueError(f'feature_stats: no valid {m} clip among the {len(names)} training videos')
-        mu, sd = a.mean(0), a.std(0)
-        sd = np.maximum(sd, min_std * np.median(sd)) if np.median(sd) > 0 else np.where(sd > 0, sd, 1.)
-        out[m] = (mu.astype(np.float32), sd.astype(np.float32))
-    return out
-
 def training_stats(feats:Mapping[str, Mapping[str, np.ndarray]], # the run's raw features (`train_affwild2(...)['feats']`)
                    train_ds, # the training `AffWild2Features` (`jmt.train.standardized` takes the same)
                   ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     "The statistics `jmt.train.standardized` used for a run: the training persons' valid clips."
-    return feature_stats(feats, train_ds.names, {m: {n: train_ds.masks[n][m] for n in train_ds.names} for m in feats})
+    return feature_stats(feats, train_ds.names, masks={m: {n: train_ds.masks[n][m] for n in train_ds.names} for m in feats})
 
 # %% ../nbs/40_predict.ipynb #2952dc63
 class RunFolderError(FileNotFoundError):
@@ -193,50 +176,6 @@ def load_run(run_dir:str|Path, # a training run folder holding `predict.json` (`
     bbs = {m: freeze(_load_backbone(m, cfg['backbones'][m], run, (weights or {}).get(m))).to(dev) for m in cfg['mods']}
     return Run(run, cfg, net, bbs, stats, dev)
 
-# %% ../nbs/40_predict.ipynb #947cff1f
-def pcm16(wave:np.ndarray) -> np.ndarray:
-    "`wave` as training's prepared audio holds it: 16-bit PCM (full scale 32768, rounded as FFmpeg's float -> s16), back in float32."
-    return (np.clip(np.round(wave.astype(np.float64) * 32768), -32768, 32767) / 32768).astype(np.float32)
-
-def _crop_rows(path, crops:Path) -> Iterator[dict]:
-    "Per-frame rows of `path` whose face is a crop file (`00001.jpg`, 1-based) of `crops`; the crops are read per clip."
-    have = crop_frames(crops)
-    for f in video_frames(path):
-        yield dict(index=f.index, time=f.time, end=f.end, face=(f.index + 1) in have, box=[math.nan]*4, angle=0.)
-    if not have: warnings.warn(f'{crops}: no crop file: every frame is a black frame with face mask 0')
-
-def predict_clips(path:str|Path, # any video PyAV reads
-                  crops:str|Path|None=None, # aligned crops `00001.jpg`... (1-based, as Aff-Wild2's cropped_aligned; absent = no face); None: detect faces
-                  clip_stride:int=32, # a clip ends every `clip_stride` frames (and at the last frame)
-                  clip_len:int=8, # frames per clip
-                  window:int=32, # frames spanned by a clip
-                  img_size:int=112, # crop side fed to the backbone
-                  audio:dict=AUDIO_SETTINGS, # log-mel settings
-                  timing:str='pts', # audio end of a clip: 'pts' (`clip_end_sample`) or 'index' (training's `frame_end_sample`)
-                  pcm:bool=True, # quantise the audio window to 16-bit PCM first, as training's prepared audio is
-                  **kw, # `face_crops` keywords: detector, detect_every, tracker
-                 ) -> Iterator[dict]:
-    "`video_clips`' items, from detected faces or from given crops (read per clip exactly as `AffWild2Clips` reads training crops)."
-    if timing not in ('pts', 'index'): raise ValueError(f"timing must be 'pts' or 'index', got {timing!r}")
-    if crops is not None and not Path(crops).is_dir(): raise FileNotFoundError(f'crop folder {crops} not found')
-    a = {**AUDIO_SETTINGS, **audio}; fps = probe_video(path)['fps']; aw = AudioWindows(path, a['sr'], a['window'])
-    buf, rows, last, k = {}, [], None, 0
-    def clip(r):
-        idx = clip_frames(r['index'], clip_len, window)
-        if crops is not None: fr, m = load_crops([crop_path(crops, i) for i in idx], img_size)
-        else:
-            fr = torch.from_numpy(np.stack([buf[i][0] for i in idx])).permute(0, 3, 1, 2); m = torch.tensor([buf[i][1] for i in idx])
-        wave = aw(frame_end_sample(r['index'], fps, a['sr']) if timing == 'index' else clip_end_sample(r['index'], r['end'], fps, a['sr']))
-        return dict(clip=k, frame=r['index'], time=r['time'], frames=normalize_clip(fr, m), frame_mask=m,
-                    mel=log_mel(pcm16(wave) if pcm else wave, **a)[None].float(), audio_ok=aw.has_audio, rows=rows)
-    try:
-        for r in (_crop_rows(path, Path(crops)) if crops is not None else face_crops(path, img_size, **kw)):
-            if 'crop' in r: buf[r['index']] = (r.pop('crop'), r['face']); buf.pop(r['index'] - window, None)
-            rows.append(r); last = r
-            if (r['index'] + 1) % clip_stride == 0: yield clip(r); rows, k = [], k + 1
-        if last is not None and (last['index'] + 1) % clip_stride: yield clip(last)
-    finally: aw.close()
-
 # %% ../nbs/40_predict.ipynb #3105cb25
 def _smooth(p:torch.Tensor, windows, clip:bool=True) -> torch.Tensor:
     "`postprocess_va`, with frames the model had nothing for (NaN) left out of every window and left empty."
@@ -304,7 +243,7 @@ def predict_video(video:str|Path, # any video PyAV reads
     "Per-frame V/A of `video`: clip features (the run's backbones) -> the run's fusion model -> frames, post-processed as the ABAW evaluation."
     run = run if isinstance(run, Run) else load_run(run, device)
     c = run.clip; kw = dict(clip_stride=c['clip_stride'], clip_len=c['clip_len'], window=c['window'], img_size=c['img_size'], audio=c['audio'], timing=timing)
-    clips = predict_clips(video, crops, **kw) if crops is not None else predict_clips(video, detector=detector, detect_every=detect_every, **kw)
+    clips = video_clips(video, crops=crops, **kw) if crops is not None else video_clips(video, detector=detector, detect_every=detect_every, **kw)
     n_total = probe_video(video).get('n_frames') or None
     rows, ends, masks, fx = [], [], {m: [] for m in run.mods}, _Features(run, batch_size)
     t0 = time.perf_counter()

@@ -56,14 +56,14 @@ def test_vfr_audio_follows_timestamps(tmp_path):
     v = write_face_video(tmp_path / 'v.mkv', n_frames=20, times=t, motion=False)
     fr = list(video_frames(v['path']))
     assert np.allclose([f.time for f in fr], t, atol=1e-3)
-    fps, y = probe_video(v['path'])['fps'], load_audio(v['path'])
+    fps, y = probe_video(v['path'])['fps'], load_audio(v['path'], dtype=np.int16)  # the prepared 16-bit audio training reads
     ends = [clip_end_sample(f.index, f.end, fps) for f in fr]
     assert ends[5] == frame_end_sample(5, 30.)  # 0.2 s: where the 30 fps part puts it
     assert ends[15] == int(round(fr[16].time * 44100)) and ends[15] != frame_end_sample(15, fps)  # off the grid: the pts
     clips = list(video_clips(v['path'], clip_stride=10))
     for c in clips:  # the window ending at the clip's last frame by its own timestamp
         f = fr[c['frame']]; e = clip_end_sample(f.index, f.end, fps); w = np.zeros(45599, np.float32)
-        src = y[max(e - 45599, 0):min(e, len(y))]; w[max(45599 - e, 0):max(45599 - e, 0) + len(src)] = src
+        src = y[max(e - 45599, 0):min(e, len(y))]; w[max(45599 - e, 0):max(45599 - e, 0) + len(src)] = src; w /= 32768
         assert np.allclose(c['mel'], log_mel(w)[None], atol=1e-5)
 
 
@@ -89,7 +89,7 @@ def test_no_face_with_audio(tmp_path):
     with pytest.warns(UserWarning, match='n.mp4: no face'):
         clips = list(video_clips(v['path'], clip_stride=10))
     assert len(clips) == 2 and not any(c['frame_mask'].any() for c in clips) and all(c['audio_ok'] for c in clips)
-    y = load_audio(v['path'])
+    y = load_audio(v['path'], dtype=np.int16)
     assert np.allclose(clips[1]['mel'], log_mel(audio_window(y, 19, 30.))[None], atol=1e-5)
 
 
@@ -100,7 +100,7 @@ def test_index_timing_matches_training_on_a_synthetic_avi(tmp_path):
     frames = np.stack([f.image for f in video_frames(v['path'])])
     rng = np.random.default_rng(0)
     p = write_video(tmp_path / 'syn.avi', frames, 30, synth_audio(np.zeros(40), np.linspace(-1, 1, 40), rng), 22050)
-    y = load_audio(p)
+    y = load_audio(p, dtype=np.int16)  # as prepared (16-bit PCM): video_clips' audio is training's
     clips = list(video_clips(p, clip_stride=16, timing='index'))
     assert [c['frame'] for c in clips] == [15, 31, 39]
     for c in clips: assert np.allclose(c['mel'], log_mel(audio_window(y, c['frame'], 30.))[None], atol=1e-5)

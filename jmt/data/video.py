@@ -14,9 +14,10 @@ import cv2
 import numpy as np
 import torch
 
-from .prepare import AUDIO_SETTINGS, video_info, frame_end_sample, log_mel
+from .prepare import AUDIO_DTYPE, AUDIO_SETTINGS, video_info, frame_end_sample, log_mel
 from .biovid import haar_face_detector
-from .clips import clip_frames, normalize_clip
+from .affwild2 import crop_frames, crop_path
+from .clips import clip_frames, load_crops, normalize_clip
 
 # %% auto #0
 __all__ = ['ARCFACE_112', 'HAAR_FRAMING', 'face_photo', 'write_face_video', 'Frame', 'probe_video', 'video_frames',
@@ -182,15 +183,17 @@ class AudioWindows:
     def __init__(self, path:str|Path, # a video file
                  sr:int=44100, # output sample rate
                  window:int=45599, # samples per window
+                 dtype=AUDIO_DTYPE, # as `load_audio(path, sr, dtype)`: 'int16' (16-bit PCM, the prepared audio training reads) or 'float32'
                 ):
-        self.path, self.sr, self.window = Path(path), sr, window
+        self.path, self.sr, self.window, self.dtype = Path(path), sr, window, np.dtype(dtype)
+        if self.dtype not in (np.float32, np.int16): raise ValueError(f'AudioWindows: dtype must be float32 or int16 (as load_audio), got {self.dtype}')
         c = _open(path)
         self.has_audio = bool(c.streams.audio)
         if not self.has_audio: c.close(); self.c = None; return
         vs, ast = c.streams.video[0], c.streams.audio[0]
         self.c, self.v0 = c, float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.
-        self.res, self.frames = av.AudioResampler(format='flt', layout='mono', rate=sr), c.decode(ast)
-        self.first, self.done, self.buf, self.start = None, False, np.zeros(0, np.float32), 0  # buf[0] is raw sample `start`
+        self.res, self.frames = av.AudioResampler(format='s16' if self.dtype == np.int16 else 'flt', layout='mono', rate=sr), c.decode(ast)  # `read_av`'s resampler
+        self.first, self.done, self.buf, self.start = None, False, np.zeros(0, self.dtype), 0  # buf[0] is raw sample `start`
 
     def _decode(self):
         "Decode one more audio frame (the resampler's tail at the end)."
@@ -201,17 +204,18 @@ class AudioWindows:
         else:
             if self.first is None and fr.pts is not None: self.first = float(fr.pts * fr.time_base)
             out = self.res.resample(fr)
-        if out: self.buf = np.concatenate([self.buf] + [o.to_ndarray().reshape(-1) for o in out]).astype(np.float32, copy=False)
+        if out: self.buf = np.concatenate([self.buf] + [o.to_ndarray().reshape(-1) for o in out]).astype(self.dtype, copy=False)
 
     def __call__(self, end:int, # the window ends before this sample (0 = the start of the first video frame); non-decreasing
                 ) -> np.ndarray:
-        "float32 (window,): the samples ending at `end`, zero where they fall outside the track (all zero without audio)."
+        "float32 (window,): the samples ending at `end` (16-bit PCM scaled to [-1, 1) as `audio_window` does), zero outside the track."
         out = np.zeros(self.window, np.float32)
         if not self.has_audio: return out
         while not self.done and (self.first is None or self.start + len(self.buf) + self._shift() < end): self._decode()
         sh = self._shift(); s = end - self.window
         lo, hi = max(s, 0, sh + self.start), min(end, sh + self.start + len(self.buf))  # aligned sample a is raw sample a - sh
         if hi > lo: out[lo - s:hi - s] = self.buf[lo - sh - self.start:hi - sh - self.start]
+        if self.dtype == np.int16: out *= 1 / 32768  # `audio_window`'s scaling of prepared 16-bit PCM
         drop = max(0, s - sh - self.start)  # the next window starts at or after s: older samples go
         if drop: self.buf, self.start = self.buf[drop:].copy(), self.start + drop
         return out
@@ -342,6 +346,13 @@ def face_crops(path:str|Path, # any video PyAV reads
     if not found: warnings.warn(f'{path}: no face found in any frame ({det.kind} detector): every crop is a black frame with face mask 0')
 
 # %% ../../nbs/07_data.video.ipynb #08a33148
+def _crop_rows(path, crops:Path) -> Iterator[dict]:
+    "Per-frame rows of `path` whose face is a crop file (`00001.jpg`, 1-based) of `crops`; the crops are read per clip."
+    have = crop_frames(crops)
+    for f in video_frames(path):
+        yield dict(index=f.index, time=f.time, end=f.end, face=(f.index + 1) in have, box=[math.nan]*4, angle=0.)
+    if not have: warnings.warn(f'{crops}: no crop file: every frame is a black frame with face mask 0')
+
 def video_clips(path:str|Path, # any video PyAV reads
                 clip_stride:int=32, # a clip ends every `clip_stride` frames (and at the last frame)
                 clip_len:int=8, # frames per clip
@@ -349,22 +360,27 @@ def video_clips(path:str|Path, # any video PyAV reads
                 img_size:int=112, # crop side
                 audio:dict=AUDIO_SETTINGS, # log-mel settings (a run's `settings['audio']`)
                 timing:str='pts', # audio end of a clip: 'pts' (`clip_end_sample`) or 'index' (training's `frame_end_sample` always)
-                **kw, # `face_crops` keywords: detector, detect_every, tracker
+                crops:str|Path|None=None, # aligned crops `00001.jpg`... (1-based, as Aff-Wild2's cropped_aligned; absent = no face); None: detect faces
+                **kw, # `face_crops` keywords: detector, detect_every, tracker (not with `crops`)
                ) -> Iterator[dict]:
     "Stream the clips of a raw video as `AffWild2Clips` items (frames, frame_mask, mel, audio_ok, frame) plus time and per-frame rows."
     if timing not in ('pts', 'index'): raise ValueError(f"timing must be 'pts' or 'index', got {timing!r}")
+    if crops is not None:
+        if not Path(crops).is_dir(): raise FileNotFoundError(f'crop folder {crops} not found')
+        if kw: raise ValueError(f'video_clips: {", ".join(sorted(kw))} set face detection, but crops={str(crops)!r} replaces detection: pass one or the other')
     a = {**AUDIO_SETTINGS, **audio}; fps = probe_video(path)['fps']; aw = AudioWindows(path, a['sr'], a['window'])
-    crops, rows, last, k = {}, [], None, 0
+    buf, rows, last, k = {}, [], None, 0
     def clip(r):
         idx = clip_frames(r['index'], clip_len, window)
-        fr = torch.from_numpy(np.stack([crops[i][0] for i in idx])).permute(0, 3, 1, 2)
-        m = torch.tensor([crops[i][1] for i in idx])
+        if crops is not None: fr, m = load_crops([crop_path(crops, i) for i in idx], img_size)
+        else:
+            fr = torch.from_numpy(np.stack([buf[i][0] for i in idx])).permute(0, 3, 1, 2); m = torch.tensor([buf[i][1] for i in idx])
         wave = aw(frame_end_sample(r['index'], fps, a['sr']) if timing == 'index' else clip_end_sample(r['index'], r['end'], fps, a['sr']))
         return dict(clip=k, frame=r['index'], time=r['time'], frames=normalize_clip(fr, m), frame_mask=m,
                     mel=log_mel(wave, **a)[None].float(), audio_ok=aw.has_audio, rows=rows)
     try:
-        for r in face_crops(path, img_size, **kw):
-            crops[r['index']] = (r.pop('crop'), r['face']); crops.pop(r['index'] - window, None)
+        for r in (_crop_rows(path, Path(crops)) if crops is not None else face_crops(path, img_size, **kw)):
+            if 'crop' in r: buf[r['index']] = (r.pop('crop'), r['face']); buf.pop(r['index'] - window, None)
             rows.append(r); last = r
             if (r['index'] + 1) % clip_stride == 0: yield clip(r); rows, k = [], k + 1
         if last is not None and (last['index'] + 1) % clip_stride: yield clip(last)
