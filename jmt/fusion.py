@@ -163,10 +163,10 @@ class JMT(nn.Module):
         else: self.head = TokenHead(d, n_targets, n_heads, d_ff, head_target, head_dropout, attn, dropout, norm_first)
         self.tokens = release_pair_order(mods, joint) if head == 'self_attn' else None  # token order of the SELF_ATTEN head
 
-    def forward(self, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
-                mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}, False = missing at that clip
-               ) -> Tensor: # (B, T, n_targets)
-        "Per-clip predictions, batch first."
+    def encode(self, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
+               mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}, False = missing at that clip
+              ) -> tuple[dict, dict]: # ({source: (B, T, d)} encoded, {source: (B, T) mask or None})
+        "The step before the cross-attentions: normalise, project, build the joint source, encode each source over T."
         xs, ms = fusion_inputs(x, mask, self.mods, self.d_in)
         if self.l2norm: xs = {m: F.normalize(t, dim=-1) for m, t in xs.items()}
         xs = {m: _zero(t, ms[m]) for m, t in xs.items()}  # a missing modality contributes nothing
@@ -174,7 +174,21 @@ class JMT(nn.Module):
         if self.joint_fc is not None:
             xs['joint'] = self.joint_fc(torch.cat([xs[m] for m in self.mods], -1))
             ms['joint'] = _any([ms[m] for m in self.mods])
-        h = {s: _zero(self.encoders[s](xs[s], ms[s]), ms[s]) for s in self.srcs}
+        return {s: _zero(self.encoders[s](xs[s], ms[s]), ms[s]) for s in self.srcs}, ms
+
+    def attention_maps(self, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
+                       mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}
+                      ) -> dict[str, Tensor]: # {'q←k': (B, T, T)} head-averaged weights
+        "The cross-attention weights `forward` uses, one map per query←key pair (for pictures)."
+        h, ms = self.encode(x, mask)
+        return {f'{q}←{k}': (self.cross[q] if self.shared_cross else self.cross[f'{q}_{k}']).weights(h[q], h[k], ms[k]).mean(1)
+                for q, k in self.pairs}
+
+    def forward(self, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
+                mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}, False = missing at that clip
+               ) -> Tensor: # (B, T, n_targets)
+        "Per-clip predictions, batch first."
+        h, ms = self.encode(x, mask)
         outs = {}
         for q in self.srcs:
             ks = [k for k in self.srcs if k != q]

@@ -4,7 +4,7 @@
 
 # %% ../nbs/32_train.ipynb #df0d863b
 from __future__ import annotations
-import contextlib, csv, io, json, shutil, warnings
+import contextlib, csv, io, itertools, json, os, shutil, warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -16,25 +16,28 @@ from .core import set_seed, get_device, atomic_write, write_results, IN_TEST
 from .core import ArgumentError, check_choice, check_device, check_float, check_int, folder_lock, locked, script
 from .data.synthetic import write_synthetic_affwild2, TEST_SAMPLE
 from .data.prepare import prepare_affwild2, load_index
-from .data.affwild2 import fold_split, crop_path
-from .data.clips import AffWild2Clips, AffWild2Features, clip_ends, load_crops
+from .data.affwild2 import fold_split
+from .data.clips import AffWild2Clips, AffWild2Features, clip_ends
 from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, read_index, standardize_features
-from .fusion import MODEL_NAMES, PRESETS, make_model, count_params, fusion_inputs
+from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
-from .learner import Learner
+from .learner import Learner, get_preds
+from .presets import RUN_PRESETS, run_settings
+from .cli import cache_name, resolve_data
+from fastcore.script import bool_arg
 from .distributed import is_dist, is_main
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_affwild2_features', 'mods_of', 'cache_settings',
-           'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions', 'frame_labels',
-           'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities',
-           'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions', 'read_video_predictions',
-           'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2', 'write_submission',
-           'cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'results_row', 'main']
+__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_affwild2_features', 'cache_complete', 'mods_of',
+           'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions',
+           'frame_labels', 'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason',
+           'absent_modalities', 'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
+           'read_video_predictions', 'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2', 'sample_file',
+           'write_submission', 'results_row', 'main']
 
 # %% ../nbs/32_train.ipynb #6975e8c0
-SYNTHETIC = dict(n_videos=8, n_frames=240, img_size=32, clip_stride=8)  # the CPU demo of train.ipynb (DESIGN.md §6)
+SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb (DESIGN.md §6), from `jmt.presets`
 
 def _done(p:Path) -> bool: return (p/'.complete').is_file()
 
@@ -57,6 +60,7 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
                               device:str='auto', # 'auto', 'cpu', 'cuda'
                               seed:int=0, # synthetic data and random-init backbones are functions of this seed
                               progress:bool=True, # progress bars
+                              reuse:bool=False, # a data folder (`jmt.cli`): use its prepared/ and complete feature caches as they are
                              ) -> dict:
     "Raw (or synthetic) Aff-Wild2 → prepared folder → cached visual and audio features; resumable. Returns the paths."
     w = Path(work_dir); w.mkdir(parents=True, exist_ok=True)
@@ -69,11 +73,13 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
             (tmp/'.complete').write_text('written by jmt.train.prepare_affwild2_features\n')
             if raw.exists(): shutil.rmtree(raw)
             tmp.rename(raw)
-    prepared, cache = w/'prepared', w/'features'
-    with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_affwild2.py takes: the two exclude each other
-        prepare_affwild2(raw, prepared, progress=progress)
+    prepared, cache = w/'prepared', w/'features'/cache_name(img_size, clip_stride)  # one cache per clip setting
+    if not (reuse and (prepared/'index.json').is_file()):  # a data folder's prepared/ (jmt-prepare's) is used as it is
+        with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_affwild2.py takes: the two exclude each other
+            prepare_affwild2(raw, prepared, progress=progress)
     dev = get_device(device)
     for m, wts in (('visual', visual_weights), ('audio', audio_weights)):
+        if reuse and wts is None and cache_complete(cache, m, prepared): continue  # made by jmt-extract (its weights): reused
         kw = dict(img_size=img_size) if m == 'visual' else {}
         ds = AffWild2Clips(prepared, clip_stride=clip_stride, modalities=(m,), **kw)
         set_seed(seed)  # a random-init backbone is the same on every run, so the cache check is meaningful
@@ -83,6 +89,14 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
     return dict(raw=Path(raw), prepared=prepared, cache=cache, img_size=img_size, clip_stride=clip_stride)
 
 # %% ../nbs/32_train.ipynb #837fb628
+def cache_complete(cache:str|Path, # a cache root
+                   modality:str, # 'visual' or 'audio'
+                   prepared:str|Path, # the prepared folder it was made from
+                  ) -> bool:
+    "True if `cache` holds `modality`'s features of every prepared person."
+    idx = read_index(cache, modality)
+    return idx is not None and set(load_index(prepared)['videos']) <= set(idx['videos'])
+
 def mods_of(model:str) -> tuple[str, ...]:
     "The modalities a model name uses: one for `unimodal_<m>`, visual + audio for the fusions."
     return (model.split('_', 1)[1],) if model.startswith('unimodal_') else ('visual', 'audio')
@@ -269,12 +283,10 @@ def predict_sequences(model:torch.nn.Module, # a fusion model `model(x, mask) ->
                       drop:str|None=None, # test-time removal (see `drop_inputs`)
                       seed:int=0, # seed of 'frames'
                      ) -> torch.Tensor:
-    "(N, T, K) predictions for every item of `ds`, in order."
-    dev = get_device(device); model.eval().to(dev); out = []
-    for i, b in enumerate(DataLoader(ds, batch_size, shuffle=False)):
-        b = {'x': {m: t.to(dev) for m, t in b['x'].items()}, 'mask': {m: t.to(dev) for m, t in b['mask'].items()}}
-        out.append(model(*drop_inputs(b, drop, seed=seed + i)).float().cpu())
-    return torch.cat(out)
+    "(N, T, K) predictions for every item of `ds`, in order (`get_preds` with the test-time removal as its `get_x`)."
+    n = itertools.count(seed)  # batch i drops with seed + i
+    return get_preds(model, DataLoader(ds, batch_size, shuffle=False), lambda b: drop_inputs(b, drop, seed=next(n)),
+                     None, device)[0].cpu()
 
 def frame_predictions(ds:AffWild2Features, # the dataset the clip predictions come from
                       clip_preds:Mapping[str, torch.Tensor], # `{video: (n_clips, 2)}`
@@ -305,7 +317,7 @@ def read_video_predictions(path:str|Path) -> np.ndarray:
     return np.array([[float(v) for v in r.split(',')[1:3]] for r in rows if r], dtype=np.float64).reshape(-1, 2)
 
 # %% ../nbs/32_train.ipynb #9458703e
-def _run_name(model, fold): return f'{model}_fold-{fold}'
+def _run_name(model, preset, fold, seed): return f'{model}_{preset}_fold-{fold}_seed-{seed}'  # runs never share a folder
 
 def _built_T(net:torch.nn.Module, kw:dict) -> dict:
     "`kw` plus the sequence length `net` was built for, if it has one (the peers): a run's config names the model it trained."
@@ -349,12 +361,12 @@ def _train_run(a:dict) -> Path|None:
     if fold != 'official' and not cv[fold]:  # more folds than train+val videos: nothing to validate on
         raise ArgumentError('fold', f"'official' or a non-empty fold {[i for i, f in enumerate(cv) if f]} (fold {fold} of "
                                     f"{Path(a['prepared'])/'folds.json'} is empty: prepare with fewer folds)", fold)
-    return Path(a['out_dir'])/_run_name(a['model'], fold) if is_main() else None
+    return Path(a['out_dir'])/_run_name(a['model'], a['preset'], fold, a['seed']) if is_main() else None
 
 @locked(_train_run)  # the arguments are checked first; one writer per run folder
 def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_features`)
                    cache:str|Path, # the feature cache root
-                   out_dir:str|Path, # results go to `out_dir/<model>_fold-<fold>/`
+                   out_dir:str|Path, # results go to `out_dir/<model>_<preset>_fold-<fold>_seed-<seed>/`
                    model:str='jmt', # 'jmt', 'mt', 'vanilla', 'unimodal_visual', 'unimodal_audio'
                    preset:str='release', # fusion preset: 'release' (the official code) or 'paper'
                    fold:int|str='official', # 'official' or a cross-validation fold 0..4
@@ -372,7 +384,8 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                    quiet:bool=False, # no progress output
                    plot:bool|None=False, # live learning-curve plot (None: inside Jupyter)
                    constant_tol:float=CONSTANT_TOL, # prediction std below which an evaluation counts as constant (warned about)
-                   resume:bool=True, # reuse (or continue) the run folder's checkpoints made with this config and data; else train afresh, saying why
+                   resume:bool=True, # reuse (or continue) the run folder's checkpoints made with this config and data; a damaged one is redone, saying why
+                   overwrite:bool=False, # replace a run folder made with other settings or features (else it is refused)
                    **kw, # fusion overrides passed to `make_model` (e.g. n_heads=4)
                   ) -> dict:
     "Train one model on one fold with the Learner and evaluate it with the ABAW protocol; returns metrics, history, paths."
@@ -384,7 +397,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
     vds = vdl.dataset
     set_seed(seed)
     net = make_model(model, preset=preset, **{'T': seq_len, **kw})  # models built for one sequence length (the peers) get seq_len
-    run = Path(out_dir)/_run_name(model, fold)
+    run = Path(out_dir)/_run_name(model, preset, fold, seed)
     metric = AbawMetric(vds, windows)  # the learner's epoch metric, and the final evaluations below
     dev = get_device(None if device == 'auto' else device)
     config = dict(prepared=str(prepared), cache=str(cache), model=model, preset=preset, fold=str(fold), epochs=epochs, lr=lr,
@@ -395,6 +408,9 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                     device=dev, seed=seed, quiet=quiet, plot=plot, config=config)
     resumable = resume and (run/'last.pt').exists()
     if resumable and (why := learn.resume_problem()):
+        if why.startswith('it was made with another configuration') and not overwrite:
+            raise FileExistsError(f"{str(run)!r} holds a run made with other settings: {why[len('it was made with '):]}. "
+                                  "Pass another out_dir, or overwrite=True (jmt-train --overwrite) to replace it")
         resumable = False
         if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
     learn.fit(epochs, resume=resumable)  # a finished run is not trained again: its best weights come back, the evaluation is redone
@@ -439,6 +455,13 @@ def predict_affwild2(net:torch.nn.Module, # a trained fusion model
     fp = frame_predictions(ds, clip_predictions(ds, predict_sequences(net, ds, device=device)), windows)
     return {n: p.numpy() for n, p in fp.items()}
 
+def sample_file(prepared:str|Path, # the prepared folder
+               ) -> Path|None:
+    "The ABAW sample submission preparation found (by content, anywhere under the raw folder, or given), or None."
+    idx = load_index(prepared)
+    s = (idx.get('summary', {}).get('test_files') or {}).get('sample')
+    return Path(idx['raw_root'])/s if s else None
+
 def write_submission(preds_by_video:Mapping[str, np.ndarray], # `{person: (n_frames, 2)}` per-frame predictions
                      sample_file:str|Path, # the official sample file (`image_location,valence,arousal`)
                      out_csv:str|Path, # the submission to write (atomically)
@@ -463,102 +486,6 @@ def write_submission(preds_by_video:Mapping[str, np.ndarray], # `{person: (n_fra
     if padded: warnings.warn(f'{padded} submission rows lie past their video\'s predictions: padded with its last prediction')
     return dict(path=Path(out_csv), rows=len([l for l in lines[1:] if l.strip()]), padded=padded)
 
-# %% ../nbs/32_train.ipynb #567a7b9f
-@torch.no_grad()
-def cross_attention_maps(net:torch.nn.Module, # a `jmt.fusion.JMT` (the 'jmt' or 'mt' model)
-                         x:Mapping[str, torch.Tensor], # {modality: (B, T, D)}
-                         mask:Mapping[str, torch.Tensor]|None=None, # {modality: (B, T) bool}
-                        ) -> dict[str, torch.Tensor]:
-    "`{'q←k': (B, T, T)}` head-averaged cross-attention weights of every query←key pair, as in `JMT.forward`."
-    import torch.nn.functional as F
-    from jmt.fusion import JMT
-    if not isinstance(net, JMT): raise TypeError(f'cross-attention maps need a JMT model, got {type(net).__name__}')
-    net.eval()
-    xs, ms = fusion_inputs(x, mask, net.mods, net.d_in)
-    z = lambda t, m: t if m is None else t * m[..., None].to(t.dtype)
-    if net.l2norm: xs = {m: F.normalize(t, dim=-1) for m, t in xs.items()}
-    xs = {m: z(t, ms[m]) for m, t in xs.items()}
-    if net.proj is not None: xs = {m: net.proj[m](t) for m, t in xs.items()}
-    if net.joint_fc is not None:
-        xs['joint'] = net.joint_fc(torch.cat([xs[m] for m in net.mods], -1))
-        js = [ms[m] for m in net.mods]
-        ms['joint'] = None if any(m is None for m in js) else torch.stack(js).any(0)
-    h = {s: z(net.encoders[s](xs[s], ms[s]), ms[s]) for s in net.srcs}
-    return {f'{q}←{k}': (net.cross[q] if net.shared_cross else net.cross[f'{q}_{k}']).weights(h[q], h[k], ms[k]).mean(1)
-            for q, k in net.pairs}
-
-# %% ../nbs/32_train.ipynb #0221ce87
-def plot_va(res:dict, # the result of `train_affwild2`
-            name:str|None=None, # a validation person (default: the first)
-            postprocess:bool=False, # also draw the smoothed, clipped prediction
-            axs=None, # two matplotlib axes
-           ):
-    "Predicted vs true valence and arousal over the frames of a validation video."
-    import matplotlib.pyplot as plt
-    ds = res['valid_ds']; name = name or ds.names[0]
-    lab = frame_labels(ds)[name].numpy(); p = res['frame_preds'][name].numpy()
-    if axs is None: _, axs = plt.subplots(2, 1, figsize=(10, 4.5), sharex=True)
-    for j, (ax, t) in enumerate(zip(axs, ('valence', 'arousal'))):
-        ax.plot(np.where(lab[:, j] == INVALID, np.nan, lab[:, j]), 'k', lw=1.2, label='true')
-        ax.plot(p[:, j], 'C1', lw=1, label=f"{res['model']} (clip → frames)")
-        if postprocess: ax.plot(postprocess_va(torch.from_numpy(p), (20, 50)).numpy()[:, j], 'C2', lw=1, label='post-processed')
-        ax.set(ylabel=t, ylim=(-1.05, 1.05)); ax.legend(loc='upper right', fontsize=8)
-    axs[0].set_title(f"{name}: {res['model']}, fold {res['fold']}"); axs[-1].set_xlabel('frame')
-    return axs
-
-def _seq_of(ds:AffWild2Features, name:str, clip:int) -> int:
-    return max(i for i, (n, s) in enumerate(ds.items) if n == name and s <= clip)
-
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80); plt.close(fig)
-    return buf.getvalue()
-
-def viewer_figure(res:dict, # the result of `train_affwild2`
-                  name:str, # a validation person
-                  frame:int, # 0-based frame
-                  raw_root:str|Path|None=None, # override the raw folder recorded in the index
-                 ):
-    "The viewer's picture at `frame`: the crop, true/predicted V-A up to it, and its clip's cross-attention rows."
-    import matplotlib
-    from matplotlib.figure import Figure
-    from jmt.fusion import JMT
-    ds = res['valid_ds']; v = ds.index['videos'][name]; raw = Path(raw_root or ds.index['raw_root'])
-    lab = frame_labels(ds)[name].numpy(); p = res['frame_preds'][name].numpy(); net = res['net']
-    clip = int(np.searchsorted(ds.ends[name], frame)); i = _seq_of(ds, name, clip); s = ds.items[i][1]
-    fig = Figure(figsize=(14, 3.2)); axs = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 2.6, 2.2]))
-    im, ok = load_crops([crop_path(raw/v['crops'], frame)])
-    axs[0].imshow(im[0].permute(1, 2, 0).numpy()); axs[0].axis('off')
-    axs[0].set_title(f'{name} {frame+1:05d}.jpg' + ('' if ok[0] else ' (missing: black)'), fontsize=9)
-    t = np.arange(frame + 1)
-    for j, (c, n) in enumerate((('C0', 'valence'), ('C3', 'arousal'))):
-        axs[1].plot(t, np.where(lab[:frame+1, j] == INVALID, np.nan, lab[:frame+1, j]), c, lw=1.2, label=f'{n} true')
-        axs[1].plot(t, p[:frame+1, j], c, ls='--', lw=1, label=f'{n} predicted')
-    axs[1].set(xlim=(0, v['n_frames']), ylim=(-1.05, 1.05), xlabel='frame'); axs[1].legend(fontsize=7, ncol=2, loc='lower left')
-    if isinstance(net, JMT):
-        it = ds[i]; dev = next(net.parameters()).device
-        maps = cross_attention_maps(net, {m: t[None].to(dev) for m, t in it['x'].items()}, {m: t[None].to(dev) for m, t in it['mask'].items()})
-        rows = np.stack([w[0, clip - s].float().cpu().numpy() for w in maps.values()])
-        axs[2].imshow(rows, aspect='auto', cmap='viridis', vmin=0)
-        axs[2].set_yticks(range(len(maps)), list(maps), fontsize=7); axs[2].set_xlabel(f'key clip (sequence from clip {s})')
-        axs[2].set_title(f'cross-attention of clip {clip}', fontsize=9)
-    else: axs[2].axis('off'); axs[2].set_title(f"{res['model']}: no cross-attention", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-def results_viewer(res:dict, # the result of `train_affwild2` (a JMT model for the attention panel)
-                   name:str|None=None, # the validation person to browse (default: the first)
-                   raw_root:str|Path|None=None, # override the raw folder recorded in the index
-                  ):
-    "ipywidgets viewer: a frame slider showing the crop, true/predicted V-A up to that frame and that clip's cross-attention."
-    import ipywidgets as W
-    ds = res['valid_ds']; name = name or ds.names[0]; n = ds.index['videos'][name]['n_frames']
-    slider = W.IntSlider(0, 0, n - 1, 1, description='frame', continuous_update=False)
-    img = W.Image(format='png')  # a PNG redrawn on every move: no Output-widget capture (it can stall papermill)
-    def update(change=None): img.value = _png(viewer_figure(res, name, slider.value, raw_root))
-    slider.observe(update, names='value'); update()
-    return W.VBox([slider, img])
-
 # %% ../nbs/32_train.ipynb #20efa1ec
 def results_row(res:dict, # the result of `train_affwild2`
                 drop:str='none', # which evaluation: 'none' or a test-time drop
@@ -576,37 +503,36 @@ def _barrier():
     if is_dist(): dist.barrier()
 
 def _biovid(**kw):
-    try: import jmt.train_biovid as tb
-    except ImportError as e:
-        raise ImportError(f"--dataset biovid needs jmt.train_biovid, which this jmt does not have ({e}): update jmt "
-                          f"(pip install -e .) to a version with BioVid training") from e
+    import jmt.train_biovid as tb  # loaded only for --dataset biovid
     return tb
 
 @script  # `jmt-train`: one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
 def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
-         data:str=None, # the raw dataset folder (affwild2/biovid); default: $JMT_DATA; unused for synthetic
+         data:str=None, # a data folder (jmt-prepare's: raw/, prepared/, features/; used as it is) or a raw dataset folder; default: $JMT_DATA; unused for synthetic
          out_dir:str='runs/train', # outputs; data, prepared files and features go to OUT_DIR/data unless --work_dir
          work_dir:str=None, # where prepared data and features go (default: OUT_DIR/data)
          model:str='jmt', # jmt, mt, vanilla, unimodal_visual, unimodal_audio
          preset:str='release', # fusion preset: release or paper
          fold:str='official', # official or 0..4
-         epochs:int=5, # at most this many epochs
-         lr:float=5e-4, # SGD learning rate
-         batch_size:int=2, # sequences per batch
+         epochs:int=None, # at most this many epochs (default: the run preset's, `jmt.presets`: 5)
+         lr:float=None, # SGD learning rate (default: 5e-4 real data; the synthetic preset 5e-3, BioVid 1e-2)
+         batch_size:int=None, # sequences per batch (default: 2 real, 4 synthetic)
          seq_len:int=16, # clips per sequence
-         train_stride:int=None, # overlapping training sequences (default: seq_len)
+         train_stride:int=None, # overlapping training sequences (default: seq_len real, 2 synthetic)
          seed:int=0, # the seed of everything
          device:str='auto', # auto, cpu, cuda
-         n_videos:int=8, # synthetic: raw videos
-         n_frames:int=240, # synthetic: mean frames per video
+         n_videos:int=None, # synthetic: raw videos (default 8)
+         n_frames:int=None, # synthetic: mean frames per video (default 240)
          img_size:int=None, # crop side for R(2+1)D (default: 112, synthetic 32)
          clip_stride:int=None, # frames between clip ends (default: 32, synthetic 8)
          visual_weights:str=None, # R(2+1)D state_dict file
          audio_weights:str=None, # ResNet-18 state_dict file
-         standardize:bool=False, # z-score features with training statistics (the synthetic demo needs it: random-init backbones)
+         standardize:bool_arg=None, # True/False: z-score features with training statistics (default: True synthetic, False real)
          drop:str=None, # also evaluate without: audio, visual or frames (comma-separated)
          submission:bool=False, # write OUT_DIR/<run>/submission.csv for the test split (needs the sample file)
          quiet:bool=False, # no progress output
+         train_threads:int=1, # CPU threads while training the fusion (as `train.ipynb`); 0: torch's default
+         overwrite:bool=False, # replace a run folder made with other settings (else the run is refused)
         ):
     "Prepare Aff-Wild2 (or synthetic) features and train/evaluate one model on one fold; prints the ABAW CCC."
     from jmt.core import data_root
@@ -614,38 +540,51 @@ def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
     check_choice('dataset', dataset, ('synthetic', 'affwild2', 'biovid'))  # every argument is checked before any work
     check_choice('model', model, [m for m in MODEL_NAMES if m != ('unimodal_audio' if dataset == 'biovid' else 'unimodal_bio')])
     check_choice('preset', preset, list(PRESETS)); fold = check_fold(fold, None if dataset == 'biovid' else 5)
-    check_int('epochs', epochs, lo=1); check_float('lr', lr, lo=0, lo_open=True); check_int('batch_size', batch_size, lo=1)
+    if epochs is not None: check_int('epochs', epochs, lo=1)  # None: the run preset's (`jmt.presets`)
+    if lr is not None: check_float('lr', lr, lo=0, lo_open=True)
+    if batch_size is not None: check_int('batch_size', batch_size, lo=1)
+    check_int('train_threads', train_threads, lo=0)
     check_int('seq_len', seq_len, lo=1); check_int('train_stride', train_stride, lo=1, none_ok=True); check_device(device)
     for k_, v in (('n_videos', n_videos), ('n_frames', n_frames), ('img_size', img_size), ('clip_stride', clip_stride)): check_int(k_, v, lo=1, none_ok=True)
     drops = check_drops([x for x in (drop or '').split(',') if x])
     dev = setup_distributed(); device = str(dev) if is_dist() else device
-    work = Path(work_dir or Path(out_dir)/'data')
+    syn = dataset == 'synthetic' or (dataset == 'biovid' and data is None and not os.environ.get('JMT_DATA'))  # as train.ipynb
+    s = run_settings('biovid' if dataset == 'biovid' else 'affwild2', syn, epochs=epochs, lr=lr, batch_size=batch_size,
+                     train_stride=train_stride, standardize=standardize, img_size=img_size, clip_stride=clip_stride,
+                     n_videos=n_videos, n_frames=n_frames)  # the synthetic preset for synthetic data, the paper's for real
+    epochs, lr, batch_size, standardize = s['epochs'], s['lr'], s['batch_size'], s['standardize']
     if dataset == 'biovid':
-        tb = _biovid()
-        if is_main(): p = tb.prepare_biovid_features(raw=data_root(data), work_dir=work, device=device)
+        tb = _biovid(); raw = None if syn else data_root(data)
+        work = Path(work_dir) if work_dir else Path(out_dir)/'data'/'biovid'  # never the Aff-Wild2 work folder of the same out_dir
+        fold_ = int(fold) if fold != 'official' else 0; run = Path(out_dir)/'biovid'/_run_name(model, preset, fold_, seed)
+        if is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
         _barrier()
-        if not is_main(): p = tb.prepare_biovid_features(raw=data_root(data), work_dir=work, device=device)
-        res = tb.train_biovid(p['prepared'], p['cache'], out_dir, model=model, fold=int(fold) if fold != 'official' else 0,
+        if not is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
+        if train_threads: torch.set_num_threads(train_threads)
+        res = tb.train_biovid(p['prepared'], p['cache'], run, model=model, fold=fold_, preset=preset,
                               epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, device=device, quiet=quiet,
                               standardize=standardize)
         if is_main(): print({k: v for k, v in res.items() if isinstance(v, (int, float, str))})
         cleanup_distributed(); return
-    syn = dataset == 'synthetic'
-    kw = dict(raw=None if syn else data_root(data), n_videos=n_videos, n_frames=n_frames, img_size=img_size or (SYNTHETIC['img_size'] if syn else 112),
-              clip_stride=clip_stride or (SYNTHETIC['clip_stride'] if syn else 32), visual_weights=visual_weights,
-              audio_weights=audio_weights, device=device, seed=seed, progress=not quiet)
+    r = resolve_data(None if syn else (data or data_root(None)), work_dir or Path(out_dir)/'data')  # a data folder is used as it is
+    work = r['work']
+    kw = dict(raw=r['raw'], n_videos=s.get('n_videos', 8), n_frames=s.get('n_frames', 240), img_size=s['img_size'],
+              clip_stride=s['clip_stride'], visual_weights=visual_weights, audio_weights=audio_weights, device=device, seed=seed,
+              progress=not quiet, reuse=r['reuse'])
     if is_main(): p = prepare_affwild2_features(work, **kw)
     _barrier()
     if not is_main(): p = prepare_affwild2_features(work, **{**kw, 'progress': False})  # finds everything done
+    if train_threads: torch.set_num_threads(train_threads)
+    train_stride = s['train_stride']
     res = train_affwild2(p['prepared'], p['cache'], out_dir, model, preset, fold, epochs, lr, batch_size, seq_len, seed,
-                         device, drops, train_stride, standardize=standardize, quiet=quiet)
+                         device, drops, train_stride, standardize=standardize, quiet=quiet, overwrite=overwrite)
     if is_main():
         m = res['metrics']
         print(f"{model} fold {fold}: validation CCC valence {m['valence']:.3f} arousal {m['arousal']:.3f} mean {m['mean']:.3f} "
               f"(post-processed mean {m['mean_pp']:.3f}); results in {res['run_dir']}")
         if submission:
-            sample = next(iter(sorted(Path(p['raw']).glob('*sample*.csv'))), None)
-            if sample is None: print(f"no *sample*.csv in {p['raw']}: submission skipped")
+            sample = sample_file(p['prepared'])  # found by the preparation, by content, anywhere under the raw folder
+            if sample is None: print(f"no ABAW sample submission under {p['raw']}: submission skipped (jmt-prepare --test_sample FILE)")
             else:
                 s = write_submission(predict_affwild2(res['net'], p['prepared'], p['cache'], 'test', seq_len, device=device,
                                                       mods=mods_of(model), standardize=res['train_names'] if standardize else None,

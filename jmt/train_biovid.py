@@ -21,7 +21,8 @@ from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, standardize_features
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
-from .learner import Learner, config_diff
+from .learner import Learner
+from .callbacks import config_diff
 from .distributed import is_main
 
 # %% auto #0

@@ -17,7 +17,8 @@ from .backbones import Backbone, Unimodal, input_key, make_backbone
 from .ccc import ccc_loss, cls_metrics, va_metrics
 from .core import atomic_save, file_sha256, write_results, check_choice, check_device, check_float, check_int, locked
 from .features import clip_dataset_for, clip_settings
-from .learner import Learner, plot_history, sgd
+from .learner import Learner, sgd
+from .callbacks import plot_history
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'PAPER_SETTINGS', 'N_CLASSES', 'adam', 'clip_x', 'clip_y', 'masked_cross_entropy', 'task_setup',

@@ -5,7 +5,8 @@ import pytest, torch
 from torch.utils.data import DataLoader
 
 from jmt.core import file_sha256
-from jmt.learner import Learner, SynthSeq, ToyRegressor, NonFiniteLossError, load_checkpoint
+from jmt.learner import Learner, SynthSeq, ToyRegressor, NonFiniteLossError
+from jmt.callbacks import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 

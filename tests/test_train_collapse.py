@@ -33,7 +33,7 @@ def test_audio_model_on_a_fold_without_audio_is_reported(feats, tmp_path):
     r, msgs = _train(feats, tmp_path, 'unimodal_audio', fold=mute)
     assert abs(r['metrics']['mean']) < 1e-6  # a constant prediction: CCC 0 by definition
     assert r['history'][0]['pred_std_valence'] < 1e-6 and r['history'][0]['pred_std_arousal'] < 1e-6
-    assert len(msgs) == 1 and msgs[0].startswith(f'unimodal_audio_fold-{mute}:') and 'epoch(s) 1 of 1' in msgs[0]
+    assert len(msgs) == 1 and msgs[0].startswith(f'unimodal_audio_release_fold-{mute}_seed-0:') and 'epoch(s) 1 of 1' in msgs[0]
     assert "no 'audio' input" in msgs[0], msgs[0]
     row = _rows(r)[0]
     assert row['degenerate'] == 'True' and float(row['pred_std_valence']) < 1e-6 and row['pred_nonfinite'] == '0.0'
@@ -42,7 +42,7 @@ def test_audio_model_on_a_fold_without_audio_is_reported(feats, tmp_path):
 def test_mt_without_audio_is_reported_jmt_is_not(feats, tmp_path):
     rm, msgs = _train(feats, tmp_path, 'mt', drop=['audio', 'frames'])
     assert rm['robustness']['audio']['pred_std_valence'] < 1e-6 and rm['robustness']['none']['pred_std_valence'] > 1e-6
-    assert len(msgs) == 1 and msgs[0].startswith('mt_fold-official:') and "with 'audio' removed" in msgs[0]
+    assert len(msgs) == 1 and msgs[0].startswith('mt_release_fold-official_seed-0:') and "with 'audio' removed" in msgs[0]
     assert "'frames'" not in msgs[0]  # half the faces gone: degraded, not constant
     assert [x['degenerate'] for x in _rows(rm)] == ['False', 'True', 'False']
     assert results_row(rm, 'audio')['degenerate'] and not results_row(rm)['degenerate']

@@ -24,8 +24,9 @@ def test_train_notebook(tmp_path):
     rows = (run/'comparison.csv').read_text().splitlines()
     assert rows[0].startswith('model,fold') and len(rows) == 3  # header + jmt + unimodal_audio
     assert json.loads((run/'config.json').read_text())['config']['epochs'] == 1
-    assert (run/'jmt_fold-official'/'submission.csv').is_file()
-    for f in ('learning_curves.png', 'va_validation_video.png'): assert (run/f).is_file(), f
+    assert (run/'jmt_release_fold-official_seed-0'/'submission.csv').is_file()
+    for f in ('learning_curves.png', 'va_validation_video.png'): assert (run/'jmt_release_fold-official_seed-0'/f).is_file(), f
+    assert 'jmt better by' in text or 'jmt NOT better by' in text  # the summary names the model that ran
 
 
 def test_reproduction_notebook(tmp_path):
@@ -47,6 +48,6 @@ def test_train_notebook_biovid(tmp_path):
     pm.execute_notebook(str(ROOT/'nbs'/'train.ipynb'), str(out), cwd=str(tmp_path), progress_bar=False,
                         parameters=dict(dataset='biovid', out_dir=str(run), epochs=1))
     assert 'biovid (synthetic): lr 0.01, batch 4, epochs 1, standardize True' in _outputs(out)
-    r = json.loads((run/'results.json').read_text())
+    r = json.loads((run/'biovid'/'jmt_release_fold-0_seed-0'/'results.json').read_text())  # apart from Aff-Wild2 runs
     assert {k: r['config'][k] for k in ('lr', 'batch_size', 'standardize', 'epochs')} == dict(lr=.01, batch_size=4, standardize=True, epochs=1)
     assert r['epochs_run'] == 1 and 0 <= r['accuracy'] <= 1

@@ -19,7 +19,7 @@ def test_jmt_train_under_torchrun(tmp_path):
     r = _torchrun(tmp_path, '--n_videos', '7', *TINY)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.count('validation CCC') == 1, r.stdout  # rank 0 reports, once
-    run = tmp_path / 'out' / 'jmt_fold-official'
+    run = tmp_path / 'out' / 'jmt_release_fold-official_seed-0'
     rows = list(csv.DictReader(open(run / 'results.csv')))
     assert len(rows) == 1 and rows[0]['model'] == 'jmt' and rows[0]['epochs'] == '1'
     assert (run / 'best.pt').is_file() and (run / 'last.pt').is_file()
