@@ -319,7 +319,7 @@ def read_video_predictions(path:str|Path) -> np.ndarray:
 # %% ../nbs/32_train.ipynb #9458703e
 def _write_bundle(run, model, preset, kw, net, best, feats, train_ds, standardize, cache, mods, seq_len, seed, windows):
     "The run's predict bundle (`jmt.predict.write_predict_bundle`): what `jmt-predict` needs to score any video with this run."
-    from .predict import write_predict_bundle, training_stats  # here, not at the top: jmt.predict loads the video stack (PyAV, OpenCV)
+    from jmt.predict import write_predict_bundle, training_stats  # here, not at the top: jmt.predict loads the video stack (PyAV, OpenCV)
     idx = {m: read_index(cache, m) for m in mods}
     files = {m: i['weights'] for m, i in idx.items() if i.get('init_seed') is None and Path(str(i.get('weights'))).is_file()}  # a backbone file's path
     fusion = {'weights': 'best.pt'} if best is not None and (run/'best.pt').is_file() else {'model': net}  # net holds the best epoch's weights
