@@ -82,8 +82,8 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
         if reuse and wts is None and cache_complete(cache, m, prepared): continue  # made by jmt-extract (its weights): reused
         kw = dict(img_size=img_size) if m == 'visual' else {}
         ds = AffWild2Clips(prepared, clip_stride=clip_stride, modalities=(m,), **kw)
-        set_seed(seed)  # a random-init backbone is the same on every run, so the cache check is meaningful
-        bb = make_backbone(m, wts, **kw)
+        set_seed(seed)  # as before the seed was passed: the random-init weights are the same draw (byte-identical features)
+        bb = make_backbone(m, wts, seed=seed, **kw)  # a random init records its seed in the cache: jmt-predict rebuilds it from it
         with folder_lock(cache/m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
             extract_features(ds, m, cache, bb, {**ds.settings, **kw}, batch_size=batch_size, device=dev, progress=progress)
     return dict(raw=Path(raw), prepared=prepared, cache=cache, img_size=img_size, clip_stride=clip_stride)
@@ -317,6 +317,16 @@ def read_video_predictions(path:str|Path) -> np.ndarray:
     return np.array([[float(v) for v in r.split(',')[1:3]] for r in rows if r], dtype=np.float64).reshape(-1, 2)
 
 # %% ../nbs/32_train.ipynb #9458703e
+def _write_bundle(run, model, preset, kw, net, best, feats, train_ds, standardize, cache, mods, seq_len, seed, windows):
+    "The run's predict bundle (`jmt.predict.write_predict_bundle`): what `jmt-predict` needs to score any video with this run."
+    from jmt.predict import write_predict_bundle, training_stats  # here, not at the top: jmt.predict loads the video stack (PyAV, OpenCV)
+    idx = {m: read_index(cache, m) for m in mods}
+    files = {m: i['weights'] for m, i in idx.items() if i.get('init_seed') is None and Path(str(i.get('weights'))).is_file()}  # a backbone file's path
+    fusion = {'weights': 'best.pt'} if best is not None and (run/'best.pt').is_file() else {'model': net}  # net holds the best epoch's weights
+    return write_predict_bundle(run, model_name=model, model_kwargs={'preset': preset, **kw}, **fusion,
+                                stats=training_stats(feats, train_ds) if standardize else None, clip=cache_settings(cache),
+                                seq_len=seq_len, mods=mods, backbones=idx, weights_files=files, seed=seed, windows=windows)
+
 def _run_name(model, preset, fold, seed): return f'{model}_{preset}_fold-{fold}_seed-{seed}'  # runs never share a folder
 
 def _built_T(net:torch.nn.Module, kw:dict) -> dict:
@@ -431,6 +441,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
         for f in (run/'predictions').glob('*.csv'):  # an earlier run's other persons: not predictions of this run
             if f.stem not in frames: f.unlink()
         write_results(run, 'results', rows, config)
+        _write_bundle(run, model, preset, {'T': seq_len, **kw}, net, best, feats, tdl.dataset, standardize, cache, mods, seq_len, seed, windows)
     return dict(**res, metrics=evals['none'], train_names=tdl.dataset.names, feats=feats, standardize=standardize, robustness=evals, history=learn.history, run_dir=run, net=net,
                 learner=learn, valid_ds=vds, clip_preds=clip_preds, frame_preds=frames, rows=rows)
 

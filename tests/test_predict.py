@@ -23,14 +23,32 @@ def trained(tiny_affwild2_prepared, tmp_path_factory):
     d = tmp_path_factory.mktemp('predict'); prepared, cache = tiny_affwild2_prepared, d / 'cache'
     for m in ('visual', 'audio'):  # seeded random backbones, as extract_features.py does by default
         extract_prepared(prepared, m, 'random', cache=cache, seed=0, clip_stride=8, progress=False, **({'img_size': 32} if m == 'visual' else {}))
+    kw = dict(epochs=1, seq_len=4, standardize=True, quiet=True)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        res = train_affwild2(prepared, cache, d / 'runs', 'jmt', epochs=1, seq_len=4, standardize=True, quiet=True)
-    mods, tds = ('visual', 'audio'), res['learner'].train_dl.dataset  # inside train_affwild2: `tdl.dataset`
-    write_predict_bundle(res['run_dir'], model_name='jmt', model_kwargs=dict(preset='release', T=4), weights='best.pt',
-                         stats=training_stats(res['feats'], tds), clip=cache_settings(cache), seq_len=4,
-                         backbones={m: read_index(cache, m) for m in mods}, windows=(20, 50))
-    return dict(res=res, run=res['run_dir'], index=load_index(prepared), dir=d)
+        res = train_affwild2(prepared, cache, d / 'runs', 'jmt', **kw)  # writes the predict bundle itself
+    return dict(res=res, run=res['run_dir'], index=load_index(prepared), dir=d, cache=cache, kw=kw, prepared=prepared)
+
+
+def test_training_writes_the_predict_bundle(trained):
+    "The bundle `train_affwild2` writes is the one its author's call makes; a re-run of the finished run regains a lost one."
+    run, res, cache = trained['run'], trained['res'], trained['cache']
+    cfg = json.loads((run / 'predict.json').read_text())
+    assert cfg['model'] == dict(name='jmt', kwargs=dict(preset='release', T=4), weights='best.pt', weights_sha256=cfg['model']['weights_sha256'])
+    assert cfg['seq_len'] == 4 and cfg['mods'] == ['visual', 'audio'] and cfg['postprocess']['windows'] == [20, 50]
+    assert {m: b['init_seed'] for m, b in cfg['backbones'].items()} == {'visual': 0, 'audio': 0} and cfg['standardize'] is not None
+    mine = trained['dir'] / 'by_hand'; shutil.copytree(run, mine)
+    write_predict_bundle(mine, model_name='jmt', model_kwargs=dict(preset='release', T=4), weights='best.pt',
+                         stats=training_stats(res['feats'], res['learner'].train_dl.dataset), clip=cache_settings(cache), seq_len=4,
+                         backbones={m: read_index(cache, m) for m in ('visual', 'audio')}, windows=(20, 50))
+    for f in ('predict.json', 'predict_stats.npz'): assert (mine / f).read_bytes() == (run / f).read_bytes(), f
+    lost = trained['dir'] / 'rerun'; shutil.copytree(run.parent, lost)
+    for f in ('predict.json', 'predict_stats.npz'): (lost / run.name / f).unlink()  # a run folder from before the bundle
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        again = train_affwild2(trained['prepared'], cache, lost, 'jmt', **trained['kw'])  # finished: not trained again
+    assert again['epochs'] == 1 and (lost / run.name / 'predict.json').read_bytes() == (run / 'predict.json').read_bytes()
+    assert load_run(lost / run.name, device='cpu').seq_len == 4
 
 
 def _cli(*args):
@@ -103,3 +121,31 @@ def test_data_script_is_a_thin_cli(tmp_path):
     r = subprocess.run([sys.executable, str(root / 'data_scripts' / 'predict.py'), str(tmp_path / 'my.mp4'), '--run', str(tmp_path / 'run')],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 1 and r.stderr.strip().splitlines() == [f"error: run folder {tmp_path / 'run'} not found"], r.stderr
+
+
+def test_jmt_predict_command_on_a_trained_run(trained, tmp_path):
+    "`train_affwild2` then the `jmt-predict` command (a subprocess): a real face, a video without audio, one without a face."
+    import subprocess, sys
+    v = tmp_path / 'v'
+    write_face_video(v / 'face.mp4', n_frames=24, size=(160, 120), seed=1)
+    write_face_video(v / 'mute.mp4', n_frames=16, size=(160, 120), audio=False, motion=False)
+    write_face_video(v / 'noface.mp4', n_frames=16, size=(160, 120), photo=None)
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / 'data_scripts' / 'predict.py'), str(v), '--run', str(trained['run']), '--out', str(tmp_path / 'out'),
+                        '--overlay', '--device', 'cpu', '--quiet'], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0 and 'Traceback' not in r.stderr and 'noface.mp4: no face found' in r.stderr, r.stderr
+    for n in ('face', 'mute', 'noface'):
+        for suf in ('.csv', '.png', '.overlay.mp4'): assert (tmp_path / 'out' / f'{n}{suf}').stat().st_size > 0, n + suf
+    face, mute, noface = (read_csv(tmp_path / 'out' / f'{n}.csv') for n in ('face', 'mute', 'noface'))
+    assert len(face['frame']) == 24 and face['face'].all() and np.isfinite(face['valence']).all()
+    assert mute['face'].all() and np.isfinite(mute['arousal']).all() and not noface['face'].any()
+
+
+def test_prepared_features_record_their_init_seed(tmp_path):
+    "`prepare_affwild2_features` draws random-init backbones from `seed` and records it, so a run's bundle can rebuild them."
+    from jmt.train import prepare_affwild2_features
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        r = prepare_affwild2_features(tmp_path, n_videos=7, n_frames=16, img_size=32, clip_stride=8, visual_weights='random',
+                                      audio_weights='random', seed=3, progress=False, device='cpu')
+    assert [read_index(r['cache'], m).get('init_seed') for m in ('visual', 'audio')] == [3, 3]

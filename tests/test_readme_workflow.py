@@ -40,7 +40,8 @@ def run_block(tmp: Path, raw: Path, data: Path):
 
 def test_readme_real_data_block(tmp_path):
     from jmt.data.synthetic import write_synthetic_affwild2
-    raw, data = tmp_path/'affwild2', tmp_path/'jmt'
+    # not tmp_path/'jmt': the commands run in tmp_path, where a folder named jmt would shadow the package (a namespace package)
+    raw, data = tmp_path/'affwild2', tmp_path/'jmt_data'
     write_synthetic_affwild2(raw, n_videos=7, n_frames=48)
     run_block(tmp_path, raw, data)
     caches = sorted(p.parent.relative_to(data) for p in data.rglob('features/*/*/index.json'))
