@@ -21,9 +21,9 @@ from .data.prepare import check_unit, npy_problem, output_record, report_redone
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys',
-           'plan_videos', 'video_sources', 'extract_features', 'load_features', 'BadFeaturesError', 'verify_cache',
-           'feature_stats', 'standardize_features', 'features_sha256', 'clip_dataset_for', 'clip_settings',
-           'extract_prepared']
+           'plan_videos', 'video_batches', 'video_sources', 'extract_features', 'load_features', 'BadFeaturesError',
+           'verify_cache', 'feature_stats', 'standardize_features', 'features_sha256', 'clip_dataset_for',
+           'clip_settings', 'extract_prepared']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
 class CacheMismatchError(ValueError):
@@ -97,6 +97,17 @@ def plan_videos(keys:Sequence[tuple[str, int]], # (video, clip) of every dataset
         counts[v] = len(rows)
         if v not in skip: order += [i for _, i in sorted(rows)]
     return order, counts
+
+def video_batches(order:Sequence[int], # dataset indices grouped by video (`plan_videos`)
+                  keys:Sequence[tuple[str, int]], # (video, clip) of every dataset index
+                  batch_size:int, # most clips per batch
+                 ) -> list[list[int]]:
+    "Batches of `order` that never mix videos, so a video redone alone gets the batches (and the bytes) of a full run."
+    out = []
+    for i in order:
+        if out and keys[out[-1][-1]][0] == keys[i][0] and len(out[-1]) < batch_size: out[-1].append(i)
+        else: out.append([i])
+    return out
 
 class _Collate:
     "Keep only what extraction needs from raw-clip items (picklable for worker processes)."
@@ -188,7 +199,8 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
     adt = autocast_dtype(dev, precision)
     freeze(backbone).to(dev)
     probe_fmt = None
-    dl = DataLoader(dataset, batch_size=batch_size, sampler=order, num_workers=num_workers, collate_fn=_Collate(key),
+    batching = dict(batch_sampler=video_batches(order, keys, batch_size)) if keys is not None else dict(batch_size=batch_size, sampler=order)
+    dl = DataLoader(dataset, **batching, num_workers=num_workers, collate_fn=_Collate(key),
                     pin_memory=cuda, persistent_workers=False)
     bufs, flushed = OrderedDict(), set()
 

@@ -29,8 +29,8 @@ from fastcore.script import bool_arg
 from .distributed import is_dist, is_main
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'prepare_affwild2_features', 'cache_complete', 'mods_of',
-           'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions',
+__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'DATA_KEYS', 'prepare_affwild2_features', 'cache_complete',
+           'mods_of', 'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions',
            'frame_labels', 'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason',
            'absent_modalities', 'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
            'read_video_predictions', 'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2', 'sample_file',
@@ -373,6 +373,15 @@ def _train_run(a:dict) -> Path|None:
                                     f"{Path(a['prepared'])/'folds.json'} is empty: prepare with fewer folds)", fold)
     return Path(a['out_dir'])/_run_name(a['model'], a['preset'], fold, a['seed']) if is_main() else None
 
+DATA_KEYS = ('features_sha256',)  # what a run was trained on, not how: when only these change, the run is redone
+
+def _only_data_changed(run:Path, config:dict) -> bool:
+    "True when `run/last.pt` differs from `config` only in the data it was trained on (repaired or re-extracted features)."
+    from jmt.callbacks import config_diff, load_checkpoint  # absolute: the notebook's tests call it outside the package
+    try: old = load_checkpoint(run/'last.pt').get('config')
+    except Exception: return False
+    return old is not None and set(config_diff(old, config)) <= set(DATA_KEYS)
+
 @locked(_train_run)  # the arguments are checked first; one writer per run folder
 def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_features`)
                    cache:str|Path, # the feature cache root
@@ -418,7 +427,7 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                     device=dev, seed=seed, quiet=quiet, plot=plot, config=config)
     resumable = resume and (run/'last.pt').exists()
     if resumable and (why := learn.resume_problem()):
-        if why.startswith('it was made with another configuration') and not overwrite:
+        if why.startswith('it was made with another configuration') and not overwrite and not _only_data_changed(run, config):
             raise FileExistsError(f"{str(run)!r} holds a run made with other settings: {why[len('it was made with '):]}. "
                                   "Pass another out_dir, or overwrite=True (jmt-train --overwrite) to replace it")
         resumable = False

@@ -72,3 +72,16 @@ def test_cached_features_are_verified_once_per_run(feats, tmp_path, monkeypatch)
     assert 'T' not in json.loads((r['run_dir'] / 'config.json').read_text())['config']  # (only models built for one length record it)
     p = predict_affwild2(r['net'], feats['prepared'], feats['cache'], 'val', seq_len=4, mods=('audio',), feats=r['feats'])
     assert calls == ['audio'] and set(p) == set(r['valid_ds'].names)
+
+
+def test_a_run_on_repaired_features_is_redone_another_config_refused(feats, tmp_path, monkeypatch):
+    "Features repaired or re-extracted since a run (only features_sha256 differs): the run is redone with a warning; other settings still need overwrite."
+    import jmt.train
+    kw = dict(epochs=1, lr=1e-2, seq_len=4, quiet=True)
+    train_affwild2(feats['prepared'], feats['cache'], tmp_path, 'unimodal_audio', **kw)
+    sha = jmt.train.features_sha256
+    monkeypatch.setattr(jmt.train, 'features_sha256', lambda f: 'repaired-' + sha(f))
+    with pytest.warns(UserWarning, match='redoing the run: it was made with another configuration .features_sha256'):
+        train_affwild2(feats['prepared'], feats['cache'], tmp_path, 'unimodal_audio', **kw)
+    with pytest.raises(FileExistsError, match='made with other settings'):
+        train_affwild2(feats['prepared'], feats['cache'], tmp_path, 'unimodal_audio', **{**kw, 'lr': 2e-2})
