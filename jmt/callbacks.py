@@ -20,8 +20,8 @@ from .learner import Callback, NonFiniteLossError, Learner
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'ABSENT', 'get_rng_state', 'set_rng_state', 'load_checkpoint', 'ResumeMismatchError', 'run_config',
-           'config_diff', 'NanGuard', 'Tracker', 'EarlyStopping', 'Checkpoint', 'fmt_row', 'ProgressBar', 'in_notebook',
-           'plot_history', 'LivePlot']
+           'config_diff', 'config_change', 'NanGuard', 'Tracker', 'EarlyStopping', 'Checkpoint', 'fmt_row',
+           'ProgressBar', 'in_notebook', 'plot_history', 'LivePlot']
 
 # %% ../nbs/31_callbacks.ipynb #bf1aaf3e
 def get_rng_state(dl:DataLoader|None=None, # also save the generators of this loader and its sampler
@@ -105,6 +105,12 @@ def config_diff(old:dict, # the config stored in a checkpoint
 def _short(v, n:int=60) -> str:
     s = repr(v) if v is ABSENT else json.dumps(v)
     return s if len(s) <= n else s[:n - 1] + '…'
+
+def config_change(diff:dict, # `config_diff(old, new)`: {key: (old, new)}
+                  most:int=3, # how many differing keys to name
+                 ) -> str:
+    "Why a saved run is not this run: 'it was made with another configuration (key: old → new; ...)'."
+    return f'it was made with another configuration ({"; ".join(f"{k}: {_short(o, 30)} → {_short(n, 30)}" for k, (o, n) in list(diff.items())[:most])})'
 
 def _mismatch_msg(f:Path, diff:dict, most:int=10) -> str:
     keys = [f"{k}: {_short(o)} → {_short(n)}" for k, (o, n) in list(diff.items())[:most]]
@@ -266,7 +272,7 @@ def resume_problem(self:Checkpoint) -> str|None:
     try: ck = load_checkpoint(f)
     except Exception as e: return f'last.pt is unreadable ({type(e).__name__}: truncated?)'
     if L.config is not None and ck.get('config') is not None and (diff := config_diff(ck['config'], L.config)):
-        return f'it was made with another configuration ({"; ".join(f"{k}: {_short(o, 30)} → {_short(n, 30)}" for k, (o, n) in list(diff.items())[:3])})'
+        return config_change(diff)
     if (ck.get('cbs') or {}).get('checkpoint', {}).get('best_epoch') is not None:  # the best weights must come back too
         try: load_checkpoint(L.path/'best.pt')
         except Exception as e: return f'best.pt is missing or unreadable ({type(e).__name__})'

@@ -22,7 +22,7 @@ from .features import extract_features, features_sha256, load_features, standard
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
 from .learner import Learner
-from .callbacks import config_diff
+from .callbacks import config_change, config_diff
 from .distributed import is_main
 
 # %% auto #0
@@ -130,9 +130,6 @@ def _model_mods(model:str) -> tuple[str, ...]:
     "The modalities `model` reads on BioVid, from a model built on the meta device (no memory, no initialisation)."
     with torch.device('meta'): return tuple(make_model(model, mods=BIOVID_MODS, n_targets=2).mods)
 
-def _brief(v) -> str:
-    s = json.dumps(v); return s if len(s) <= 40 else s[:39] + '…'
-
 def saved_run(out:str|os.PathLike, # a run folder of `train_biovid`
               config:dict, # the configuration of the run that would reuse it (data checksums included)
              ) -> tuple[dict|None, str|None]:
@@ -142,9 +139,7 @@ def saved_run(out:str|os.PathLike, # a run folder of `train_biovid`
     except (OSError, ValueError) as e: return None, f'results.json is unreadable ({type(e).__name__}: truncated?)'
     if not isinstance(res, dict): return None, 'results.json is not a run result'
     if (old := res.get('config')) != config:
-        diff = config_diff(old if isinstance(old, dict) else {}, config)
-        return None, 'it was made with another configuration (' + '; '.join(
-            f'{k}: {_brief(o) if o is not None else "-"} → {_brief(n)}' for k, (o, n) in list(diff.items())[:3]) + ')'
+        return None, config_change(config_diff(old if isinstance(old, dict) else {}, config))
     for f in OUTPUTS:
         if not (out/f).is_file(): return None, f'{f} is missing'
         if f in (res.get('outputs') or {}) and file_sha256(out/f) != res['outputs'][f]: return None, f'{f} was changed or truncated'
