@@ -21,9 +21,9 @@ from .data.prepare import check_unit, npy_problem, output_record, report_redone
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys',
-           'plan_videos', 'video_batches', 'video_sources', 'extract_features', 'load_features', 'BadFeaturesError',
-           'verify_cache', 'feature_stats', 'standardize_features', 'features_sha256', 'clip_dataset_for',
-           'clip_settings', 'extract_prepared']
+           'plan_videos', 'video_batches', 'backbone_forward', 'video_sources', 'extract_features', 'load_features',
+           'BadFeaturesError', 'verify_cache', 'feature_stats', 'standardize_features', 'features_sha256',
+           'clip_dataset_for', 'clip_settings', 'extract_prepared']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
 class CacheMismatchError(ValueError):
@@ -122,6 +122,17 @@ class _Collate:
 # %% ../nbs/11_features.ipynb #2e8a81ba
 def _memory_format(ndim:int): return {5: torch.channels_last_3d, 4: torch.channels_last}.get(ndim)
 
+def backbone_forward(backbone:Backbone, # a frozen backbone on `x`'s device
+                     x:torch.Tensor, # a batch of backbone inputs, on the device
+                     adt:torch.dtype|None=None, # autocast dtype (`autocast_dtype`); None: fp32
+                     channels_last:bool=True, # channels-last memory format on GPU, and on CPU for 5-D clips
+                    ) -> torch.Tensor:
+    "One batch's features exactly as the cache computes them (the memory format, then autocast); `jmt.predict` uses it too."
+    x = x.float()
+    if channels_last and (x.device.type == 'cuda' or x.ndim == 5) and (fmt := _memory_format(x.ndim)) is not None:
+        backbone.to(memory_format=fmt); x = x.contiguous(memory_format=fmt)  # a no-op once the weights have that format
+    with torch.autocast(x.device.type, dtype=adt or torch.float32, enabled=adt is not None): return backbone(x)
+
 PRECISIONS = ('auto', 'bf16', 'fp16', 'fp32')  # what `autocast_dtype` accepts
 
 def _check_run(batch_size, num_workers, device, precision):
@@ -198,7 +209,6 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
     cuda = dev.type == 'cuda'
     adt = autocast_dtype(dev, precision)
     freeze(backbone).to(dev)
-    probe_fmt = None
     batching = dict(batch_sampler=video_batches(order, keys, batch_size)) if keys is not None else dict(batch_size=batch_size, sampler=order)
     dl = DataLoader(dataset, **batching, num_workers=num_workers, collate_fn=_Collate(key),
                     pin_memory=cuda, persistent_workers=False)
@@ -225,13 +235,7 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
             todo = [j for j, v in enumerate(vids) if _check_name(v) not in done]
             if todo:
                 xs = x[todo] if len(todo) < len(vids) else x
-                xs = xs.to(dev, non_blocking=cuda).float()
-                if channels_last and (cuda or xs.ndim == 5) and (fmt := _memory_format(xs.ndim)) is not None:
-                    if fmt is not probe_fmt: backbone.to(memory_format=fmt); probe_fmt = fmt
-                    xs = xs.contiguous(memory_format=fmt)
-                with torch.autocast(dev.type, dtype=adt or torch.float32, enabled=adt is not None):
-                    y = backbone(xs)
-                y = y.float().cpu().numpy()
+                y = backbone_forward(backbone, xs.to(dev, non_blocking=cuda), adt, channels_last).float().cpu().numpy()
                 for r, j in enumerate(todo):
                     v = vids[j]
                     if counts is None and v in flushed:

@@ -18,7 +18,7 @@ from .core import atomic_save, atomic_write, autocast_dtype, check_choice, check
 from .backbones import BACKBONES, Backbone, PRETRAINED, find_hub_weights, freeze, input_key, make_backbone, state_sha256
 from .fusion import make_model
 from .ccc import expand_to_frames, moving_average, postprocess_va
-from .features import feature_stats
+from .features import backbone_forward, feature_stats
 from .data.prepare import AUDIO_SETTINGS
 from .data.video import probe_video, video_clips, video_frames
 
@@ -199,11 +199,7 @@ class _Features:
         if not self.items: return
         t0 = time.perf_counter(); dev = self.run.device
         for m, bb in self.run.backbones.items():
-            x = torch.stack([i[m] for i in self.items]).to(dev).float()
-            if dev.type == 'cuda' or x.ndim == 5:  # extract_features' memory format
-                fmt = torch.channels_last_3d if x.ndim == 5 else torch.channels_last
-                bb.to(memory_format=fmt); x = x.contiguous(memory_format=fmt)
-            with torch.autocast(dev.type, dtype=self.adt or torch.float32, enabled=self.adt is not None): y = bb(x)
+            y = backbone_forward(bb, torch.stack([i[m] for i in self.items]).to(dev), self.adt)  # as extract_features
             self.out[m].append(y.float().cpu().half())  # the cache's precision
         self.items = []; self.t += time.perf_counter() - t0
 
