@@ -23,6 +23,7 @@ from .features import extract_features, features_sha256, load_features, read_ind
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
 from .learner import Learner, get_preds
+from .callbacks import fit_cbs
 from .presets import RUN_PRESETS, run_settings
 from .cli import cache_name, resolve_data
 from fastcore.script import bool_arg
@@ -423,10 +424,10 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                   batch_size=batch_size, seq_len=seq_len, seed=seed, device=str(dev), drop=drop,
                   train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), constant_tol=constant_tol, clip_settings=cache_settings(cache),
                   features_sha256=feats_sha, **_built_T(net, kw))  # also in best.pt/last.pt: what the weights were trained on
-    learn = Learner(net, tdl, vdl, ccc_loss, metric=metric, lr=lr, path=run, patience=patience,
-                    device=dev, seed=seed, quiet=quiet, plot=plot, config=config)
+    learn = Learner(net, tdl, vdl, ccc_loss, metric=metric, lr=lr, path=run, device=dev, seed=seed,
+                    cbs=fit_cbs(patience=patience, quiet=quiet, plot=plot, config=config))
     resumable = resume and (run/'last.pt').exists()
-    if resumable and (why := learn.resume_problem()):
+    if resumable and (why := learn.checkpoint.resume_problem()):
         if why.startswith('it was made with another configuration') and not overwrite and not _only_data_changed(run, config):
             raise FileExistsError(f"{str(run)!r} holds a run made with other settings: {why[len('it was made with '):]}. "
                                   "Pass another out_dir, or overwrite=True (jmt-train --overwrite) to replace it")

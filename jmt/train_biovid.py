@@ -22,6 +22,7 @@ from .features import extract_features, features_sha256, load_features, standard
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
 from .learner import Learner
+from .callbacks import fit_cbs
 from .callbacks import config_change, config_diff
 from .distributed import is_main
 
@@ -195,9 +196,9 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
     te = BioVidFeatures(feats, samples, task, names=f['test'], modalities=mods)
     g = torch.Generator().manual_seed(seed)
     learn = Learner(net, DataLoader(tr, batch_size, shuffle=True, generator=g), DataLoader(te, batch_size),
-                    window_ce, metric=cls_metrics, lr=lr, path=out if checkpoints else None, monitor='accuracy', mode='max', patience=None,
-                    load_best=select == 'best', device=get_device(device), seed=seed, quiet=quiet, plot=False, get_y=window_y,
-                    config=config)  # best.pt/last.pt (checkpoints=True) record what they were trained on
+                    window_ce, metric=cls_metrics, lr=lr, path=out if checkpoints else None, device=get_device(device), seed=seed,
+                    get_y=window_y, cbs=fit_cbs(monitor='accuracy', mode='max', patience=None, load_best=select == 'best',
+                                                quiet=quiet, plot=False, config=config))  # best.pt/last.pt (checkpoints=True) record what they were trained on
     t = time.time()
     learn.fit(epochs)  # (the Learner seeds a fresh fit with `seed`)
     P, Y, M = learn.get_preds()

@@ -18,7 +18,7 @@ from .ccc import ccc_loss, cls_metrics, va_metrics
 from .core import atomic_save, file_sha256, write_results, check_choice, check_device, check_float, check_int, locked
 from .features import clip_dataset_for, clip_settings
 from .learner import Learner, sgd
-from .callbacks import plot_history
+from .callbacks import fit_cbs, plot_history
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'PAPER_SETTINGS', 'N_CLASSES', 'adam', 'clip_x', 'clip_y', 'masked_cross_entropy', 'task_setup',
@@ -203,8 +203,9 @@ def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wi
     model = Unimodal(bb, ts['n_out'], p=dropout)
     out = Path(out_dir)
     learn = Learner(model, tdl, vdl, ts['loss'], ts['metric'], lr=lr, opt_func=OPTIMIZERS[opt], sched_func=sched_func,
-                    path=out, monitor=ts['monitor'], mode='max', patience=patience, device=device, precision=precision,
-                    seed=seed, quiet=quiet, plot=plot, get_x=partial(clip_x, key=input_key(modality)), get_y=clip_y, config=ident)
+                    path=out, device=device, seed=seed, get_x=partial(clip_x, key=input_key(modality)), get_y=clip_y,
+                    cbs=fit_cbs(monitor=ts['monitor'], mode='max', patience=patience, precision=precision, quiet=quiet,
+                                plot=plot, config=ident))
     hist = learn.fit(epochs, resume=resume)
     wfile = atomic_save({k: v.detach().cpu() for k, v in model.backbone.state_dict().items()}, out/'backbone.pt')
     sha = file_sha256(wfile)

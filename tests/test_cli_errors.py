@@ -113,13 +113,15 @@ def test_files_get_the_users_umask(tmp_path):
     from jmt.ccc import ccc_loss
     from jmt.data.prepare import prepare_affwild2
     from jmt.data.synthetic import write_synthetic_affwild2
-    from jmt.learner import Learner, SynthSeq, ToyRegressor
+    from jmt.learner import Learner
+    from jmt.callbacks import fit_cbs
+    from jmt.data.synthetic import SynthSeq, ToyRegressor
     old = os.umask(0o022)
     try:
         write_synthetic_affwild2(tmp_path / 'raw', n_videos=5, n_frames=24, n_val=1, n_test=1)
         prepare_affwild2(tmp_path / 'raw', tmp_path / 'prepared', progress=False)
         Learner(ToyRegressor(), DataLoader(SynthSeq(8), 4), DataLoader(SynthSeq(4, seed=1), 4), ccc_loss, lr=.01,
-                monitor='valid_loss', mode='min', path=tmp_path / 'run', quiet=True, plot=False).fit(1)
+                path=tmp_path / 'run', cbs=fit_cbs(monitor='valid_loss', mode='min', quiet=True, plot=False)).fit(1)
     finally: os.umask(old)
     files = [p for d in ('prepared', 'run') for p in (tmp_path / d).rglob('*') if p.is_file()]
     assert len(files) > 10 and {p.name for p in files} >= {'index.json', 'folds.json', 'best.pt', 'last.pt', 'history.json'}

@@ -21,7 +21,9 @@ SCRIPT = textwrap.dedent('''
     import torch
     from torch.utils.data import DataLoader, DistributedSampler
     from jmt.distributed import setup_distributed, cleanup_distributed, is_dist, rank, world_size
-    from jmt.learner import Learner, SynthSeq, ToyRegressor, NonFiniteLossError
+    from jmt.learner import Learner
+    from jmt.data.synthetic import SynthSeq, ToyRegressor
+    from jmt.callbacks import NonFiniteLossError, fit_cbs
 
     def ccc(p, y, m=None):
         p, y = p.reshape(-1, p.shape[-1]), y.reshape(-1, y.shape[-1])
@@ -39,14 +41,14 @@ SCRIPT = textwrap.dedent('''
         train = DataLoader(tds, batch_size=bs_total // ws, sampler=smp, shuffle=is_dist())
         torch.manual_seed(0)
         return Learner(ToyRegressor(), train, DataLoader(vds, batch_size=3), loss, metric, lr=0.05, path=out,
-                       patience=None, load_best=False, quiet=True, plot=False, **kw)
+                       cbs=fit_cbs(patience=None, load_best=False, quiet=True, plot=False), **kw)
 
     def main(out):
         setup_distributed('gloo')
         torch.set_num_threads(1)
         out = Path(out); res = {'world_size': world_size()}
         l = learner(mse, out/f'mse_rank{rank()}')
-        l._setup(); res['init'] = l.validate()
+        res['init'] = l.validate()   # before fit: the DistributedTrainer shards and gathers
         res['mse'] = l.fit(2); res['mse_w'] = l.model.fc.weight.flatten().tolist()
         res['ccc'] = learner(ccc_loss, None).fit(2)
         class NaNOnRank1:  # only rank 1 (or the single process) sees a NaN, at its 3rd batch of epoch 1

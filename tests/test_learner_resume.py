@@ -5,8 +5,9 @@ import pytest, torch
 from torch.utils.data import DataLoader
 
 from jmt.core import file_sha256
-from jmt.learner import Learner, SynthSeq, ToyRegressor, NonFiniteLossError
-from jmt.callbacks import load_checkpoint
+from jmt.learner import Learner
+from jmt.data.synthetic import SynthSeq, ToyRegressor
+from jmt.callbacks import NonFiniteLossError, fit_cbs, load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +32,7 @@ def make(path, init_seed=0, loss=ccc_loss, cbs=()):
         def forward(self, x, mask=None): return self.toy({k: self.drop(v) for k, v in x.items()}, mask)
     tr = DataLoader(SynthSeq(n=24, seed=0), batch_size=2, shuffle=True)
     va = DataLoader(SynthSeq(n=8, seed=1), batch_size=4)
-    return Learner(Drop(), tr, va, loss, metric, lr=0.05, path=path, patience=None, quiet=True, plot=False, cbs=cbs)
+    return Learner(Drop(), tr, va, loss, metric, lr=0.05, path=path, cbs=[*fit_cbs(patience=None, quiet=True, plot=False), *cbs])
 
 KILLER = textwrap.dedent('''
     import os, signal, sys

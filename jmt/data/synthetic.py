@@ -14,7 +14,7 @@ from PIL import Image
 
 # %% auto #0
 __all__ = ['TEST_LIST', 'TEST_SAMPLE', 'LABEL_DIR', 'smooth_curve', 'draw_face', 'synth_audio', 'write_video',
-           'write_synthetic_affwild2']
+           'write_synthetic_affwild2', 'SynthSeq', 'ToyRegressor']
 
 # %% ../../nbs/01_data.synthetic.ipynb #d9c0a8f1
 def smooth_curve(n:int, # number of frames
@@ -178,3 +178,40 @@ def write_synthetic_affwild2(root:str|Path, # output folder (created; must be em
     (root/TEST_SAMPLE).write_text('image_location,valence,arousal\n' + ''.join(
         f'{k}/{f+1:05d}.jpg,0,0\n' for k in test for f in range(truth[k]['n_frames'])))
     return truth
+
+# %% ../../nbs/01_data.synthetic.ipynb #d04aeaae
+import torch
+from torch import nn
+
+class SynthSeq(torch.utils.data.Dataset):
+    "Tiny synthetic sequences in the cached-feature batch format: a learnable per-clip valence/arousal signal."
+    def __init__(self, n:int=32, # number of sequences
+                 T:int=4, # clips per sequence
+                 d:int=8, # feature size per modality
+                 mods:tuple=('visual', 'audio'), # modality names
+                 noise:float=0.1, # label noise
+                 seed:int=0, # the data (and the hidden linear map) are fixed by this seed
+                ):
+        g = torch.Generator().manual_seed(seed)
+        self.x = {m: torch.randn(n, T, d, generator=g) for m in mods}
+        w = torch.randn(len(mods) * d, 2, generator=torch.Generator().manual_seed(1234)) / (len(mods) * d) ** 0.5
+        y = torch.cat([self.x[m] for m in mods], -1) @ w
+        self.y = torch.tanh(y + noise * torch.randn(y.shape, generator=g))
+        self.n, self.T, self.mods = n, T, mods
+    def __len__(self): return self.n
+    def __getitem__(self, i):
+        T = self.T
+        return {'video': f'synth{i}', 'start': 0, 'x': {m: self.x[m][i] for m in self.mods},
+                'mask': {m: torch.ones(T, dtype=torch.bool) for m in self.mods},
+                'label': self.y[i], 'label_mask': torch.ones(T, 2, dtype=torch.bool), 'valid': torch.ones(T, dtype=torch.bool)}
+
+class ToyRegressor(nn.Module):
+    "A per-clip linear regressor with the fusion models' call signature `model(x, mask) -> (B, T, n_targets)`."
+    def __init__(self, d:int=8, # feature size per modality
+                 mods:tuple=('visual', 'audio'), # modality names, concatenated in this order
+                 n_targets:int=2, # valence, arousal
+                ):
+        super().__init__()
+        self.mods, self.fc = mods, nn.Linear(len(mods) * d, n_targets)
+    def forward(self, x:dict, mask:dict|None=None):
+        return self.fc(torch.cat([x[m] for m in self.mods], -1))
