@@ -3,7 +3,7 @@
 A reader on GitHub or in JupyterLab sees the pictures without running anything. The outputs are kept reproducible:
 progress bars and stderr (warnings, tqdm) are dropped, so are widget-only outputs (they render as nothing outside a
 live kernel), then `nbdev_clean` strips execution counts and metadata. An output that names a temporary folder or
-holds a traceback is an error. `--check` executes into memory and exits 1 when the committed outputs differ.
+holds a traceback is an error. `--check` executes into memory and exits 1 when the committed outputs differ (timings aside).
 
     python tools/run_notebooks.py                   # every nbs/NN_*.ipynb
     python tools/run_notebooks.py nbs/21_fusion.ipynb --check
@@ -53,7 +53,16 @@ def execute(path: Path, timeout: int = 1200):
         if env_before is not None: os.environ['MPLBACKEND'] = env_before
     for c in nb.cells:
         if c.cell_type == 'code': c.outputs = [o for o in c.outputs if keep(o)]
+    nb.metadata.pop('widgets', None)  # the state of the dropped widgets (random ids)
     return nb
+
+
+TIMING = re.compile(r'(\btime[ =:]+)\d+(\.\d+)?|\b\d+(\.\d+)? ?(s|ms|min)\b')
+
+
+def untimed(text: str) -> str:
+    "`text` with its timings masked: the epoch lines' `time 0.13`, `12.3 s` (the only outputs that vary run to run)."
+    return TIMING.sub(lambda m: (m.group(1) or '') + '<t>', text)
 
 
 def clean(path: Path):
@@ -75,7 +84,7 @@ def main(argv=None) -> int:
         if a.check:
             with tempfile.TemporaryDirectory() as d:
                 q = Path(d) / p.name; nbformat.write(nb, q); clean(q)
-                same = q.read_text() == p.read_text()
+                same = untimed(q.read_text()) == untimed(p.read_text())
             print(f"{p.name}: {'same outputs' if same else 'OUTPUTS DIFFER from the committed ones'} ({time.time() - t:.0f} s)")
             rc |= not same
         else:
