@@ -90,10 +90,10 @@ def test_cli_help():
 
 def test_default_workers_follow_the_device(monkeypatch, load_script):
     "1 worker on a CPU; on a GPU every usable core but one, capped at 8, and never fewer than 1."
-    import jmt.core
+    import os, jmt.core
     cli = load_script('data_scripts/extract_features.py')
     assert cli.default_workers('cpu') == 1
     monkeypatch.setattr(jmt.core, 'get_device', lambda d=None: torch.device('cuda'))
     for cores, want in ((16, 8), (4, 3), (1, 1)):
-        monkeypatch.setattr(cli.os, 'sched_getaffinity', lambda pid, n=cores: set(range(n)))
+        monkeypatch.setattr(os, 'sched_getaffinity', lambda pid, n=cores: set(range(n)))
         assert cli.default_workers(None) == want
