@@ -242,6 +242,7 @@ def moved_names(module:str, # the old module's `__name__`
     def __getattr__(name:str):
         if name not in where: raise AttributeError(f"module {module!r} has no attribute {name!r}")
         return getattr(importlib.import_module(where[name]), name)
+    __getattr__.moved = where  # {name: its new module}, for the checks
     return __getattr__
 
 # %% ../nbs/00_core.ipynb #c6bf7eb8
