@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .fusion import PEER_NAMES, count_params
+from .fusion import count_params
+from .models import PEER_NAMES
 
 # %% auto #0
 __all__ = ['RJCMA_CHANNELS', 'AUTHOR_STREAMS', 'JCA_KEYS', 'PEER_PRESETS', 'peer_inputs', 'WNConv1d', 'TemporalBlock', 'tcn',

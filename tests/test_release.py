@@ -1,10 +1,10 @@
-"""`jmt.fusion.load_release` against an independent re-implementation of the release's forward pass.
+"""`jmt.release.load_release` against an independent re-implementation of the release's forward pass.
 
 The reference below is written from the release's key names (tests/release_state_dict_keys.txt, printed from its
 `Two_transformers`) with plain torch ops over the state_dict, in the release's own layout: `forward(f1_norm=audio,
 f2_norm=visual)`, inputs L2-normalised inside, `nn.MultiheadAttention` semantics on (T, B, D) tensors
 (`F.multi_head_attention_forward`), post-norm encoder layers, the FC head returning (T, B). It shares no code with
-jmt.fusion. Every variant's key set loads, has the release's parameter count, and gives the reference's outputs."""
+jmt.fusion, jmt.models or jmt.release. Every variant's key set loads, has the release's parameter count, and gives the reference's outputs."""
 import re
 import warnings
 from pathlib import Path
@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from jmt.ccc import ccc, ccc_loss
-from jmt.fusion import count_params, load_release, make_model, release_state_dict
+from jmt.fusion import count_params
+from jmt.models import make_model
+from jmt.release import load_release, release_state_dict
 
 KEYS = Path(__file__).with_name('release_state_dict_keys.txt')
 VARIANTS = {'TRANSFORMER/SELF_ATTEN': 'jmt', 'TRANSFORMER/FC': 'jmt_fc', 'NONE/FC': 'mt', 'FC/FC': 'vanilla'}
