@@ -3,6 +3,7 @@ runs are tested through the notebooks, which call the same functions, and from a
 import pytest
 
 import jmt.reproduce as rp
+import jmt.reproduce_biovid as rpb
 from jmt.core import run_cli
 
 
@@ -15,7 +16,7 @@ def seen(monkeypatch):
             return dict(table1='T1', robustness=None, paper='P', table='T', verdicts=['v'])
         return f
     monkeypatch.setattr(rp, 'reproduce_affwild2', fake('affwild2'))
-    monkeypatch.setattr(rp, 'reproduce_biovid', fake('biovid'))
+    monkeypatch.setattr(rpb, 'reproduce_biovid', fake('biovid'))  # main imports it from jmt.reproduce_biovid when asked
     return got
 
 
@@ -45,5 +46,11 @@ def test_bad_dataset_is_a_usage_error(capsys):
 
 
 def test_bad_grid_is_refused_before_any_work():
-    with pytest.raises(ValueError, match='unimodal_bio'): rp.biovid_plan(models=['unimodal_audio'])
-    with pytest.raises(ValueError, match='loso'): rp.biovid_plan(protocols=['lofo'])
+    with pytest.raises(ValueError, match='unimodal_bio'): rpb.biovid_plan(models=['unimodal_audio'])
+    with pytest.raises(ValueError, match='loso'): rpb.biovid_plan(protocols=['lofo'])
+
+
+def test_biovid_functions_are_imported_only_when_asked():
+    import subprocess, sys
+    code = "import sys, jmt.reproduce; assert 'jmt.reproduce_biovid' not in sys.modules; print('ok')"
+    assert subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.strip() == 'ok'
