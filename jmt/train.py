@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from .core import set_seed, get_device, atomic_write, write_results, IN_TEST
-from .core import ArgumentError, check_choice, check_device, check_float, check_int, folder_lock, locked, script
+from .core import ArgumentError, check_choice, check_device, check_float, check_int, data_root, folder_lock, locked
 from .data.synthetic import write_synthetic_affwild2, TEST_SAMPLE
 from .data.prepare import prepare_affwild2, load_index
 from .data.affwild2 import fold_split
@@ -22,10 +22,10 @@ from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, read_index, standardize_features
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
-from .learner import Learner, get_preds
+from .learner import get_preds
+from .tasks import Task, fit_task, check_fold, run_name, extract_task_features
 from .presets import RUN_PRESETS, run_settings
 from .cli import cache_name, resolve_data
-from fastcore.script import bool_arg
 from .distributed import is_dist, is_main
 
 # %% auto #0
@@ -33,8 +33,8 @@ __all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'DATA_KEYS',
            'mods_of', 'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions',
            'frame_labels', 'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason',
            'absent_modalities', 'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
-           'read_video_predictions', 'check_fold', 'check_drops', 'train_affwild2', 'predict_affwild2', 'sample_file',
-           'write_submission', 'results_row', 'main']
+           'read_video_predictions', 'check_drops', 'AffWild2Task', 'train_affwild2', 'predict_affwild2', 'sample_file',
+           'write_submission', 'results_row']
 
 # %% ../nbs/32_train.ipynb #6975e8c0
 SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb (DESIGN.md §6), from `jmt.presets`
@@ -77,15 +77,13 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
     if not (reuse and (prepared/'index.json').is_file()):  # a data folder's prepared/ (jmt-prepare's) is used as it is
         with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_affwild2.py takes: the two exclude each other
             prepare_affwild2(raw, prepared, progress=progress)
-    dev = get_device(device)
+    task = AffWild2Task(prepared, cache)
     for m, wts in (('visual', visual_weights), ('audio', audio_weights)):
         if reuse and wts is None and cache_complete(cache, m, prepared): continue  # made by jmt-extract (its weights): reused
-        kw = dict(img_size=img_size) if m == 'visual' else {}
-        ds = AffWild2Clips(prepared, clip_stride=clip_stride, modalities=(m,), **kw)
         set_seed(seed)  # as before the seed was passed: the random-init weights are the same draw (byte-identical features)
-        bb = make_backbone(m, wts, seed=seed, **kw)  # a random init records its seed in the cache: jmt-predict rebuilds it from it
         with folder_lock(cache/m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
-            extract_features(ds, m, cache, bb, {**ds.settings, **kw}, batch_size=batch_size, device=dev, progress=progress)
+            extract_task_features(task, m, wts, seed=seed, clip_kw=dict(img_size=img_size, clip_stride=clip_stride),
+                                  batch_size=batch_size, device=get_device(device), progress=progress)
     return dict(raw=Path(raw), prepared=prepared, cache=cache, img_size=img_size, clip_stride=clip_stride)
 
 # %% ../nbs/32_train.ipynb #837fb628
@@ -327,24 +325,13 @@ def _write_bundle(run, model, preset, kw, net, best, feats, train_ds, standardiz
                                 stats=training_stats(feats, train_ds) if standardize else None, clip=cache_settings(cache),
                                 seq_len=seq_len, mods=mods, backbones=idx, weights_files=files, seed=seed, windows=windows)
 
-def _run_name(model, preset, fold, seed): return f'{model}_{preset}_fold-{fold}_seed-{seed}'  # runs never share a folder
+_run_name = run_name  # (`jmt.tasks.run_name`) runs never share a folder
 
 def _built_T(net:torch.nn.Module, kw:dict) -> dict:
     "`kw` plus the sequence length `net` was built for, if it has one (the peers): a run's config names the model it trained."
     return {**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})}
 
 AFFWILD2_MODELS = tuple(m for m in MODEL_NAMES if m != 'unimodal_bio')  # the models `train_affwild2` trains
-
-def check_fold(fold:int|str, # 'official' or a fold number (a string such as '3' from a command line too)
-               k:int|None=5, # number of cross-validation folds; None: no upper bound
-              ) -> int|str:
-    "`fold` as 'official' or an `int` in 0..k-1, else an `ArgumentError`."
-    if fold == 'official': return fold
-    allowed = f"'official' or an integer in 0..{k - 1}" if k else "'official' or an integer >= 0"
-    try: f = int(fold) if isinstance(fold, str) else check_int('fold', fold)
-    except ValueError: raise ArgumentError('fold', allowed, fold) from None
-    if f < 0 or (k is not None and f >= k): raise ArgumentError('fold', allowed, fold)
-    return f
 
 def check_drops(drop:str|Sequence[str]|None, # test-time removals: one, several, or None
                ) -> list[str]:
@@ -382,6 +369,72 @@ def _only_data_changed(run:Path, config:dict) -> bool:
     except Exception: return False
     return old is not None and set(config_diff(old, config)) <= set(DATA_KEYS)
 
+# %% ../nbs/32_train.ipynb #aw2task1
+class AffWild2Task(Task):
+    "Aff-Wild2 valence/arousal: sequences of cached clip features, `1 − CCC`, the ABAW frame CCC, per-frame predictions."
+    name, mods, n_out, monitor, mode, n_folds = 'affwild2', ('visual', 'audio'), 2, 'mean', 'max', 5
+    loss = staticmethod(ccc_loss)
+    hparams = dict(seq_len=16, train_stride=None, standardize=False, drop=None, windows=(20, 50), patience=2,
+                   constant_tol=CONSTANT_TOL, overwrite=False)
+    write_synthetic = staticmethod(write_synthetic_affwild2)  # the synthetic Aff-Wild2, in the raw format
+    clip_args = ('names', 'clip_stride', 'clip_len', 'window', 'img_size', 'raw_root', 'train')  # what `AffWild2Clips` takes
+    clip_keys = {'visual': clip_args, 'audio': tuple(k for k in clip_args if k != 'img_size')}  # what each modality's clips depend on
+    def __init__(self, prepared=None, cache=None): self.prepared, self.cache = prepared, cache
+    def models(self): return AFFWILD2_MODELS
+    def features(self, mods): return {m: load_features(self.cache, m) for m in mods}  # read and verified once per run
+    def datasets(self, fold, feats, mods, hp):
+        return affwild2_datasets(self.prepared, self.cache, fold, hp['seq_len'], hp['train_stride'], mods, hp['standardize'], feats)
+    def metric(self, vds, hp): return AbawMetric(vds, hp['windows'])  # the epoch metric, and the final evaluations
+    def learner_kw(self, hp): return dict(patience=hp['patience'])
+    def clip_dataset(self, modality, **kw) -> AffWild2Clips:
+        "The raw clips of `modality` (`train=True`: augmented visual crops), with the settings its clips depend on."
+        kw = {k: v for k, v in kw.items() if v is not None and k in self.clip_keys[modality]}
+        return AffWild2Clips(self.prepared, modalities=(modality,), **kw)
+    def split(self, seed:int=0): return 'train', 'val'  # the default names of a backbone training
+    def config(self, r, hp, kw, net, feats):
+        return dict(prepared=str(self.prepared), cache=str(self.cache), model=r['model'], preset=r['preset'], fold=str(r['fold']),
+                    epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seq_len=hp['seq_len'], seed=r['seed'], device=r['device'],
+                    drop=hp['drop'], train_stride=hp['train_stride'], standardize=hp['standardize'], patience=hp['patience'],
+                    windows=list(hp['windows']), constant_tol=hp['constant_tol'], clip_settings=cache_settings(self.cache),
+                    features_sha256=features_sha256(feats), **_built_T(net, kw))  # also in best.pt/last.pt: what the weights were trained on
+    def resumable(self, learn, run, config, hp, resume):
+        "Continue `run`'s last.pt if it is this run; a run made with other settings is refused unless `overwrite`."
+        ok = resume and (run/'last.pt').exists()
+        if ok and (why := learn.resume_problem()):
+            if why.startswith('it was made with another configuration') and not hp['overwrite'] and not _only_data_changed(run, config):
+                raise FileExistsError(f"{str(run)!r} holds a run made with other settings: {why[len('it was made with '):]}. "
+                                      "Pass another out_dir, or overwrite=True (jmt-train --overwrite) to replace it")
+            ok = False
+            if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
+        return ok  # a finished run is not trained again: its best weights come back, the evaluation is redone
+    def results(self, c):
+        "Evaluate (also with each test-time drop), warn about degenerate predictions, write predictions, results and bundle."
+        learn, net, vds, run, hp, metric = c['learn'], c['net'], c['vds'], c['run'], c['hp'], c['learn'].metric
+        drop, model, mods, seed = hp['drop'], c['model'], c['mods'], c['seed']
+        best = getattr(learn.checkpoint, 'best_epoch', None)
+        res = dict(model=model, preset=c['preset'], fold=str(c['fold']), params=count_params(net), epochs=len(learn.history), best_epoch=best)
+        rows, evals = [], {}
+        for dr in [None, *([drop] if isinstance(drop, str) else (drop or []))]:
+            P = predict_sequences(net, vds, batch_size=8, device=learn.device, drop=dr, seed=seed)
+            evals[dr or 'none'] = (m := metric(P))
+            rows.append({**res, 'drop': dr or 'none', **{k: m[k] for k in ('valence', 'arousal', 'mean', 'valence_pp', 'arousal_pp', 'mean_pp',
+                                                                           'pred_std_valence', 'pred_std_arousal', 'pred_nonfinite')},
+                         'degenerate': collapse_reason(m, hp['constant_tol']) is not None})
+            if dr is None: clip_preds = clip_predictions(vds, P)
+        frames = frame_predictions(vds, clip_preds)
+        if is_main():
+            _warn_degenerate(run.name, model, mods, vds, learn.history, best, evals, hp['constant_tol'])
+            write_video_predictions(frames, run/'predictions')
+            for f in (run/'predictions').glob('*.csv'):  # an earlier run's other persons: not predictions of this run
+                if f.stem not in frames: f.unlink()
+            write_results(run, 'results', rows, c['config'])
+            _write_bundle(run, model, c['preset'], {'T': hp['seq_len'], **c['kw']}, net, best, c['feats'], c['tds'], hp['standardize'],
+                          self.cache, mods, hp['seq_len'], seed, hp['windows'])
+        return dict(**res, metrics=evals['none'], train_names=c['tds'].names, feats=c['feats'], standardize=hp['standardize'],
+                    robustness=evals, history=learn.history, run_dir=run, net=net, learner=learn, valid_ds=vds,
+                    clip_preds=clip_preds, frame_preds=frames, rows=rows)
+
+# %% ../nbs/32_train.ipynb #aw2task2
 @locked(_train_run)  # the arguments are checked first; one writer per run folder
 def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_features`)
                    cache:str|Path, # the feature cache root
@@ -409,50 +462,10 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                   ) -> dict:
     "Train one model on one fold with the Learner and evaluate it with the ABAW protocol; returns metrics, history, paths."
     fold = fold if fold == 'official' else int(fold)
-    mods = mods_of(model)
-    feats = {m: load_features(cache, m) for m in mods}  # read and verified (checksums, finite values) once per run
-    feats_sha = features_sha256(feats)  # the raw cache values this run reads
-    tdl, vdl = affwild2_loaders(prepared, cache, fold, seq_len, batch_size, train_stride, mods, standardize, seed=seed, feats=feats)
-    vds = vdl.dataset
-    set_seed(seed)
-    net = make_model(model, preset=preset, **{'T': seq_len, **kw})  # models built for one sequence length (the peers) get seq_len
-    run = Path(out_dir)/_run_name(model, preset, fold, seed)
-    metric = AbawMetric(vds, windows)  # the learner's epoch metric, and the final evaluations below
-    dev = get_device(None if device == 'auto' else device)
-    config = dict(prepared=str(prepared), cache=str(cache), model=model, preset=preset, fold=str(fold), epochs=epochs, lr=lr,
-                  batch_size=batch_size, seq_len=seq_len, seed=seed, device=str(dev), drop=drop,
-                  train_stride=train_stride, standardize=standardize, patience=patience, windows=list(windows), constant_tol=constant_tol, clip_settings=cache_settings(cache),
-                  features_sha256=feats_sha, **_built_T(net, kw))  # also in best.pt/last.pt: what the weights were trained on
-    learn = Learner(net, tdl, vdl, ccc_loss, metric=metric, lr=lr, path=run, patience=patience,
-                    device=dev, seed=seed, quiet=quiet, plot=plot, config=config)
-    resumable = resume and (run/'last.pt').exists()
-    if resumable and (why := learn.resume_problem()):
-        if why.startswith('it was made with another configuration') and not overwrite and not _only_data_changed(run, config):
-            raise FileExistsError(f"{str(run)!r} holds a run made with other settings: {why[len('it was made with '):]}. "
-                                  "Pass another out_dir, or overwrite=True (jmt-train --overwrite) to replace it")
-        resumable = False
-        if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
-    learn.fit(epochs, resume=resumable)  # a finished run is not trained again: its best weights come back, the evaluation is redone
-    best = getattr(learn.checkpoint, 'best_epoch', None)
-    res = dict(model=model, preset=preset, fold=str(fold), params=count_params(net), epochs=len(learn.history), best_epoch=best)
-    rows, evals = [], {}
-    for dr in [None, *([drop] if isinstance(drop, str) else (drop or []))]:
-        P = predict_sequences(net, vds, batch_size=8, device=learn.device, drop=dr, seed=seed)
-        evals[dr or 'none'] = (m := metric(P))
-        rows.append({**res, 'drop': dr or 'none', **{k: m[k] for k in ('valence', 'arousal', 'mean', 'valence_pp', 'arousal_pp', 'mean_pp',
-                                                                       'pred_std_valence', 'pred_std_arousal', 'pred_nonfinite')},
-                     'degenerate': collapse_reason(m, constant_tol) is not None})
-        if dr is None: clip_preds = clip_predictions(vds, P)
-    frames = frame_predictions(vds, clip_preds)
-    if is_main(): _warn_degenerate(run.name, model, mods, vds, learn.history, best, evals, constant_tol)
-    if is_main():
-        write_video_predictions(frames, run/'predictions')
-        for f in (run/'predictions').glob('*.csv'):  # an earlier run's other persons: not predictions of this run
-            if f.stem not in frames: f.unlink()
-        write_results(run, 'results', rows, config)
-        _write_bundle(run, model, preset, {'T': seq_len, **kw}, net, best, feats, tdl.dataset, standardize, cache, mods, seq_len, seed, windows)
-    return dict(**res, metrics=evals['none'], train_names=tdl.dataset.names, feats=feats, standardize=standardize, robustness=evals, history=learn.history, run_dir=run, net=net,
-                learner=learn, valid_ds=vds, clip_preds=clip_preds, frame_preds=frames, rows=rows)
+    return fit_task(AffWild2Task(prepared, cache), model, fold, out_dir, preset, epochs, lr, batch_size, seed, device, quiet, plot,
+                    resume, seq_len=seq_len, drop=drop, train_stride=train_stride, standardize=standardize, patience=patience,
+                    windows=windows, constant_tol=constant_tol, overwrite=overwrite, **kw)
+
 
 # %% ../nbs/32_train.ipynb #b2923d50
 def predict_affwild2(net:torch.nn.Module, # a trained fusion model
@@ -518,96 +531,37 @@ def results_row(res:dict, # the result of `train_affwild2`
                 pred_std_valence=m['pred_std_valence'], pred_std_arousal=m['pred_std_arousal'], degenerate=collapse_reason(m) is not None)
 
 # %% ../nbs/32_train.ipynb #965f0b3b
-def _barrier():
-    import torch.distributed as dist
-    if is_dist(): dist.barrier()
+def _cli_prepare(cls, data, work_dir, out_dir, synthetic:bool, s:dict, o:dict, progress:bool) -> dict:
+    "`jmt-train`'s data: the synthetic set, a raw folder (prepared into WORK), or a data folder used as it is."
+    r = resolve_data(None if synthetic else (data or data_root(None)), work_dir or Path(out_dir)/'data')
+    return prepare_affwild2_features(r['work'], raw=r['raw'], n_videos=s.get('n_videos', 8), n_frames=s.get('n_frames', 240),
+                                     img_size=s['img_size'], clip_stride=s['clip_stride'], visual_weights=o['visual_weights'],
+                                     audio_weights=o['audio_weights'], device=o['device'], seed=o['seed'], progress=progress, reuse=r['reuse'])
 
-def _biovid(**kw):
-    import jmt.train_biovid as tb  # loaded only for --dataset biovid
-    return tb
+def _cli_fit(cls, p:dict, out_dir, s:dict, o:dict) -> dict:
+    return train_affwild2(p['prepared'], p['cache'], out_dir, o['model'], o['preset'], o['fold'], s['epochs'], s['lr'], s['batch_size'],
+                          o['seq_len'], o['seed'], o['device'], o['drops'], s['train_stride'], standardize=s['standardize'],
+                          quiet=o['quiet'], overwrite=o['overwrite'])
 
-@script  # `jmt-train`: one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
-def main(dataset:str='synthetic', # synthetic, affwild2 or biovid
-         data:str=None, # a data folder (jmt-prepare's: raw/, prepared/, features/; used as it is) or a raw dataset folder; default: $JMT_DATA; unused for synthetic
-         out_dir:str='runs/train', # outputs; data, prepared files and features go to OUT_DIR/data unless --work_dir
-         work_dir:str=None, # where prepared data and features go (default: OUT_DIR/data)
-         model:str='jmt', # jmt, mt, vanilla, unimodal_visual, unimodal_audio
-         preset:str='release', # fusion preset: release or paper
-         fold:str='official', # official or 0..4
-         epochs:int=None, # at most this many epochs (default: the run preset's, `jmt.presets`: 5)
-         lr:float=None, # SGD learning rate (default: 5e-4 real data; the synthetic preset 5e-3, BioVid 1e-2)
-         batch_size:int=None, # sequences per batch (default: 2 real, 4 synthetic)
-         seq_len:int=16, # clips per sequence
-         train_stride:int=None, # overlapping training sequences (default: seq_len real, 2 synthetic)
-         seed:int=0, # the seed of everything
-         device:str='auto', # auto, cpu, cuda
-         n_videos:int=None, # synthetic: raw videos (default 8)
-         n_frames:int=None, # synthetic: mean frames per video (default 240)
-         img_size:int=None, # crop side for R(2+1)D (default: 112, synthetic 32)
-         clip_stride:int=None, # frames between clip ends (default: 32, synthetic 8)
-         visual_weights:str=None, # R(2+1)D state_dict file
-         audio_weights:str=None, # ResNet-18 state_dict file
-         standardize:bool_arg=None, # True/False: z-score features with training statistics (default: True synthetic, False real)
-         drop:str=None, # also evaluate without: audio, visual or frames (comma-separated)
-         submission:bool=False, # write OUT_DIR/<run>/submission.csv for the test split (needs the sample file)
-         quiet:bool=False, # no progress output
-         train_threads:int=1, # CPU threads while training the fusion (as `train.ipynb`); 0: torch's default
-         overwrite:bool=False, # replace a run folder made with other settings (else the run is refused)
-        ):
-    "Prepare Aff-Wild2 (or synthetic) features and train/evaluate one model on one fold; prints the ABAW CCC."
-    from jmt.core import data_root
-    from jmt.distributed import setup_distributed, cleanup_distributed
-    check_choice('dataset', dataset, ('synthetic', 'affwild2', 'biovid'))  # every argument is checked before any work
-    check_choice('model', model, [m for m in MODEL_NAMES if m != ('unimodal_audio' if dataset == 'biovid' else 'unimodal_bio')])
-    check_choice('preset', preset, list(PRESETS)); fold = check_fold(fold, None if dataset == 'biovid' else 5)
-    if epochs is not None: check_int('epochs', epochs, lo=1)  # None: the run preset's (`jmt.presets`)
-    if lr is not None: check_float('lr', lr, lo=0, lo_open=True)
-    if batch_size is not None: check_int('batch_size', batch_size, lo=1)
-    check_int('train_threads', train_threads, lo=0)
-    check_int('seq_len', seq_len, lo=1); check_int('train_stride', train_stride, lo=1, none_ok=True); check_device(device)
-    for k_, v in (('n_videos', n_videos), ('n_frames', n_frames), ('img_size', img_size), ('clip_stride', clip_stride)): check_int(k_, v, lo=1, none_ok=True)
-    drops = check_drops([x for x in (drop or '').split(',') if x])
-    dev = setup_distributed(); device = str(dev) if is_dist() else device
-    syn = dataset == 'synthetic' or (dataset == 'biovid' and data is None and not os.environ.get('JMT_DATA'))  # as train.ipynb
-    s = run_settings('biovid' if dataset == 'biovid' else 'affwild2', syn, epochs=epochs, lr=lr, batch_size=batch_size,
-                     train_stride=train_stride, standardize=standardize, img_size=img_size, clip_stride=clip_stride,
-                     n_videos=n_videos, n_frames=n_frames)  # the synthetic preset for synthetic data, the paper's for real
-    epochs, lr, batch_size, standardize = s['epochs'], s['lr'], s['batch_size'], s['standardize']
-    if dataset == 'biovid':
-        tb = _biovid(); raw = None if syn else data_root(data)
-        work = Path(work_dir) if work_dir else Path(out_dir)/'data'/'biovid'  # never the Aff-Wild2 work folder of the same out_dir
-        fold_ = int(fold) if fold != 'official' else 0; run = Path(out_dir)/'biovid'/_run_name(model, preset, fold_, seed)
-        if is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
-        _barrier()
-        if not is_main(): p = tb.prepare_biovid_features(raw=raw, work_dir=work, device=device)
-        if train_threads: torch.set_num_threads(train_threads)
-        res = tb.train_biovid(p['prepared'], p['cache'], run, model=model, fold=fold_, preset=preset,
-                              epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, device=device, quiet=quiet,
-                              standardize=standardize)
-        if is_main(): print({k: v for k, v in res.items() if isinstance(v, (int, float, str))})
-        cleanup_distributed(); return
-    r = resolve_data(None if syn else (data or data_root(None)), work_dir or Path(out_dir)/'data')  # a data folder is used as it is
-    work = r['work']
-    kw = dict(raw=r['raw'], n_videos=s.get('n_videos', 8), n_frames=s.get('n_frames', 240), img_size=s['img_size'],
-              clip_stride=s['clip_stride'], visual_weights=visual_weights, audio_weights=audio_weights, device=device, seed=seed,
-              progress=not quiet, reuse=r['reuse'])
-    if is_main(): p = prepare_affwild2_features(work, **kw)
-    _barrier()
-    if not is_main(): p = prepare_affwild2_features(work, **{**kw, 'progress': False})  # finds everything done
-    if train_threads: torch.set_num_threads(train_threads)
-    train_stride = s['train_stride']
-    res = train_affwild2(p['prepared'], p['cache'], out_dir, model, preset, fold, epochs, lr, batch_size, seq_len, seed,
-                         device, drops, train_stride, standardize=standardize, quiet=quiet, overwrite=overwrite)
-    if is_main():
-        m = res['metrics']
-        print(f"{model} fold {fold}: validation CCC valence {m['valence']:.3f} arousal {m['arousal']:.3f} mean {m['mean']:.3f} "
-              f"(post-processed mean {m['mean_pp']:.3f}); results in {res['run_dir']}")
-        if submission:
-            sample = sample_file(p['prepared'])  # found by the preparation, by content, anywhere under the raw folder
-            if sample is None: print(f"no ABAW sample submission under {p['raw']}: submission skipped (jmt-prepare --test_sample FILE)")
-            else:
-                s = write_submission(predict_affwild2(res['net'], p['prepared'], p['cache'], 'test', seq_len, device=device,
-                                                      mods=mods_of(model), standardize=res['train_names'] if standardize else None,
-                                                      feats=res['feats']), sample, res['run_dir']/'submission.csv')
-                print(f"submission: {s['rows']} rows ({s['padded']} padded) in {s['path']}")
-    cleanup_distributed()  # returns None: a console script's return value becomes its exit status
+def _cli_report(cls, res:dict, p:dict, s:dict, o:dict):
+    "Print the validation CCC; with `submission`, write the ABAW submission of the test split."
+    m, model, fold = res['metrics'], o['model'], o['fold']
+    print(f"{model} fold {fold}: validation CCC valence {m['valence']:.3f} arousal {m['arousal']:.3f} mean {m['mean']:.3f} "
+          f"(post-processed mean {m['mean_pp']:.3f}); results in {res['run_dir']}")
+    if not o['submission']: return
+    sample = sample_file(p['prepared'])  # found by the preparation, by content, anywhere under the raw folder
+    if sample is None: return print(f"no ABAW sample submission under {p['raw']}: submission skipped (jmt-prepare --test_sample FILE)")
+    sub = write_submission(predict_affwild2(res['net'], p['prepared'], p['cache'], 'test', o['seq_len'], device=o['device'],
+                                            mods=mods_of(model), standardize=res['train_names'] if s['standardize'] else None,
+                                            feats=res['feats']), sample, res['run_dir']/'submission.csv')
+    print(f"submission: {sub['rows']} rows ({sub['padded']} padded) in {sub['path']}")
+
+AffWild2Task.cli_prepare, AffWild2Task.cli_fit, AffWild2Task.cli_report = map(classmethod, (_cli_prepare, _cli_fit, _cli_report))
+AffWild2Task.cli_folds, AffWild2Task.synthetic_default = 5, False  # folds 0..4 or 'official'; no data means $JMT_DATA, not the synthetic set
+
+from .cli import train as main  # `jmt-train`, under its old name
+
+if __name__ == '__main__':  # `python -m jmt.train ...` and `torchrun ... -m jmt.train ...`
+    import sys
+    from jmt.core import run_cli
+    sys.exit(run_cli(main.__wrapped__))

@@ -18,16 +18,16 @@ from .core import ArgumentError, check_choice, check_device, check_float, check_
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
 from .backbones import make_backbone
-from .features import extract_features, features_sha256, load_features, standardize_features
+from .features import clip_settings, features_sha256, load_features, standardize_features
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
-from .learner import Learner
+from .tasks import Task, fit_task, cross_validate, extract_task_features
 from .callbacks import config_change, config_diff
 from .distributed import is_main
 
 # %% auto #0
 __all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'BIOVID_MODELS', 'OUTPUTS', 'prepare_biovid_features', 'window_logits',
-           'window_ce', 'window_y', 'saved_run', 'train_biovid', 'cross_validate_biovid', 'plot_folds',
+           'window_ce', 'window_y', 'saved_run', 'BioVidTask', 'train_biovid', 'cross_validate_biovid', 'plot_folds',
            'plot_confusion']
 
 # %% ../nbs/33_train_biovid.ipynb #3aa7d6b7
@@ -65,21 +65,17 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
     with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_biovid.py --out takes: the two exclude each other
         summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
     if summary['n_failed']: warnings.warn(f"{summary['n_failed']} BioVid window(s) failed to prepare and are left out: {list(summary['failed'])[:3]}")
-    settings = {}
+    settings, task = {}, BioVidTask(prepared, cache, 'multiclass')
     for m in BIOVID_MODS:
         set_seed(seed)  # a random-init backbone is the same for the same seed, so a re-run finds (and resumes) its cache
-        if m == 'visual': bb = make_backbone('visual', visual_weights, img_size=img_size)
-        else:
-            bb = make_backbone('bio', bio_weights, in_channels=len(channels))
-            if bio_weights is None:
-                warnings.warn("bio backbone cnn1d: no weights given (there are no public pretrained ones): using a RANDOM "
-                              "INITIALISATION (seeded). Pass bio_weights=FILE, e.g. a 1-D CNN trained on BioVid GSR.")
-        ds = BioVidClips(prepared, task='multiclass', n_clips=n_clips, img_size=img_size,
-                         channels=list(channels), modalities=(m,))
-        settings[m] = {**ds.settings, 'n_clips': n_clips, 'img_size': img_size, 'channels': list(channels),
-                       'signal_window': ds.signal_window, 'signal_norm': ds.signal_norm}
+        if m == 'bio' and bio_weights is None:
+            warnings.warn("bio backbone cnn1d: no weights given (there are no public pretrained ones): using a RANDOM "
+                          "INITIALISATION (seeded). Pass bio_weights=FILE, e.g. a 1-D CNN trained on BioVid GSR.")
+        clip_kw = dict(n_clips=n_clips, img_size=img_size, channels=list(channels))
+        settings[m] = clip_settings(task.clip_dataset(m, **clip_kw))
         with folder_lock(cache / m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
-            extract_features(ds, m, cache, bb, settings[m], batch_size=batch_size, device=device, progress=not quiet)
+            extract_task_features(task, m, {'visual': visual_weights, 'bio': bio_weights}[m], seed=None, clip_kw=clip_kw,
+                                  batch_size=batch_size, device=device, progress=not quiet)
     return dict(raw=raw, prepared=prepared, cache=cache, settings=settings, synthetic=synthetic,
                 n_windows=summary['n_prepared'], n_subjects=summary['n_subjects'], summary=summary)
 
@@ -145,6 +141,96 @@ def saved_run(out:str|os.PathLike, # a run folder of `train_biovid`
         if f in (res.get('outputs') or {}) and file_sha256(out/f) != res['outputs'][f]: return None, f'{f} was changed or truncated'
     return res, None
 
+# %% ../nbs/33_train_biovid.ipynb #bvtask01
+class BioVidTask(Task):
+    "BioVid pain windows: cached face and biosignal clip features, window cross-entropy, accuracy and macro F1 under LOSO or k-fold."
+    name, mods, monitor, mode = 'biovid', BIOVID_MODS, 'accuracy', 'max'
+    loss, get_y = staticmethod(window_ce), staticmethod(window_y)
+    hparams = dict(standardize=False, select='last', checkpoints=False)
+    clip_args = ('task', 'samples', 'names', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')  # what `BioVidClips` takes
+    write_synthetic = staticmethod(write_synthetic_biovid)  # the synthetic BioVid, in the real folder layout
+    def __init__(self, prepared=None, cache=None,
+                 task:str='binary', # 'binary' (BL1 vs PA4) or 'multiclass' (5 classes)
+                 protocol:str='loso', k:int=5, fold_seed:int=0): # the folds: 'loso' or 'kfold' (k folds drawn with fold_seed)
+        self.prepared, self.cache, self.task, self.protocol, self.k, self.fold_seed = prepared, cache, task, protocol, k, fold_seed
+        self.n_out = N_CLASSES[task]
+    @property
+    def samples(self): return load_index(self.prepared)['samples']
+    @property
+    def folds(self): return make_folds(self.samples, self.protocol, self.task, k=self.k, seed=self.fold_seed)
+    @property
+    def n_folds(self): return self.folds['k']
+    def models(self): return BIOVID_MODELS
+    def features(self, mods): return {m: {v: np.asarray(a, np.float32) for v, a in load_features(self.cache, m).items()} for m in mods}
+    def seq_len(self, feats, hp): return max((len(a) for f in feats.values() for a in f.values()), default=None)  # clips per window
+    def datasets(self, fold, feats, mods, hp):
+        f, samples = self.folds['folds'][fold], self.samples
+        if hp['standardize']: feats = standardize_features(feats, f['train'], mods)
+        return tuple(BioVidFeatures(feats, samples, self.task, names=f[s], modalities=mods) for s in ('train', 'test'))
+    def metric(self, vds, hp): return cls_metrics
+    def learner_kw(self, hp): return dict(patience=None, load_best=hp['select'] == 'best')
+    def run_dir(self, out_dir, model, preset, fold, seed): return None if out_dir is None else Path(out_dir)  # the caller names it
+    def checkpoints(self, run, hp): return run if hp['checkpoints'] else None
+    def clip_dataset(self, modality, **kw) -> BioVidClips:
+        "The raw clips of `modality` (the settings `BioVidClips` takes; `names` are samples)."
+        if 'names' in kw: kw['samples'] = kw.pop('names')
+        kw = {k: v for k, v in kw.items() if v is not None and k in self.clip_args}
+        return BioVidClips(self.prepared, **{'task': self.task, **kw}, modalities=(modality,))
+    def split(self, seed:int=0):
+        "The default names of a backbone training: fold 0 of the 5-fold split over samples."
+        f = make_folds(self.samples, 'kfold', self.task, seed=seed)['folds'][0]
+        return f['train'], f['test']
+    def config(self, r, hp, kw, net, feats):
+        mods = self.mods_of(r['model'])
+        return _jsonable(dict(prepared=str(self.prepared), cache=str(self.cache), model=r['model'], task=self.task, protocol=self.protocol,
+                              fold=r['fold'], epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seed=r['seed'], k=self.k,
+                              fold_seed=self.fold_seed, select=hp['select'], preset=r['preset'], standardize=hp['standardize'],
+                              **{**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})},  # a peer's built length
+                              features_sha256=features_sha256({m: feats[m] for m in mods if m in feats}),
+                              samples_sha256=hashlib.sha256(json.dumps(self.samples, sort_keys=True).encode()).hexdigest()))
+    def saved(self, run, config):
+        "The finished run in `run` if it was made from `config` (same data) with every output intact; else None, warning why."
+        if run is None or not (run/'results.json').exists(): return None
+        res, why = saved_run(run, config)
+        if why is None: return res
+        warnings.warn(f'{str(run)!r}: redoing the run: {why}')
+    def results(self, c):
+        "Window predictions, accuracy, macro F1 and confusion of the held-out fold; written to the run folder."
+        learn, net, te, out, task = c['learn'], c['net'], c['vds'], c['run'], self.task
+        P, Y, M = learn.get_preds()
+        P, Y, M = P.cpu(), Y.cpu(), M.cpu()
+        prob, m, folds = window_logits(P, M).softmax(-1), cls_metrics(P, Y, M), self.folds
+        res = dict(model=c['model'], task=task, protocol=protocol_tag(folds), protocol_key=self.protocol, fold=c['fold'],
+                   fold_name=folds['folds'][c['fold']]['name'], n_train=len(c['tds']), n_test=len(te),
+                   accuracy=m['accuracy'], macro_f1=m['macro_f1'], chance=1 / N_CLASSES[task],
+                   confusion=confusion_matrix(P, Y, N_CLASSES[task], M).tolist(), protocol_tag=protocol_tag(folds),
+                   select=c['hp']['select'], epochs_run=len(learn.history), n_params=count_params(net), train_time_s=c['train_time_s'],
+                   history=learn.history, config=c['config'])
+        res['predictions'] = [dict(sample=r['sample'], subject=r['subject'], label=int(y), pred=int(p.argmax()),
+                                   **{f'p{k}': float(v) for k, v in enumerate(p)}) for r, y, p in zip(te.recs, Y, prob)]
+        if out is None: return _jsonable(res)
+        write_results(out, 'results', [{k_: res[k_] for k_ in SUMMARY_KEYS}], c['config'])
+        write_results(out, 'predictions', res['predictions'])
+        res['outputs'] = {f: file_sha256(out/f) for f in OUTPUTS}  # a re-run checks them: a truncated or missing output is redone
+        with atomic_write(out/'results.json', 'w') as fh: json.dump(_jsonable(res), fh, indent=1)
+        return _jsonable(res)
+    def summarize(self, res, out_dir, model, folds, hp):
+        "The folds' results and a last row with the mean and std of accuracy and macro F1, written to `out_dir/cv.{csv,md}`."
+        fo, task, protocol = self.folds, self.task, self.protocol
+        acc, f1 = np.array([r['accuracy'] for r in res]), np.array([r['macro_f1'] for r in res])
+        summary = dict(model=model, task=task, protocol=protocol_tag(fo), protocol_key=protocol, fold='mean', fold_name=f'{len(res)} folds',
+                       n_train=None, n_test=int(sum(r['n_test'] for r in res)), accuracy=float(acc.mean()),
+                       macro_f1=float(f1.mean()), chance=res[0]['chance'] if res else None, select=res[0]['select'] if res else None,
+                       epochs_run=None, accuracy_std=float(acc.std()), macro_f1_std=float(f1.std()),
+                       confusion=np.sum([r['confusion'] for r in res], 0).tolist(), protocol_tag=protocol_tag(fo))
+        write_results(out_dir, 'cv', [{k_: r.get(k_) for k_ in (*SUMMARY_KEYS, 'accuracy_std', 'macro_f1_std')} for r in [*res, summary]],
+                      dict(prepared=str(self.prepared), cache=str(self.cache), model=model, task=task, protocol=protocol, folds=folds,
+                           protocol_tag=protocol_tag(fo), **{k: v for k, v in hp.items() if k != 'quiet'}))
+        return [*res, summary]
+
+_CLIP_KEYS = ('task', 'samples', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')  # what BioVid clips take
+
+# %% ../nbs/33_train_biovid.ipynb #bvtask02
 @locked(_biovid_run)  # the arguments are checked first; one writer per run folder
 def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid` (its `index.json` lists the windows)
                  cache:str|os.PathLike, # the feature cache root (`<cache>/visual`, `<cache>/bio`)
@@ -170,53 +256,9 @@ def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid
                  **kw, # overrides of the fusion preset (e.g. n_heads=4)
                 ) -> dict:
     "Train one fusion model (or baseline) on cached BioVid features for one held-out fold; returns its metrics."
-    out = Path(out_dir)
-    mods = list(_model_mods(model))
-    samples = load_index(prepared)['samples']
-    if feats is None: feats = {m: {v: np.asarray(a, np.float32) for v, a in load_features(cache, m).items()} for m in mods}
-    T = max((len(a) for m in mods for a in feats.get(m, {}).values()), default=None)  # clips per window: what the peers are built for
-    set_seed(seed)  # the initial weights are part of the run: the same seed, the same model
-    net = make_model(model, mods=BIOVID_MODS, preset=preset, n_targets=N_CLASSES[task], **{'T': T, **kw})
-    config = _jsonable(dict(prepared=str(prepared), cache=str(cache), model=model, task=task, protocol=protocol, fold=fold,
-                            epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, k=k, fold_seed=fold_seed,
-                            select=select, preset=preset, standardize=standardize,
-                            **{**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})},  # a peer's built length
-                            features_sha256=features_sha256({m: feats[m] for m in mods if m in feats}),
-                            samples_sha256=hashlib.sha256(json.dumps(samples, sort_keys=True).encode()).hexdigest()))
-    done = out / 'results.json'
-    if resume and done.exists():  # reused only when made from the same config and data, with every output intact
-        res, why = saved_run(out, config)
-        if why is None: return res
-        warnings.warn(f'{str(out)!r}: redoing the run: {why}')
-    folds = make_folds(samples, protocol, task, k=k, seed=fold_seed)
-    f = folds['folds'][fold]
-    if standardize: feats = standardize_features(feats, f['train'], mods)
-    tr = BioVidFeatures(feats, samples, task, names=f['train'], modalities=mods)
-    te = BioVidFeatures(feats, samples, task, names=f['test'], modalities=mods)
-    g = torch.Generator().manual_seed(seed)
-    learn = Learner(net, DataLoader(tr, batch_size, shuffle=True, generator=g), DataLoader(te, batch_size),
-                    window_ce, metric=cls_metrics, lr=lr, path=out if checkpoints else None, monitor='accuracy', mode='max', patience=None,
-                    load_best=select == 'best', device=get_device(device), seed=seed, quiet=quiet, plot=False, get_y=window_y,
-                    config=config)  # best.pt/last.pt (checkpoints=True) record what they were trained on
-    t = time.time()
-    learn.fit(epochs)  # (the Learner seeds a fresh fit with `seed`)
-    P, Y, M = learn.get_preds()
-    P, Y, M = P.cpu(), Y.cpu(), M.cpu()
-    prob = window_logits(P, M).softmax(-1)
-    m = cls_metrics(P, Y, M)
-    res = dict(model=model, task=task, protocol=protocol_tag(folds), protocol_key=protocol, fold=fold,
-               fold_name=f['name'], n_train=len(tr), n_test=len(te),
-               accuracy=m['accuracy'], macro_f1=m['macro_f1'], chance=1 / N_CLASSES[task],
-               confusion=confusion_matrix(P, Y, N_CLASSES[task], M).tolist(), protocol_tag=protocol_tag(folds),
-               select=select, epochs_run=len(learn.history), n_params=count_params(net), train_time_s=time.time() - t,
-               history=learn.history, config=config)
-    res['predictions'] = [dict(sample=r['sample'], subject=r['subject'], label=int(y), pred=int(p.argmax()),
-                               **{f'p{c}': float(v) for c, v in enumerate(p)}) for r, y, p in zip(te.recs, Y, prob)]
-    write_results(out, 'results', [{k_: res[k_] for k_ in SUMMARY_KEYS}], config)
-    write_results(out, 'predictions', res['predictions'])
-    res['outputs'] = {f: file_sha256(out/f) for f in OUTPUTS}  # a re-run checks them: a truncated or missing output is redone
-    with atomic_write(done, 'w') as fh: json.dump(_jsonable(res), fh, indent=1)
-    return _jsonable(res)
+    return fit_task(BioVidTask(prepared, cache, task, protocol, k, fold_seed), model, fold, out_dir, preset, epochs, lr, batch_size,
+                    seed, device, quiet, False, resume, feats, standardize=standardize, select=select, checkpoints=checkpoints, **kw)
+
 
 # %% ../nbs/33_train_biovid.ipynb #705cdece
 def _cv_dir(a:dict) -> Path|None:
@@ -237,25 +279,8 @@ def cross_validate_biovid(prepared:str|os.PathLike, # a folder written by `prepa
                           **kw, # passed to `train_biovid` (epochs, lr, batch_size, seed, k, device, ...)
                          ) -> list[dict]:
     "Train and test every fold of `protocol`; returns one result per fold and a last row with the mean and std."
-    out = Path(out_dir)
-    samples = load_index(prepared)['samples']
-    fo = make_folds(samples, protocol, task, k=kw.get('k', 5), seed=kw.get('fold_seed', 0))
-    folds = list(range(fo['k'])) if folds is None else list(folds)
-    if 'feats' not in kw:
-        mods = _model_mods(model)
-        kw['feats'] = {m: {v: np.asarray(a, np.float32) for v, a in load_features(cache, m).items()} for m in mods}
-    res = [train_biovid(prepared, cache, out / f'fold{i}', model, task, protocol, i, quiet=quiet, **kw) for i in folds]
-    acc, f1 = np.array([r['accuracy'] for r in res]), np.array([r['macro_f1'] for r in res])
-    summary = dict(model=model, task=task, protocol=protocol_tag(fo), protocol_key=protocol, fold='mean', fold_name=f'{len(res)} folds',
-                   n_train=None, n_test=int(sum(r['n_test'] for r in res)), accuracy=float(acc.mean()),
-                   macro_f1=float(f1.mean()), chance=res[0]['chance'] if res else None, select=res[0]['select'] if res else None,
-                   epochs_run=None, accuracy_std=float(acc.std()), macro_f1_std=float(f1.std()),
-                   confusion=np.sum([r['confusion'] for r in res], 0).tolist(), protocol_tag=protocol_tag(fo))
-    cfg = {k_: v for k_, v in kw.items() if k_ != 'feats'}
-    write_results(out, 'cv', [{k_: r.get(k_) for k_ in (*SUMMARY_KEYS, 'accuracy_std', 'macro_f1_std')} for r in [*res, summary]],
-                  dict(prepared=str(prepared), cache=str(cache), model=model, task=task, protocol=protocol, folds=folds,
-                       protocol_tag=protocol_tag(fo), **cfg))
-    return [*res, summary]
+    t = BioVidTask(prepared, cache, task, protocol, kw.pop('k', 5), kw.pop('fold_seed', 0))
+    return cross_validate(t, model, folds, out_dir, quiet=quiet, **kw)
 
 # %% ../nbs/33_train_biovid.ipynb #4417222a
 def plot_folds(cv:Mapping[str, Sequence[dict]], # {label: `cross_validate_biovid` result}, e.g. {'LOSO': ..., '5-fold': ...}
