@@ -359,9 +359,9 @@ def features_sha256(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {
 # %% ../nbs/11_features.ipynb #d91849bf
 def _clip_task(prepared, modality:str, dataset:str|None, kw:dict):
     "The task (`jmt.tasks.TASKS`) whose clips `clip_dataset_for` serves, after checking the modality and settings."
-    from jmt.tasks import TASKS, get_task
+    from jmt.tasks import dataset_of, get_task
     input_key(modality)  # unknown modality -> error
-    dataset = dataset or next(n for n in TASKS if modality in get_task(n).mods)  # the first dataset that has it
+    dataset = dataset or dataset_of(modality)
     task = get_task(dataset)
     if modality not in task.mods: raise ValueError(f"{dataset} has no {modality!r} input: its modalities are {task.mods}")
     bad = sorted(set(kw) - set(task.clip_args))

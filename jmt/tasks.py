@@ -19,7 +19,7 @@ from .learner import Learner, default_y
 
 # %% auto #0
 __all__ = ['TASKS', 'TASK_ALIASES', 'Task', 'run_name', 'check_fold', 'fit_task', 'cross_validate', 'extract_task_features',
-           'get_task']
+           'get_task', 'make_task', 'dataset_of']
 
 # %% ../nbs/32_tasks.ipynb #bf8a6cd0
 class Task:
@@ -160,3 +160,19 @@ def get_task(name:str, # a key of `TASKS` (or an alias)
     check_choice('dataset', name, [*TASK_ALIASES, *TASKS])
     mod, cls = TASKS[TASK_ALIASES.get(name, name)].split(':')
     return getattr(importlib.import_module(mod), cls)
+
+def make_task(name:str, # a key of `TASKS` (or an alias)
+              prepared=None, cache=None, # the task's data
+              **opts, # task options; those its constructor does not take are ignored (e.g. BioVid's `task` for Aff-Wild2)
+             ) -> Task:
+    "A Task of dataset `name` bound to its data."
+    import inspect
+    cls = get_task(name)
+    ok = inspect.signature(cls.__init__).parameters
+    return cls(prepared, cache, **{k: v for k, v in opts.items() if k in ok})
+
+def dataset_of(modality:str) -> str:
+    "The first dataset of `TASKS` that has `modality` (the default dataset of a backbone)."
+    for n in TASKS:
+        if modality in get_task(n).mods: return n
+    raise ValueError(f"no dataset of {list(TASKS)} has a {modality!r} input")

@@ -21,7 +21,7 @@ from .data.clips import AffWild2Clips, AffWild2Features, clip_ends
 from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, read_index, standardize_features
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
-from .ccc import ccc_loss, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
+from .ccc import ccc_loss, va_metrics, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
 from .learner import get_preds
 from .tasks import Task, fit_task, check_fold, run_name, extract_task_features
 from .presets import RUN_PRESETS, run_settings
@@ -374,11 +374,12 @@ class AffWild2Task(Task):
     "Aff-Wild2 valence/arousal: sequences of cached clip features, `1 − CCC`, the ABAW frame CCC, per-frame predictions."
     name, mods, n_out, monitor, mode, n_folds = 'affwild2', ('visual', 'audio'), 2, 'mean', 'max', 5
     loss = staticmethod(ccc_loss)
+    clip_loss, clip_metric, clip_monitor = staticmethod(ccc_loss), staticmethod(va_metrics), 'mean'  # a backbone on raw clips (`train_backbone`)
     hparams = dict(seq_len=16, train_stride=None, standardize=False, drop=None, windows=(20, 50), patience=2,
                    constant_tol=CONSTANT_TOL, overwrite=False)
     write_synthetic = staticmethod(write_synthetic_affwild2)  # the synthetic Aff-Wild2, in the raw format
     clip_args = ('names', 'clip_stride', 'clip_len', 'window', 'img_size', 'raw_root', 'train')  # what `AffWild2Clips` takes
-    clip_keys = {'visual': clip_args, 'audio': tuple(k for k in clip_args if k != 'img_size')}  # what each modality's clips depend on
+    clip_keys = {'visual': clip_args, 'audio': tuple(k for k in clip_args if k not in ('img_size', 'train'))}  # what each modality's clips depend on
     def __init__(self, prepared=None, cache=None): self.prepared, self.cache = prepared, cache
     def models(self): return AFFWILD2_MODELS
     def features(self, mods): return {m: load_features(self.cache, m) for m in mods}  # read and verified once per run
@@ -388,7 +389,7 @@ class AffWild2Task(Task):
     def learner_kw(self, hp): return dict(patience=hp['patience'])
     def clip_dataset(self, modality, **kw) -> AffWild2Clips:
         "The raw clips of `modality` (`train=True`: augmented visual crops), with the settings its clips depend on."
-        kw = {k: v for k, v in kw.items() if v is not None and k in self.clip_keys[modality]}
+        kw = {k: v for k, v in kw.items() if v is not None and v is not False and k in self.clip_keys[modality]}
         return AffWild2Clips(self.prepared, modalities=(modality,), **kw)
     def split(self, seed:int=0): return 'train', 'val'  # the default names of a backbone training
     def config(self, r, hp, kw, net, feats):

@@ -21,6 +21,7 @@ from .backbones import make_backbone
 from .features import clip_settings, features_sha256, load_features, standardize_features
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
+from .unimodal import masked_cross_entropy
 from .tasks import Task, fit_task, cross_validate, extract_task_features
 from .callbacks import config_change, config_diff
 from .distributed import is_main
@@ -66,11 +67,11 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
         summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
     if summary['n_failed']: warnings.warn(f"{summary['n_failed']} BioVid window(s) failed to prepare and are left out: {list(summary['failed'])[:3]}")
     settings, task = {}, BioVidTask(prepared, cache, 'multiclass')
+    if bio_weights is None:
+        warnings.warn("bio backbone cnn1d: no weights given (there are no public pretrained ones): using a RANDOM "
+                      "INITIALISATION (seeded). Pass bio_weights=FILE, e.g. a 1-D CNN trained on BioVid GSR.")
     for m in BIOVID_MODS:
         set_seed(seed)  # a random-init backbone is the same for the same seed, so a re-run finds (and resumes) its cache
-        if m == 'bio' and bio_weights is None:
-            warnings.warn("bio backbone cnn1d: no weights given (there are no public pretrained ones): using a RANDOM "
-                          "INITIALISATION (seeded). Pass bio_weights=FILE, e.g. a 1-D CNN trained on BioVid GSR.")
         clip_kw = dict(n_clips=n_clips, img_size=img_size, channels=list(channels))
         settings[m] = clip_settings(task.clip_dataset(m, **clip_kw))
         with folder_lock(cache / m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
@@ -146,6 +147,7 @@ class BioVidTask(Task):
     "BioVid pain windows: cached face and biosignal clip features, window cross-entropy, accuracy and macro F1 under LOSO or k-fold."
     name, mods, monitor, mode = 'biovid', BIOVID_MODS, 'accuracy', 'max'
     loss, get_y = staticmethod(window_ce), staticmethod(window_y)
+    clip_loss, clip_metric, clip_monitor = staticmethod(masked_cross_entropy), staticmethod(cls_metrics), 'accuracy'  # a backbone on raw clips
     hparams = dict(standardize=False, select='last', checkpoints=False)
     clip_args = ('task', 'samples', 'names', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')  # what `BioVidClips` takes
     write_synthetic = staticmethod(write_synthetic_biovid)  # the synthetic BioVid, in the real folder layout
@@ -153,7 +155,7 @@ class BioVidTask(Task):
                  task:str='binary', # 'binary' (BL1 vs PA4) or 'multiclass' (5 classes)
                  protocol:str='loso', k:int=5, fold_seed:int=0): # the folds: 'loso' or 'kfold' (k folds drawn with fold_seed)
         self.prepared, self.cache, self.task, self.protocol, self.k, self.fold_seed = prepared, cache, task, protocol, k, fold_seed
-        self.n_out = N_CLASSES[task]
+        check_choice('task', task, list(N_CLASSES)); self.n_out = N_CLASSES[task]
     @property
     def samples(self): return load_index(self.prepared)['samples']
     @property
