@@ -21,7 +21,10 @@ from .data.clips import AffWild2Clips, AffWild2Features, clip_ends
 from .backbones import make_backbone
 from .features import extract_features, features_sha256, load_features, read_index, standardize_features
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
-from .ccc import ccc_loss, va_metrics, abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
+from .ccc import ccc_loss, va_metrics
+from .abaw import (CONSTANT_TOL, DROPS, AbawMetric, ConstantPredictionWarning, absent_modalities, check_drops, clip_predictions,
+                       collapse_reason, drop_inputs, frame_labels, frame_predictions, predict_sequences, prediction_stats,
+                       read_video_predictions, sample_file, write_submission, write_video_predictions, _warn_degenerate)
 from .learner import get_preds
 from .tasks import Task, fit_task, check_fold, run_name, extract_task_features
 from .presets import RUN_PRESETS, run_settings
@@ -29,12 +32,74 @@ from .cli import cache_name, resolve_data
 from .distributed import is_dist, is_main
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'CONSTANT_TOL', 'DROPS', 'AFFWILD2_MODELS', 'DATA_KEYS', 'prepare_affwild2_features', 'cache_complete',
-           'mods_of', 'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'clip_predictions',
-           'frame_labels', 'prediction_stats', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason',
-           'absent_modalities', 'drop_inputs', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
-           'read_video_predictions', 'check_drops', 'AffWild2Task', 'train_affwild2', 'predict_affwild2', 'sample_file',
-           'write_submission', 'results_row']
+__all__ = ['SYNTHETIC', 'AFFWILD2_MODELS', 'DATA_KEYS', 'AffWild2Task', 'prepare_affwild2_features', 'cache_complete', 'mods_of',
+           'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'train_affwild2',
+           'predict_affwild2', 'results_row']
+
+# %% ../nbs/32_train.ipynb #aw2task1
+class AffWild2Task(Task):
+    "Aff-Wild2 valence/arousal: sequences of cached clip features, `1 − CCC`, the ABAW frame CCC, per-frame predictions."
+    name, mods, n_out, monitor, mode, n_folds = 'affwild2', ('visual', 'audio'), 2, 'mean', 'max', 5
+    loss = staticmethod(ccc_loss)
+    clip_loss, clip_metric, clip_monitor = staticmethod(ccc_loss), staticmethod(va_metrics), 'mean'  # a backbone on raw clips (`train_backbone`)
+    hparams = dict(seq_len=16, train_stride=None, standardize=False, drop=None, windows=(20, 50), patience=2,
+                   constant_tol=CONSTANT_TOL, overwrite=False)
+    write_synthetic = staticmethod(write_synthetic_affwild2)  # the synthetic Aff-Wild2, in the raw format
+    clip_args = ('names', 'clip_stride', 'clip_len', 'window', 'img_size', 'raw_root', 'train')  # what `AffWild2Clips` takes
+    clip_keys = {'visual': clip_args, 'audio': tuple(k for k in clip_args if k != 'train')}  # the audio clips are never augmented
+    def __init__(self, prepared=None, cache=None): self.prepared, self.cache = prepared, cache
+    def features(self, mods): return {m: load_features(self.cache, m) for m in mods}  # read and verified once per run
+    def datasets(self, fold, feats, mods, hp):
+        return affwild2_datasets(self.prepared, self.cache, fold, hp['seq_len'], hp['train_stride'], mods, hp['standardize'], feats)
+    def metric(self, vds, hp): return AbawMetric(vds, hp['windows'])  # the epoch metric, and the final evaluations
+    def learner_kw(self, hp): return dict(patience=hp['patience'])
+    def clip_dataset(self, modality, **kw) -> AffWild2Clips:
+        "The raw clips of `modality` (`train=True`: augmented visual crops), with the settings its clips depend on."
+        kw = {k: v for k, v in kw.items() if v is not None and v is not False and k in self.clip_keys[modality]}
+        return AffWild2Clips(self.prepared, modalities=(modality,), **kw)
+    def split(self, seed:int=0): return 'train', 'val'  # the default names of a backbone training
+    def config(self, r, hp, kw, net, feats):
+        return dict(prepared=str(self.prepared), cache=str(self.cache), model=r['model'], preset=r['preset'], fold=str(r['fold']),
+                    epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seq_len=hp['seq_len'], seed=r['seed'], device=r['device'],
+                    drop=hp['drop'], train_stride=hp['train_stride'], standardize=hp['standardize'], patience=hp['patience'],
+                    windows=list(hp['windows']), constant_tol=hp['constant_tol'], clip_settings=cache_settings(self.cache),
+                    features_sha256=features_sha256(feats), **_built_T(net, kw))  # also in best.pt/last.pt: what the weights were trained on
+    def resumable(self, learn, run, config, hp, resume):
+        "Continue `run`'s last.pt if it is this run; a run made with other settings is refused unless `overwrite`."
+        ok = resume and (run/'last.pt').exists()
+        if ok and (why := learn.resume_problem()):
+            if why.startswith('it was made with another configuration') and not hp['overwrite'] and not _only_data_changed(run, config):
+                raise FileExistsError(f"{str(run)!r} holds a run made with other settings: {why[len('it was made with '):]}. "
+                                      "Pass another out_dir, or overwrite=True (jmt-train --overwrite) to replace it")
+            ok = False
+            if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
+        return ok  # a finished run is not trained again: its best weights come back, the evaluation is redone
+    def results(self, c):
+        "Evaluate (also with each test-time drop), warn about degenerate predictions, write predictions, results and bundle."
+        learn, net, vds, run, hp, metric = c['learn'], c['net'], c['vds'], c['run'], c['hp'], c['learn'].metric
+        drop, model, mods, seed = hp['drop'], c['model'], c['mods'], c['seed']
+        best = getattr(learn.checkpoint, 'best_epoch', None)
+        res = dict(model=model, preset=c['preset'], fold=str(c['fold']), params=count_params(net), epochs=len(learn.history), best_epoch=best)
+        rows, evals = [], {}
+        for dr in [None, *([drop] if isinstance(drop, str) else (drop or []))]:
+            P = predict_sequences(net, vds, batch_size=8, device=learn.device, drop=dr, seed=seed)
+            evals[dr or 'none'] = (m := metric(P))
+            rows.append({**res, 'drop': dr or 'none', **{k: m[k] for k in ('valence', 'arousal', 'mean', 'valence_pp', 'arousal_pp', 'mean_pp',
+                                                                           'pred_std_valence', 'pred_std_arousal', 'pred_nonfinite')},
+                         'degenerate': collapse_reason(m, hp['constant_tol']) is not None})
+            if dr is None: clip_preds = clip_predictions(vds, P)
+        frames = frame_predictions(vds, clip_preds)
+        if is_main():
+            _warn_degenerate(run.name, model, mods, vds, learn.history, best, evals, hp['constant_tol'])
+            write_video_predictions(frames, run/'predictions')
+            for f in (run/'predictions').glob('*.csv'):  # an earlier run's other persons: not predictions of this run
+                if f.stem not in frames: f.unlink()
+            write_results(run, 'results', rows, c['config'])
+            _write_bundle(run, model, c['preset'], {'T': hp['seq_len'], **c['kw']}, net, best, c['feats'], c['tds'], hp['standardize'],
+                          self.cache, mods, hp['seq_len'], seed, hp['windows'])
+        return dict(**res, metrics=evals['none'], train_names=c['tds'].names, feats=c['feats'], standardize=hp['standardize'],
+                    robustness=evals, history=learn.history, run_dir=run, net=net, learner=learn, valid_ds=vds,
+                    clip_preds=clip_preds, frame_preds=frames, rows=rows)
 
 # %% ../nbs/32_train.ipynb #6975e8c0
 SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb (DESIGN.md §6), from `jmt.presets`
@@ -77,12 +142,12 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
     if not (reuse and (prepared/'index.json').is_file()):  # a data folder's prepared/ (jmt-prepare's) is used as it is
         with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_affwild2.py takes: the two exclude each other
             prepare_affwild2(raw, prepared, progress=progress)
-    task = AffWild2Task(prepared, cache)
+    task, crops = AffWild2Task(prepared, cache), {'visual': dict(img_size=img_size)}  # (audio caches record the Dataset's default crop side, as always)
     for m, wts in (('visual', visual_weights), ('audio', audio_weights)):
         if reuse and wts is None and cache_complete(cache, m, prepared): continue  # made by jmt-extract (its weights): reused
         set_seed(seed)  # as before the seed was passed: the random-init weights are the same draw (byte-identical features)
         with folder_lock(cache/m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
-            extract_task_features(task, m, wts, seed=seed, clip_kw=dict(img_size=img_size, clip_stride=clip_stride),
+            extract_task_features(task, m, wts, seed=seed, clip_kw=dict(clip_stride=clip_stride, **crops.get(m, {})),
                                   batch_size=batch_size, device=get_device(device), progress=progress)
     return dict(raw=Path(raw), prepared=prepared, cache=cache, img_size=img_size, clip_stride=clip_stride)
 
@@ -150,170 +215,6 @@ def affwild2_loaders(prepared:str|Path, # the prepared folder
     return (DataLoader(tds, batch_size, shuffle=True, generator=g, num_workers=num_workers),
             DataLoader(vds, batch_size, shuffle=False, num_workers=num_workers))
 
-# %% ../nbs/32_train.ipynb #ebafe5de
-def clip_predictions(ds:AffWild2Features, # the (non-shuffled) dataset the predictions were made on
-                     P:torch.Tensor, # (N, T, 2) predictions, one row per dataset item, in dataset order
-                    ) -> dict[str, torch.Tensor]:
-    "`{video: (n_clips, 2)}` clip predictions from sequence predictions (overlapping windows are averaged)."
-    if len(P) != len(ds): raise ValueError(f'{len(P)} predicted sequences for a dataset of {len(ds)}')
-    s_, c_ = {}, {}
-    for (n, s), p in zip(ds.items, P.detach().float().cpu()):
-        nc = len(ds.ends[n]); L = min(ds.seq_len, nc - s)
-        if n not in s_: s_[n], c_[n] = torch.zeros(nc, p.shape[-1]), torch.zeros(nc, 1)
-        s_[n][s:s+L] += p[:L]; c_[n][s:s+L] += 1
-    return {n: s_[n] / c_[n].clamp_min(1) for n in s_}
-
-def frame_labels(ds:AffWild2Features, # a cached-feature dataset
-                ) -> dict[str, torch.Tensor]:
-    "Per-frame labels `{video: (n_frames, 2)}` with −5 where invalid (the official label files' convention)."
-    from jmt.data.prepare import load_labels
-    out = {}
-    for n in ds.names:
-        va, m = load_labels(ds.index, n); out[n] = torch.from_numpy(np.where(m, va, INVALID).astype(np.float32))
-    return out
-
-def prediction_stats(clip_preds:Mapping[str, torch.Tensor], # {video: (n_clips, 2) clip predictions}
-                     clip_frames:Mapping[str, Sequence[int]], # {video: (n_clips,) label frame of each clip}
-                     labels:Mapping[str, torch.Tensor], # {video: (n_frames, 2) per-frame labels, -5 = invalid}
-                    ) -> dict[str, float]:
-    "Spread of the per-frame predictions the ABAW score counts (labelled frames): std per target and the non-finite count."
-    P, L = [], []
-    for v, lab in labels.items():
-        lab = torch.as_tensor(lab).cpu(); L.append(lab)
-        P.append(expand_to_frames(torch.as_tensor(clip_preds[v]).cpu(), clip_frames[v], len(lab)).double())
-    P, L = torch.cat(P), torch.cat(L)
-    out, bad = {}, 0
-    for j, t in enumerate(('valence', 'arousal')):
-        p = P[L[:, j] != INVALID, j]; ok = torch.isfinite(p); bad += int((~ok).sum())
-        out[f'pred_std_{t}'] = p[ok].std(unbiased=False).item() if ok.sum() > 1 else 0.
-    return {**out, 'pred_nonfinite': float(bad)}
-
-class AbawMetric:
-    "The learner's metric: ABAW frame-level CCC of `ds`, raw (`valence`, `arousal`, `mean`) and post-processed (`*_pp`), and `prediction_stats`."
-    def __init__(self, ds:AffWild2Features, # the validation dataset (in loader order)
-                 windows:Sequence[int]=(20, 50), # post-processing moving-average windows (valence, arousal)
-                ):
-        self.ds, self.windows, self.labels = ds, tuple(windows), frame_labels(ds)
-        self.ends = {n: ds.ends[n] for n in ds.names}
-    def __call__(self, P, Y=None, M=None) -> dict[str, float]:
-        cp = clip_predictions(self.ds, P)
-        r = abaw_va_ccc(cp, self.ends, self.labels)
-        pp = abaw_va_ccc(cp, self.ends, self.labels, windows=self.windows, clip=True)
-        return {**r, **{f'{k}_pp': v for k, v in pp.items()}, **prediction_stats(cp, self.ends, self.labels)}
-
-# %% ../nbs/32_train.ipynb #f3dd0d0c
-CONSTANT_TOL = 1e-6  # a target's prediction std (on labelled frames) below this counts as constant
-
-class ConstantPredictionWarning(UserWarning):
-    "A run's validation predictions are constant or not finite: their CCC does not measure what the model learnt."
-
-def collapse_reason(stats:Mapping[str, float], # `prediction_stats` (or an `AbawMetric` result / history row holding them)
-                    tol:float=CONSTANT_TOL, # std below which a target's predictions count as constant
-                   ) -> str|None:
-    "Why predictions are degenerate (non-finite, or constant for some target), or None when they are not."
-    if stats.get('pred_nonfinite', 0): return f"{int(stats['pred_nonfinite'])} non-finite predictions"
-    sd = {k[len('pred_std_'):]: v for k, v in stats.items() if k.startswith('pred_std_')}
-    low = [k for k, v in sd.items() if not v >= tol]  # NaN counts as low
-    if not low: return None
-    return f"constant {' and '.join(low)} predictions (std " + ', '.join(f'{k} {v:.1e}' for k, v in sd.items()) + f'; < {tol:g})'
-
-def absent_modalities(ds:AffWild2Features, # a cached-feature dataset (the validation set)
-                      mods:Sequence[str], # the modalities the model uses
-                      drop:str|None=None, # a test-time removal (see `drop_inputs`)
-                     ) -> list[str]:
-    "The modalities of `mods` that no clip of `ds` has (every mask False), counting a `drop` of a whole modality."
-    return [m for m in mods if m == drop or not any(ds.masks[n][m].any() for n in ds.names)]
-
-def _why(model, mods, absent):
-    if not absent: return 'the inputs are there, so the model itself collapsed (saturated or dead units? try a lower lr)'
-    s = f"no {' or '.join(map(repr, absent))} input reaches the model (every validation clip masked)"
-    if set(absent) >= set(mods): return s + ': the model sees nothing'
-    if model == 'mt': return s + ": MT's cross-attentions each need both modalities (query from one, keys from the other), so nothing reaches its head"
-    return s
-
-def _warn_degenerate(run:str, model:str, mods, vds, history, best, evals, tol=CONSTANT_TOL):
-    "One `ConstantPredictionWarning` for a run: the degenerate epochs and final evaluations, each with its reason."
-    lines = []
-    eps = [(h['epoch'], r) for h in history if (r := collapse_reason(h, tol))]
-    if eps:
-        b = (f'; the best epoch ({best}) is one of them' if best in [e for e, _ in eps] else
-             '; the best epoch was chosen on rounding noise' if len(eps) == len(history) else '')
-        lines.append(f"epoch(s) {', '.join(str(e) for e, _ in eps)} of {len(history)}{b}: {eps[-1][1]}; "
-                     f"{_why(model, mods, absent_modalities(vds, mods))}")
-    for dr, m in evals.items():
-        if dr == 'none' and eps: continue  # the best epoch's predictions: reported above
-        if r := collapse_reason(m, tol):
-            lines.append(('final evaluation' if dr == 'none' else f'with {dr!r} removed at test time') + f': {r}; '
-                         + _why(model, mods, absent_modalities(vds, mods, None if dr == 'none' else dr)))
-    if lines:
-        warnings.warn(f"{run}: degenerate validation predictions — their CCC (0 when constant, NaN when not finite) does "
-                      "not measure what the model learnt:\n" + '\n'.join(f'  - {l}' for l in lines),
-                      ConstantPredictionWarning, stacklevel=3)
-    return lines
-
-# %% ../nbs/32_train.ipynb #0a4ef35b
-DROPS = ('audio', 'visual', 'frames')
-
-def drop_inputs(b:dict, # a batch: `x` and `mask` dicts of (B, T, D) / (B, T)
-                drop:str|None=None, # None, 'audio', 'visual' or 'frames' (a random 50 % of clips lose their face)
-                p:float=.5, # fraction of clips blacked out by 'frames'
-                seed:int=0, # the clips 'frames' drops are a function of this seed and the batch shape
-               ) -> tuple[dict, dict]:
-    "`(x, mask)` of batch `b` with a modality (or some clips' faces) removed, for the robustness table."
-    x, mask = dict(b['x']), {m: t.clone() for m, t in (b.get('mask') or {m: torch.ones(t.shape[:2], dtype=torch.bool, device=t.device) for m, t in b['x'].items()}).items()}
-    if drop is None: return x, mask
-    if drop not in DROPS: raise ValueError(f'drop must be None or one of {DROPS}, got {drop!r}')
-    m = 'audio' if drop == 'audio' else 'visual'
-    if m not in x: return x, mask  # a model without that modality is unaffected
-    keep = torch.zeros(x[m].shape[:2], dtype=torch.bool, device=x[m].device)
-    if drop == 'frames':
-        g = torch.Generator().manual_seed(seed)
-        keep = (torch.rand(x[m].shape[:2], generator=g) >= p).to(x[m].device)
-    x[m] = x[m] * keep[..., None].to(x[m].dtype); mask[m] = mask[m] & keep
-    return x, mask
-
-# %% ../nbs/32_train.ipynb #a7056aa6
-@torch.no_grad()
-def predict_sequences(model:torch.nn.Module, # a fusion model `model(x, mask) -> (B, T, K)`
-                      ds:AffWild2Features, # the sequences to predict (in order)
-                      batch_size:int=8, # sequences per forward
-                      device:str|torch.device='auto', # where the model runs
-                      drop:str|None=None, # test-time removal (see `drop_inputs`)
-                      seed:int=0, # seed of 'frames'
-                     ) -> torch.Tensor:
-    "(N, T, K) predictions for every item of `ds`, in order (`get_preds` with the test-time removal as its `get_x`)."
-    n = itertools.count(seed)  # batch i drops with seed + i
-    return get_preds(model, DataLoader(ds, batch_size, shuffle=False), lambda b: drop_inputs(b, drop, seed=next(n)),
-                     None, device)[0].cpu()
-
-def frame_predictions(ds:AffWild2Features, # the dataset the clip predictions come from
-                      clip_preds:Mapping[str, torch.Tensor], # `{video: (n_clips, 2)}`
-                      windows:Sequence[int]|None=None, # post-processing windows; None: raw
-                     ) -> dict[str, torch.Tensor]:
-    "Per-frame predictions `{video: (n_frames, 2)}` (optionally smoothed and clipped)."
-    out = {}
-    for n, p in clip_preds.items():
-        fp = expand_to_frames(p, ds.ends[n], ds.index['videos'][n]['n_frames'])
-        out[n] = fp if windows is None else postprocess_va(fp, windows, True)
-    return out
-
-def write_video_predictions(preds:Mapping[str, torch.Tensor|np.ndarray], # `{video: (n_frames, 2)}` per-frame predictions
-                            out_dir:str|Path, # one `<video>.csv` per video goes here
-                           ) -> list[Path]:
-    "Per-video prediction files: header `image,valence,arousal`, one row per frame (`00001.jpg`, 1-based, as the crops)."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); paths = []
-    for n, p in preds.items():
-        p = np.asarray(p, dtype=np.float64)
-        with atomic_write(out/f'{n}.csv', 'w') as f:
-            f.write('image,valence,arousal\n' + ''.join(f'{i+1:05d}.jpg,{v:.6f},{a:.6f}\n' for i, (v, a) in enumerate(p)))
-        paths.append(out/f'{n}.csv')
-    return paths
-
-def read_video_predictions(path:str|Path) -> np.ndarray:
-    "A per-video prediction file back as float (n_frames, 2)."
-    rows = Path(path).read_text().splitlines()[1:]
-    return np.array([[float(v) for v in r.split(',')[1:3]] for r in rows if r], dtype=np.float64).reshape(-1, 2)
-
 # %% ../nbs/32_train.ipynb #9458703e
 def _write_bundle(run, model, preset, kw, net, best, feats, train_ds, standardize, cache, mods, seq_len, seed, windows):
     "The run's predict bundle (`jmt.predict.write_predict_bundle`): what `jmt-predict` needs to score any video with this run."
@@ -331,14 +232,7 @@ def _built_T(net:torch.nn.Module, kw:dict) -> dict:
     "`kw` plus the sequence length `net` was built for, if it has one (the peers): a run's config names the model it trained."
     return {**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})}
 
-AFFWILD2_MODELS = tuple(m for m in MODEL_NAMES if m != 'unimodal_bio')  # the models `train_affwild2` trains
-
-def check_drops(drop:str|Sequence[str]|None, # test-time removals: one, several, or None
-               ) -> list[str]:
-    "`drop` as a list of test-time removals, each one of `DROPS`, else an `ArgumentError`."
-    drops = [drop] if isinstance(drop, str) else list(drop or [])
-    for d in drops: check_choice('drop', d, DROPS)
-    return drops
+AFFWILD2_MODELS = AffWild2Task().models()  # the models `train_affwild2` trains: the fusions, unimodal visual and audio
 
 def _cv_folds(prepared:str|Path) -> list[list[str]]:
     f = Path(prepared)/'folds.json'
@@ -368,72 +262,6 @@ def _only_data_changed(run:Path, config:dict) -> bool:
     try: old = load_checkpoint(run/'last.pt').get('config')
     except Exception: return False
     return old is not None and set(config_diff(old, config)) <= set(DATA_KEYS)
-
-# %% ../nbs/32_train.ipynb #aw2task1
-class AffWild2Task(Task):
-    "Aff-Wild2 valence/arousal: sequences of cached clip features, `1 − CCC`, the ABAW frame CCC, per-frame predictions."
-    name, mods, n_out, monitor, mode, n_folds = 'affwild2', ('visual', 'audio'), 2, 'mean', 'max', 5
-    loss = staticmethod(ccc_loss)
-    clip_loss, clip_metric, clip_monitor = staticmethod(ccc_loss), staticmethod(va_metrics), 'mean'  # a backbone on raw clips (`train_backbone`)
-    hparams = dict(seq_len=16, train_stride=None, standardize=False, drop=None, windows=(20, 50), patience=2,
-                   constant_tol=CONSTANT_TOL, overwrite=False)
-    write_synthetic = staticmethod(write_synthetic_affwild2)  # the synthetic Aff-Wild2, in the raw format
-    clip_args = ('names', 'clip_stride', 'clip_len', 'window', 'img_size', 'raw_root', 'train')  # what `AffWild2Clips` takes
-    clip_keys = {'visual': clip_args, 'audio': tuple(k for k in clip_args if k not in ('img_size', 'train'))}  # what each modality's clips depend on
-    def __init__(self, prepared=None, cache=None): self.prepared, self.cache = prepared, cache
-    def models(self): return AFFWILD2_MODELS
-    def features(self, mods): return {m: load_features(self.cache, m) for m in mods}  # read and verified once per run
-    def datasets(self, fold, feats, mods, hp):
-        return affwild2_datasets(self.prepared, self.cache, fold, hp['seq_len'], hp['train_stride'], mods, hp['standardize'], feats)
-    def metric(self, vds, hp): return AbawMetric(vds, hp['windows'])  # the epoch metric, and the final evaluations
-    def learner_kw(self, hp): return dict(patience=hp['patience'])
-    def clip_dataset(self, modality, **kw) -> AffWild2Clips:
-        "The raw clips of `modality` (`train=True`: augmented visual crops), with the settings its clips depend on."
-        kw = {k: v for k, v in kw.items() if v is not None and v is not False and k in self.clip_keys[modality]}
-        return AffWild2Clips(self.prepared, modalities=(modality,), **kw)
-    def split(self, seed:int=0): return 'train', 'val'  # the default names of a backbone training
-    def config(self, r, hp, kw, net, feats):
-        return dict(prepared=str(self.prepared), cache=str(self.cache), model=r['model'], preset=r['preset'], fold=str(r['fold']),
-                    epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seq_len=hp['seq_len'], seed=r['seed'], device=r['device'],
-                    drop=hp['drop'], train_stride=hp['train_stride'], standardize=hp['standardize'], patience=hp['patience'],
-                    windows=list(hp['windows']), constant_tol=hp['constant_tol'], clip_settings=cache_settings(self.cache),
-                    features_sha256=features_sha256(feats), **_built_T(net, kw))  # also in best.pt/last.pt: what the weights were trained on
-    def resumable(self, learn, run, config, hp, resume):
-        "Continue `run`'s last.pt if it is this run; a run made with other settings is refused unless `overwrite`."
-        ok = resume and (run/'last.pt').exists()
-        if ok and (why := learn.resume_problem()):
-            if why.startswith('it was made with another configuration') and not hp['overwrite'] and not _only_data_changed(run, config):
-                raise FileExistsError(f"{str(run)!r} holds a run made with other settings: {why[len('it was made with '):]}. "
-                                      "Pass another out_dir, or overwrite=True (jmt-train --overwrite) to replace it")
-            ok = False
-            if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
-        return ok  # a finished run is not trained again: its best weights come back, the evaluation is redone
-    def results(self, c):
-        "Evaluate (also with each test-time drop), warn about degenerate predictions, write predictions, results and bundle."
-        learn, net, vds, run, hp, metric = c['learn'], c['net'], c['vds'], c['run'], c['hp'], c['learn'].metric
-        drop, model, mods, seed = hp['drop'], c['model'], c['mods'], c['seed']
-        best = getattr(learn.checkpoint, 'best_epoch', None)
-        res = dict(model=model, preset=c['preset'], fold=str(c['fold']), params=count_params(net), epochs=len(learn.history), best_epoch=best)
-        rows, evals = [], {}
-        for dr in [None, *([drop] if isinstance(drop, str) else (drop or []))]:
-            P = predict_sequences(net, vds, batch_size=8, device=learn.device, drop=dr, seed=seed)
-            evals[dr or 'none'] = (m := metric(P))
-            rows.append({**res, 'drop': dr or 'none', **{k: m[k] for k in ('valence', 'arousal', 'mean', 'valence_pp', 'arousal_pp', 'mean_pp',
-                                                                           'pred_std_valence', 'pred_std_arousal', 'pred_nonfinite')},
-                         'degenerate': collapse_reason(m, hp['constant_tol']) is not None})
-            if dr is None: clip_preds = clip_predictions(vds, P)
-        frames = frame_predictions(vds, clip_preds)
-        if is_main():
-            _warn_degenerate(run.name, model, mods, vds, learn.history, best, evals, hp['constant_tol'])
-            write_video_predictions(frames, run/'predictions')
-            for f in (run/'predictions').glob('*.csv'):  # an earlier run's other persons: not predictions of this run
-                if f.stem not in frames: f.unlink()
-            write_results(run, 'results', rows, c['config'])
-            _write_bundle(run, model, c['preset'], {'T': hp['seq_len'], **c['kw']}, net, best, c['feats'], c['tds'], hp['standardize'],
-                          self.cache, mods, hp['seq_len'], seed, hp['windows'])
-        return dict(**res, metrics=evals['none'], train_names=c['tds'].names, feats=c['feats'], standardize=hp['standardize'],
-                    robustness=evals, history=learn.history, run_dir=run, net=net, learner=learn, valid_ds=vds,
-                    clip_preds=clip_preds, frame_preds=frames, rows=rows)
 
 # %% ../nbs/32_train.ipynb #aw2task2
 @locked(_train_run)  # the arguments are checked first; one writer per run folder
@@ -489,37 +317,6 @@ def predict_affwild2(net:torch.nn.Module, # a trained fusion model
     fp = frame_predictions(ds, clip_predictions(ds, predict_sequences(net, ds, device=device)), windows)
     return {n: p.numpy() for n, p in fp.items()}
 
-def sample_file(prepared:str|Path, # the prepared folder
-               ) -> Path|None:
-    "The ABAW sample submission preparation found (by content, anywhere under the raw folder, or given), or None."
-    idx = load_index(prepared)
-    s = (idx.get('summary', {}).get('test_files') or {}).get('sample')
-    return Path(idx['raw_root'])/s if s else None
-
-def write_submission(preds_by_video:Mapping[str, np.ndarray], # `{person: (n_frames, 2)}` per-frame predictions
-                     sample_file:str|Path, # the official sample file (`image_location,valence,arousal`)
-                     out_csv:str|Path, # the submission to write (atomically)
-                    ) -> dict:
-    "Write the ABAW VA submission with the sample file's rows; pads past a video's end with its last prediction."
-    lines = Path(sample_file).read_text().splitlines()
-    if not lines or lines[0].split(',')[0].strip() != 'image_location':
-        raise ValueError(f'{sample_file}: line 1 must be the header image_location,valence,arousal')
-    out, padded = io.StringIO(), 0
-    out.write('image_location,valence,arousal\n')
-    for i, l in enumerate(lines[1:], 2):
-        if not l.strip(): continue
-        loc = l.split(',')[0].strip()
-        try: name, img = loc.split('/'); f = int(Path(img).stem) - 1
-        except ValueError: raise ValueError(f'{sample_file} line {i}: {loc!r} is not <name>/<00001>.jpg') from None
-        if name not in preds_by_video: raise KeyError(f'{sample_file} line {i}: no predictions for video {name!r}')
-        p = np.asarray(preds_by_video[name])
-        if f >= len(p): padded += 1
-        v, a = p[min(f, len(p) - 1)]
-        out.write(f'{loc},{float(v):.6f},{float(a):.6f}\n')
-    with atomic_write(out_csv, 'w') as fh: fh.write(out.getvalue())
-    if padded: warnings.warn(f'{padded} submission rows lie past their video\'s predictions: padded with its last prediction')
-    return dict(path=Path(out_csv), rows=len([l for l in lines[1:] if l.strip()]), padded=padded)
-
 # %% ../nbs/32_train.ipynb #20efa1ec
 def results_row(res:dict, # the result of `train_affwild2`
                 drop:str='none', # which evaluation: 'none' or a test-time drop
@@ -562,7 +359,7 @@ AffWild2Task.cli_folds, AffWild2Task.synthetic_default = 5, False  # folds 0..4 
 
 from .cli import train as main  # `jmt-train`, under its old name
 
-if __name__ == '__main__':  # `python -m jmt.train ...` and `torchrun ... -m jmt.train ...`
+if __name__ == '__main__' and '__file__' in globals():  # `python -m jmt.train ...`, `torchrun ... -m jmt.train ...` (not a notebook)
     import sys
     from jmt.core import run_cli
     sys.exit(run_cli(main.__wrapped__))

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from .core import set_seed, get_device, atomic_write, write_results, git_commit
+from .core import set_seed, get_device, atomic_write, write_results, git_commit, data_root
 from .core import ArgumentError, check_choice, check_device, check_float, check_int, file_sha256, folder_lock, locked
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
@@ -22,12 +22,12 @@ from .features import clip_settings, features_sha256, load_features, standardize
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
 from .unimodal import masked_cross_entropy
-from .tasks import Task, fit_task, cross_validate, extract_task_features
+from .tasks import Task, fit_task, cross_validate, extract_task_features, run_name
 from .callbacks import config_change, config_diff
 from .distributed import is_main
 
 # %% auto #0
-__all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'BIOVID_MODELS', 'OUTPUTS', 'prepare_biovid_features', 'window_logits',
+__all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'OUTPUTS', 'BIOVID_MODELS', 'prepare_biovid_features', 'window_logits',
            'window_ce', 'window_y', 'saved_run', 'BioVidTask', 'train_biovid', 'cross_validate_biovid', 'plot_folds',
            'plot_confusion']
 
@@ -108,7 +108,6 @@ SUMMARY_KEYS: tuple[str, ...] = ('model', 'task', 'protocol_key', 'fold', 'fold_
 
 def _jsonable(o): return json.loads(json.dumps(o, default=str))
 
-BIOVID_MODELS = tuple(m for m in MODEL_NAMES if m != 'unimodal_audio')  # the models `train_biovid` trains
 OUTPUTS = ('results.csv', 'results.md', 'predictions.csv', 'predictions.md', 'config.json')  # a run's files besides results.json
 
 def _biovid_run(a:dict) -> Path|None:
@@ -162,7 +161,6 @@ class BioVidTask(Task):
     def folds(self): return make_folds(self.samples, self.protocol, self.task, k=self.k, seed=self.fold_seed)
     @property
     def n_folds(self): return self.folds['k']
-    def models(self): return BIOVID_MODELS
     def features(self, mods): return {m: {v: np.asarray(a, np.float32) for v, a in load_features(self.cache, m).items()} for m in mods}
     def seq_len(self, feats, hp): return max((len(a) for f in feats.values() for a in f.values()), default=None)  # clips per window
     def datasets(self, fold, feats, mods, hp):
@@ -232,6 +230,8 @@ class BioVidTask(Task):
 
 _CLIP_KEYS = ('task', 'samples', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')  # what BioVid clips take
 
+BIOVID_MODELS = BioVidTask().models()  # the models `train_biovid` trains: the fusions, unimodal visual and bio
+
 # %% ../nbs/33_train_biovid.ipynb #bvtask02
 @locked(_biovid_run)  # the arguments are checked first; one writer per run folder
 def train_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid` (its `index.json` lists the windows)
@@ -283,6 +283,23 @@ def cross_validate_biovid(prepared:str|os.PathLike, # a folder written by `prepa
     "Train and test every fold of `protocol`; returns one result per fold and a last row with the mean and std."
     t = BioVidTask(prepared, cache, task, protocol, kw.pop('k', 5), kw.pop('fold_seed', 0))
     return cross_validate(t, model, folds, out_dir, quiet=quiet, **kw)
+
+# %% ../nbs/33_train_biovid.ipynb #bvcli002
+def _cli_prepare(cls, data, work_dir, out_dir, synthetic:bool, s:dict, o:dict, progress:bool) -> dict:
+    "`jmt-train`'s BioVid: the synthetic one (no data) or a raw BioVid Part A folder, prepared into WORK."
+    work = Path(work_dir) if work_dir else Path(out_dir)/'data'/'biovid'  # never the Aff-Wild2 work folder of the same out_dir
+    return prepare_biovid_features(raw=None if synthetic else data_root(data), work_dir=work, device=o['device'])
+
+def _cli_fit(cls, p:dict, out_dir, s:dict, o:dict) -> dict:
+    fold = int(o['fold']) if o['fold'] != 'official' else 0
+    return train_biovid(p['prepared'], p['cache'], Path(out_dir)/'biovid'/run_name(o['model'], o['preset'], fold, o['seed']),
+                        model=o['model'], fold=fold, preset=o['preset'], epochs=s['epochs'], lr=s['lr'], batch_size=s['batch_size'],
+                        seed=o['seed'], device=o['device'], quiet=o['quiet'], standardize=s['standardize'])
+
+def _cli_report(cls, res:dict, p:dict, s:dict, o:dict): print({k: v for k, v in res.items() if isinstance(v, (int, float, str))})
+
+BioVidTask.cli_prepare, BioVidTask.cli_fit, BioVidTask.cli_report = map(classmethod, (_cli_prepare, _cli_fit, _cli_report))
+BioVidTask.cli_folds, BioVidTask.synthetic_default = None, True  # any fold >= 0 (checked against the protocol); no data: synthetic
 
 # %% ../nbs/33_train_biovid.ipynb #4417222a
 def plot_folds(cv:Mapping[str, Sequence[dict]], # {label: `cross_validate_biovid` result}, e.g. {'LOSO': ..., '5-fold': ...}
