@@ -61,6 +61,11 @@ class Task:
         P, Y, M = learn.get_preds()
         return dict(model=ctx['model'], fold=ctx['fold'], metrics=learn.metric(P, Y, M) if learn.metric else {},
                     history=learn.history, net=ctx['net'], learner=learn, run_dir=ctx['run'])
+    n_folds:int = 1  # the folds `cross_validate` runs by default
+    # raw clips (feature extraction, `jmt.unimodal.train_backbone`): the Dataset with its cache settings, loss/metric/monitor, default split
+    def clip_dataset(self, modality:str, **settings) -> Dataset: raise NotImplementedError
+    clip_loss = clip_metric = None; clip_monitor:str = 'mean'
+    def split(self, seed:int=0) -> tuple: raise NotImplementedError  # (train names, valid names) of a backbone training
     def summarize(self, res:list[dict], out_dir, model:str, folds:list, hp:dict) -> list[dict]:
         "The folds' results and a last row with the mean of every metric."
         keys = [k for k, v in res[0]['metrics'].items() if isinstance(v, (int, float))] if res else []
