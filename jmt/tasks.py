@@ -65,6 +65,10 @@ class Task:
     # raw clips (feature extraction, `jmt.unimodal.train_backbone`): the Dataset with its cache settings, loss/metric/monitor, default split
     def clip_dataset(self, modality:str, **settings) -> Dataset: raise NotImplementedError
     clip_loss = clip_metric = None; clip_monitor:str = 'mean'
+    def cache_settings(self, ds) -> dict:
+        "What a feature cache of the clips `ds` records (and is checked against): by default `jmt.features.clip_settings`."
+        from jmt.features import clip_settings
+        return clip_settings(ds)
     def split(self, seed:int=0) -> tuple: raise NotImplementedError  # (train names, valid names) of a backbone training
     def summarize(self, res:list[dict], out_dir, model:str, folds:list, hp:dict) -> list[dict]:
         "The folds' results and a last row with the mean of every metric."
@@ -150,10 +154,10 @@ def extract_task_features(task:Task, # the dataset's task (its `clip_dataset` se
                          ) -> Path:
     "Cache `modality`'s frozen-backbone features of every clip of the task's prepared data; returns the cache folder."
     from jmt.backbones import backbone_args, make_backbone
-    from jmt.features import clip_settings, extract_features
+    from jmt.features import extract_features
     ds = task.clip_dataset(modality, **(clip_kw or {}))
     bb = make_backbone(modality, weights, seed=seed, **{**backbone_args(modality, ds), **(backbone_kw or {})})
-    return extract_features(ds, modality, Path(cache if cache is not None else task.cache), bb, clip_settings(ds), **kw)
+    return extract_features(ds, modality, Path(cache if cache is not None else task.cache), bb, task.cache_settings(ds), **kw)
 
 # %% ../nbs/32_tasks.ipynb #36c34b1d
 TASKS = {'affwild2': 'jmt.train:AffWild2Task', 'biovid': 'jmt.train_biovid:BioVidTask'}  # dataset -> its Task class

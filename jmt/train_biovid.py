@@ -18,7 +18,7 @@ from .core import ArgumentError, check_choice, check_device, check_float, check_
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
 from .backbones import make_backbone
-from .features import clip_settings, features_sha256, load_features, standardize_features
+from .features import features_sha256, load_features, standardize_features
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
 from .unimodal import masked_cross_entropy
@@ -73,7 +73,7 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
     for m in BIOVID_MODS:
         set_seed(seed)  # a random-init backbone is the same for the same seed, so a re-run finds (and resumes) its cache
         clip_kw = dict(n_clips=n_clips, img_size=img_size, channels=list(channels))
-        settings[m] = clip_settings(task.clip_dataset(m, **clip_kw))
+        settings[m] = task.cache_settings(task.clip_dataset(m, **clip_kw))
         with folder_lock(cache / m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
             extract_task_features(task, m, {'visual': visual_weights, 'bio': bio_weights}[m], seed=None, clip_kw=clip_kw,
                                   batch_size=batch_size, device=device, progress=not quiet)
@@ -176,6 +176,11 @@ class BioVidTask(Task):
         if 'names' in kw: kw['samples'] = kw.pop('names')
         kw = {k: v for k, v in kw.items() if v is not None and k in self.clip_args}
         return BioVidClips(self.prepared, **{'task': self.task, **kw}, modalities=(modality,))
+    def cache_settings(self, ds:BioVidClips) -> dict:
+        "What a BioVid cache records: the preparation's settings and the clip settings (as its caches always have, without `clip_len`)."
+        chans = [ds.settings['channels'][i] for i in ds.ch] if 'channels' in ds.settings else list(ds.ch)
+        return _jsonable({**ds.settings, 'n_clips': ds.n_clips, 'img_size': ds.img_size, 'channels': chans,
+                          'signal_window': ds.signal_window, 'signal_norm': ds.signal_norm})
     def split(self, seed:int=0):
         "The default names of a backbone training: fold 0 of the 5-fold split over samples."
         f = make_folds(self.samples, 'kfold', self.task, seed=seed)['folds'][0]
