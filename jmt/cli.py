@@ -9,7 +9,6 @@ from pathlib import Path
 
 from fastcore.script import bool_arg
 from .core import data_root, script, check_choice, check_device, check_float, check_int
-from .tasks import TASK_ALIASES
 from .presets import run_settings
 
 # %% auto #0
@@ -164,7 +163,7 @@ def train(dataset:str='synthetic', # synthetic (the synthetic Aff-Wild2), or a d
          ):
     "Prepare a dataset's (or the synthetic) features and train/evaluate one model on one fold; prints its metrics."
     import torch
-    from jmt.tasks import get_task, check_fold
+    from jmt.tasks import TASK_ALIASES, get_task, check_fold  # (here: jmt-prepare and jmt-extract need no model code)
     from jmt.train import check_drops
     from jmt.distributed import is_dist, is_main, setup_distributed, cleanup_distributed
     from jmt.fusion import PRESETS
