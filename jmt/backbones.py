@@ -18,7 +18,8 @@ from .core import file_sha256
 # %% auto #0
 __all__ = ['PRETRAINED', 'WEIGHT_NAMES', 'BACKBONES', 'hub_path', 'find_hub_weights', 'resolve_weights', 'PretrainedMissingError',
            'fetch_pretrained', 'unwrap_state_dict', 'state_sha256', 'Backbone', 'freeze', 'VisualBackbone',
-           'AudioBackbone', 'BioBackbone', 'Head', 'Unimodal', 'input_key', 'make_backbone', 'denormalize_clip']
+           'AudioBackbone', 'BioBackbone', 'Head', 'Unimodal', 'input_key', 'make_backbone', 'backbone_args',
+           'denormalize_clip']
 
 # %% ../nbs/10_backbones.ipynb #69a7d304
 from .data.clips import KINETICS_MEAN, KINETICS_STD  # Kinetics-400 RGB mean/std of torchvision's video models (the clip Datasets normalise with them)
@@ -285,6 +286,18 @@ def make_backbone(modality:str, # 'visual', 'audio' or 'bio'
                       f"torchvision's pretrained weights), weights=FILE (a local state_dict) or weights='random' to silence this.",
                       stacklevel=2)
     return m.mark_random(seed)
+
+# %% ../nbs/10_backbones.ipynb #bbargs01
+_DATA_ARGS = {'visual': lambda ds: dict(img_size=getattr(ds, 'img_size', 112)),  # the crop side the clips are served at
+              'audio': lambda ds: {},
+              'bio': lambda ds: dict(in_channels=len(ds.ch)) if hasattr(ds, 'ch') else {}}  # the channels the Dataset serves
+
+def backbone_args(modality:str, # 'visual', 'audio' or 'bio'
+                  ds, # the raw-clip Dataset the backbone will read
+                 ) -> dict:
+    "The `make_backbone` arguments that follow from the clips `ds` serves (visual: `img_size`; bio: `in_channels`)."
+    _check_modality(modality)
+    return _DATA_ARGS[modality](ds)
 
 # %% ../nbs/10_backbones.ipynb #97194bcf
 def denormalize_clip(frames:torch.Tensor, # (3, T, H, W) Kinetics-normalised clip

@@ -7,11 +7,13 @@ from __future__ import annotations
 import os, warnings
 from pathlib import Path
 
-from .core import data_root, script, check_choice
+from fastcore.script import bool_arg
+from .core import data_root, script, check_choice, check_device, check_float, check_int
 from .presets import run_settings
 
 # %% auto #0
-__all__ = ['cache_name', 'data_layout', 'is_data_folder', 'resolve_data', 'link_raw', 'prepare', 'feature_root', 'extract']
+__all__ = ['cache_name', 'data_layout', 'is_data_folder', 'resolve_data', 'link_raw', 'prepare', 'feature_root', 'extract',
+           'train']
 
 # %% ../nbs/35_cli.ipynb #5189e214
 def cache_name(img_size:int, # face crop side fed to the visual backbone
@@ -124,3 +126,67 @@ def extract(backbone:str=None, # visual or audio
     idx = read_index(root, backbone)
     print(f"{backbone}: {len(idx['videos'])} videos, {sum(idx['videos'].values())} clips cached in {folder}")
     return folder
+
+# %% ../nbs/35_cli.ipynb #clitrain2
+def _barrier():
+    import torch.distributed as dist
+    from jmt.distributed import is_dist
+    if is_dist(): dist.barrier()
+
+@script  # `jmt-train`: one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
+def train(dataset:str='synthetic', # synthetic (the synthetic Aff-Wild2), or a dataset of `jmt.tasks.TASKS`: affwild2, biovid
+          data:str=None, # a data folder (jmt-prepare's: raw/, prepared/, features/; used as it is) or a raw dataset folder; default: $JMT_DATA; unused for synthetic
+          out_dir:str='runs/train', # outputs; data, prepared files and features go to OUT_DIR/data unless --work_dir
+          work_dir:str=None, # where prepared data and features go (default: OUT_DIR/data)
+          model:str='jmt', # jmt, mt, vanilla, a peer, or unimodal_<modality>
+          preset:str='release', # fusion preset: release or paper
+          fold:str='official', # official or 0..4 (BioVid: a fold of its protocol; official = 0)
+          epochs:int=None, # at most this many epochs (default: the run preset's, `jmt.presets`: 5)
+          lr:float=None, # SGD learning rate (default: 5e-4 real data; the synthetic preset 5e-3, BioVid 1e-2)
+          batch_size:int=None, # sequences per batch (default: 2 real, 4 synthetic)
+          seq_len:int=16, # clips per sequence
+          train_stride:int=None, # overlapping training sequences (default: seq_len real, 2 synthetic)
+          seed:int=0, # the seed of everything
+          device:str='auto', # auto, cpu, cuda
+          n_videos:int=None, # synthetic: raw videos (default 8)
+          n_frames:int=None, # synthetic: mean frames per video (default 240)
+          img_size:int=None, # crop side for R(2+1)D (default: 112, synthetic 32)
+          clip_stride:int=None, # frames between clip ends (default: 32, synthetic 8)
+          visual_weights:str=None, # R(2+1)D state_dict file
+          audio_weights:str=None, # ResNet-18 state_dict file
+          standardize:bool_arg=None, # True/False: z-score features with training statistics (default: True synthetic, False real)
+          drop:str=None, # also evaluate without: audio, visual or frames (comma-separated)
+          submission:bool=False, # write OUT_DIR/<run>/submission.csv for the test split (needs the sample file)
+          quiet:bool=False, # no progress output
+          train_threads:int=1, # CPU threads while training the fusion (as `train.ipynb`); 0: torch's default
+          overwrite:bool=False, # replace a run folder made with other settings (else the run is refused)
+         ):
+    "Prepare a dataset's (or the synthetic) features and train/evaluate one model on one fold; prints its metrics."
+    import torch
+    from jmt.tasks import TASK_ALIASES, get_task, check_fold  # (here: jmt-prepare and jmt-extract need no model code)
+    from jmt.train import check_drops
+    from jmt.distributed import is_dist, is_main, setup_distributed, cleanup_distributed
+    from jmt.fusion import PRESETS
+    task = get_task(dataset)  # every argument is checked before any work
+    check_choice('model', model, list(task().models()))
+    check_choice('preset', preset, list(PRESETS)); fold = check_fold(fold, task.cli_folds)
+    if epochs is not None: check_int('epochs', epochs, lo=1)  # None: the run preset's (`jmt.presets`)
+    if lr is not None: check_float('lr', lr, lo=0, lo_open=True)
+    if batch_size is not None: check_int('batch_size', batch_size, lo=1)
+    check_int('train_threads', train_threads, lo=0)
+    check_int('seq_len', seq_len, lo=1); check_int('train_stride', train_stride, lo=1, none_ok=True); check_device(device)
+    for k_, v in (('n_videos', n_videos), ('n_frames', n_frames), ('img_size', img_size), ('clip_stride', clip_stride)): check_int(k_, v, lo=1, none_ok=True)
+    drops = check_drops([x for x in (drop or '').split(',') if x])
+    dev = setup_distributed()
+    o = dict(model=model, preset=preset, fold=fold, seq_len=seq_len, seed=seed, device=str(dev) if is_dist() else device,
+             drops=drops, quiet=quiet, overwrite=overwrite, submission=submission, visual_weights=visual_weights, audio_weights=audio_weights)
+    syn = dataset in TASK_ALIASES or (task.synthetic_default and data is None and not os.environ.get('JMT_DATA'))  # as train.ipynb
+    s = run_settings(task.name, syn, epochs=epochs, lr=lr, batch_size=batch_size, train_stride=train_stride, standardize=standardize,
+                     img_size=img_size, clip_stride=clip_stride, n_videos=n_videos, n_frames=n_frames)  # synthetic data: the synthetic preset
+    if is_main(): p = task.cli_prepare(data, work_dir, out_dir, syn, s, o, progress=not quiet)
+    _barrier()
+    if not is_main(): p = task.cli_prepare(data, work_dir, out_dir, syn, s, o, progress=False)  # finds everything done
+    if train_threads: torch.set_num_threads(train_threads)
+    res = task.cli_fit(p, out_dir, s, o)
+    if is_main(): task.cli_report(res, p, s, o)
+    cleanup_distributed()  # returns None: a console script's return value becomes its exit status

@@ -20,8 +20,8 @@ from .core import LOCK_FILE, atomic_write, autocast_dtype, check_choice, check_d
 from .data.prepare import check_unit, npy_problem, output_record, report_redone
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'CLIP_DATASETS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys',
-           'plan_videos', 'video_batches', 'backbone_forward', 'video_sources', 'extract_features', 'load_features',
+__all__ = ['PRECISIONS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos',
+           'video_batches', 'backbone_forward', 'video_sources', 'extract_features', 'load_features',
            'BadFeaturesError', 'verify_cache', 'feature_stats', 'standardize_features', 'features_sha256',
            'clip_dataset_for', 'clip_settings', 'extract_prepared']
 
@@ -357,29 +357,25 @@ def features_sha256(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {
     return h.hexdigest()
 
 # %% ../nbs/11_features.ipynb #d91849bf
-CLIP_DATASETS = {'affwild2': ('visual', 'audio'), 'biovid': ('visual', 'bio')}  # modalities each dataset can serve
-_CLIP_ARGS = {'affwild2': ('names', 'clip_stride', 'clip_len', 'window', 'img_size', 'raw_root'),
-              'biovid': ('task', 'samples', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')}
+def _clip_task(prepared, modality:str, dataset:str|None, kw:dict):
+    "The task (`jmt.tasks.TASKS`) whose clips `clip_dataset_for` serves, after checking the modality and settings."
+    from jmt.tasks import dataset_of, get_task
+    input_key(modality)  # unknown modality -> error
+    dataset = dataset or dataset_of(modality)
+    task = get_task(dataset)
+    if modality not in task.mods: raise ValueError(f"{dataset} has no {modality!r} input: its modalities are {task.mods}")
+    bad = sorted(set(kw) - set(task.clip_args))
+    if bad: raise TypeError(f"{dataset} clips take no setting(s) {bad}: expected some of {list(task.clip_args)}")
+    return task(prepared)
 
 def clip_dataset_for(prepared:str|os.PathLike, # the prepared dataset folder
                      modality:str, # 'visual', 'audio' or 'bio'
-                     dataset:str|None=None, # 'affwild2' or 'biovid'; None: biovid for 'bio', else affwild2
+                     dataset:str|None=None, # 'affwild2' or 'biovid'; None: the first of `jmt.tasks.TASKS` that has `modality`
                      **kw, # clip settings passed to the Dataset (None values are left at the Dataset's default)
                     ) -> Dataset:
-    "The raw-clip Dataset of a prepared folder that yields `modality`'s input for every clip."
-    input_key(modality)  # unknown modality -> error
-    dataset = dataset or ('biovid' if modality == 'bio' else 'affwild2')
-    if dataset not in CLIP_DATASETS: raise ValueError(f"unknown dataset {dataset!r}: expected one of {sorted(CLIP_DATASETS)}")
-    if modality not in CLIP_DATASETS[dataset]:
-        raise ValueError(f"{dataset} has no {modality!r} input: its modalities are {CLIP_DATASETS[dataset]}")
+    "The raw-clip Dataset of a prepared folder that yields `modality`'s input for every clip (the task's `clip_dataset`)."
     kw = {k: v for k, v in kw.items() if v is not None}
-    bad = sorted(set(kw) - set(_CLIP_ARGS[dataset]))
-    if bad: raise TypeError(f"{dataset} clips take no setting(s) {bad}: expected some of {list(_CLIP_ARGS[dataset])}")
-    if dataset == 'affwild2':
-        from jmt.data.clips import AffWild2Clips
-        return AffWild2Clips(prepared, modalities=(modality,), **kw)
-    from jmt.data.biovid import BioVidClips
-    return BioVidClips(prepared, modalities=(modality,), **kw)
+    return _clip_task(prepared, modality, dataset, kw).clip_dataset(modality, **kw)
 
 def clip_settings(ds:Dataset, # a raw-clip Dataset (from `clip_dataset_for`, or any with a `settings` dict)
                  ) -> dict:
@@ -407,15 +403,12 @@ def extract_prepared(prepared:str|os.PathLike, # the prepared dataset folder
                      **clip_kw, # clip settings for `clip_dataset_for` (img_size, clip_stride, names; n_clips, task, ...)
                     ) -> Path:
     "Cache `modality`'s frozen-backbone features of every clip of a prepared dataset; returns the cache folder."
-    from jmt.backbones import make_backbone
     _check_run(batch_size, num_workers, device, precision); check_int('seed', seed)  # every argument before any work
     for k in ('img_size', 'clip_stride', 'n_clips'): check_int(k, clip_kw.get(k), lo=1, none_ok=True)
     if 'pool' in (backbone_kw or {}): check_choice('pool', backbone_kw['pool'], ('avg', 'flatten'))
-    ds = clip_dataset_for(prepared, modality, dataset, **clip_kw)
-    bkw = dict(backbone_kw or {})
-    if modality == 'visual': bkw.setdefault('img_size', getattr(ds, 'img_size', 112))
-    if modality == 'bio' and hasattr(ds, 'ch'): bkw.setdefault('in_channels', len(ds.ch))  # the channels the Dataset serves
-    bb = make_backbone(modality, weights, seed=seed, **bkw)
-    root = Path(cache) if cache is not None else Path(prepared)/'features'
-    return extract_features(ds, modality, root, bb, clip_settings(ds), batch_size=batch_size, device=device,
-                            num_workers=num_workers, precision=precision, overwrite=overwrite, progress=progress)
+    kw = {k: v for k, v in clip_kw.items() if v is not None}
+    task = _clip_task(prepared, modality, dataset, kw)
+    from jmt.tasks import extract_task_features
+    return extract_task_features(task, modality, weights, Path(cache) if cache is not None else Path(prepared)/'features', seed=seed,
+                                 backbone_kw=backbone_kw, clip_kw=kw, batch_size=batch_size, device=device, num_workers=num_workers,
+                                 precision=precision, overwrite=overwrite, progress=progress)

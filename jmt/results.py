@@ -13,7 +13,7 @@ import torch
 from .ccc import INVALID, postprocess_va
 from .data.affwild2 import crop_path
 from .data.clips import AffWild2Features, load_crops
-from .train import frame_labels
+from .abaw import frame_labels
 
 # %% auto #0
 __all__ = ['cross_attention_maps', 'plot_va', 'viewer_figure', 'results_viewer', 'with_picture']

@@ -13,10 +13,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from .backbones import Backbone, Unimodal, input_key, make_backbone
+from .backbones import Backbone, Unimodal, backbone_args, input_key, make_backbone
 from .ccc import ccc_loss, cls_metrics, va_metrics
 from .core import atomic_save, file_sha256, write_results, check_choice, check_device, check_float, check_int, locked
-from .features import clip_dataset_for, clip_settings
+from .features import clip_settings
+from .tasks import TASKS, dataset_of, make_task
 from .learner import Learner, sgd
 from .callbacks import fit_cbs, plot_history
 
@@ -69,14 +70,13 @@ def masked_cross_entropy(pred:torch.Tensor, # logits (B, C)
 
 N_CLASSES = {'binary': 2, 'multiclass': 5}
 
-def task_setup(dataset:str, # 'affwild2' or 'biovid'
+def task_setup(dataset:str, # a dataset of `jmt.tasks.TASKS`: 'affwild2' or 'biovid'
                task:str='binary', # BioVid task: 'binary' (BL1 vs PA4) or 'multiclass'
               ) -> dict:
-    "Outputs, loss, metric and monitored key of a dataset's unimodal task."
-    if dataset == 'affwild2': return dict(n_out=2, loss=ccc_loss, metric=va_metrics, monitor='mean')
-    if dataset != 'biovid': raise ValueError(f"unknown dataset {dataset!r}: expected 'affwild2' or 'biovid'")
-    if task not in N_CLASSES: raise ValueError(f"BioVid unimodal training supports tasks {sorted(N_CLASSES)}, got {task!r}")
-    return dict(n_out=N_CLASSES[task], loss=masked_cross_entropy, metric=cls_metrics, monitor='accuracy')
+    "Outputs, loss, metric and monitored key of a dataset's unimodal (raw-clip) task, from its `Task`."
+    from jmt.tasks import make_task
+    t = make_task(dataset, task=task)
+    return dict(n_out=t.n_out, loss=t.clip_loss, metric=t.clip_metric, monitor=t.clip_monitor)
 
 # %% ../nbs/12_unimodal.ipynb #unimodal12
 def freeze_blocks(backbone:Backbone, # a modality backbone (its network is `backbone.net`)
@@ -92,12 +92,6 @@ def freeze_blocks(backbone:Backbone, # a modality backbone (its network is `back
     return frozen
 
 # %% ../nbs/12_unimodal.ipynb #unimodal15
-def _default_names(prepared, dataset:str, task:str, seed:int):
-    if dataset == 'affwild2': return 'train', 'val'
-    from jmt.data.biovid import load_index, make_folds
-    f = make_folds(load_index(prepared)['samples'], 'kfold', task, seed=seed)['folds'][0]
-    return f['train'], f['test']
-
 def _fn_name(f) -> str|None:
     "A callable's importable name (a partial's with its arguments), for a run's identity."
     if f is None: return None
@@ -127,7 +121,7 @@ def run_identity(prepared:str|os.PathLike, # the prepared dataset folder (record
 
 def _backbone_run(a:dict) -> Path:
     "Check `train_backbone`'s arguments before any work (one line naming the argument); its output folder, to lock."
-    check_choice('modality', a['modality'], list(PAPER_SETTINGS)); check_choice('dataset', a['dataset'], ('affwild2', 'biovid'), none_ok=True)
+    check_choice('modality', a['modality'], list(PAPER_SETTINGS)); check_choice('dataset', a['dataset'], list(TASKS), none_ok=True)
     check_int('epochs', a['epochs'], lo=1, none_ok=True); check_float('lr', a['lr'], lo=0, lo_open=True, none_ok=True)
     check_int('batch_size', a['batch_size'], lo=1, none_ok=True); check_choice('opt', a['opt'], list(OPTIMIZERS), none_ok=True)
     check_float('dropout', a['dropout'], lo=0, hi=1, none_ok=True); check_int('patience', a['patience'], lo=1, none_ok=True)
@@ -141,7 +135,7 @@ def _backbone_run(a:dict) -> Path:
 def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wild2 or BioVid)
                    modality:str, # 'visual', 'audio' or 'bio'
                    out_dir:str|os.PathLike='runs/backbone', # where backbone.pt, the history and checkpoints go
-                   dataset:str|None=None, # 'affwild2' or 'biovid'; None: biovid for 'bio', else affwild2
+                   dataset:str|None=None, # 'affwild2' or 'biovid' (`jmt.tasks.TASKS`); None: the first that has `modality` (bio: biovid)
                    epochs:int|None=None, # most epochs (early stopping may stop sooner); None: the paper's 50
                    lr:float|None=None, # learning rate; None: the paper's (visual 1e-3, audio 1e-2)
                    batch_size:int|None=None, # clips per step; None: the paper's (visual 8, audio 64)
@@ -169,37 +163,32 @@ def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wi
                    plot:bool|None=None, # live plot (None: only in Jupyter)
                   ) -> dict:
     "Train `modality`'s backbone with a head on its raw clips; save the best backbone to `out_dir/backbone.pt`."
-    dataset = dataset or ('biovid' if modality == 'bio' else 'affwild2')
+    dataset = dataset or dataset_of(modality)
     ps = PAPER_SETTINGS[modality] if modality in PAPER_SETTINGS else input_key(modality)
     epochs, lr = epochs or ps['epochs'], lr or ps['lr']
     batch_size, opt = batch_size or ps['batch_size'], opt or ps['opt']
     dropout = ps['dropout'] if dropout is None else dropout
     if opt not in OPTIMIZERS: raise ValueError(f"opt must be one of {sorted(OPTIMIZERS)}, got {opt!r}")
+    t = make_task(dataset, prepared, task=task)  # the dataset specifics: clips, loss, metric, monitor, default split
     ts = task_setup(dataset, task)
-    if train is None and valid is None: train, valid = _default_names(prepared, dataset, task, seed)
-    kw = (dict(clip_stride=clip_stride, img_size=img_size) if dataset == 'affwild2' else
-          dict(task=task, n_clips=n_clips, img_size=img_size, channels=channels))
-    names = 'names' if dataset == 'affwild2' else 'samples'
-    tds = clip_dataset_for(prepared, modality, dataset, **{names: train}, **kw)
-    if dataset == 'affwild2' and modality == 'visual' and augment:  # the same clips, augmented
-        from jmt.data.clips import AffWild2Clips
-        tds = AffWild2Clips(prepared, names=train, modalities=('visual',), train=True, **kw)
-    vds = None if valid is None else clip_dataset_for(prepared, modality, dataset, **{names: valid}, **kw)
+    if train is None and valid is None: train, valid = t.split(seed)
+    kw = dict(clip_stride=clip_stride, img_size=img_size, n_clips=n_clips, channels=channels)  # each task takes the settings its clips have
+    tds = t.clip_dataset(modality, names=train, train=augment, **kw)  # augment: the task's training augmentation (Aff-Wild2 visual crops)
+    vds = None if valid is None else t.clip_dataset(modality, names=valid, **kw)
     if len(tds) < batch_size: raise ValueError(f"{len(tds)} training clips are fewer than one batch of {batch_size}: "
                                                 f"lower batch_size or use more data")
     g = torch.Generator().manual_seed(seed)
     tdl = DataLoader(tds, batch_size, shuffle=True, drop_last=True, num_workers=num_workers, generator=g)
     vdl = None if vds is None else DataLoader(vds, batch_size, num_workers=num_workers)
 
-    bkw = dict(backbone_kw or {})
-    if modality == 'bio': bkw.setdefault('in_channels', len(tds.ch))  # the channels the Dataset serves
+    bkw = {**backbone_args(modality, tds), **(backbone_kw or {})}  # bio: in_channels of the channels the Dataset serves
     torch.manual_seed(seed)  # before the backbone: with weights='random' its initial weights follow the seed too
     bb = make_backbone(modality, weights, **bkw)
     init = dict(source=bb.weights_source, sha256=bb.weights_sha256)
     frozen = freeze_blocks(bb, freeze_until)
-    ident = run_identity(prepared, modality, dataset, task if dataset == 'biovid' else None, bb, frozen, tds, vds, lr=lr,
+    ident = run_identity(prepared, modality, dataset, getattr(t, 'task', None), bb, frozen, tds, vds, lr=lr,
                          batch_size=batch_size, opt=opt, dropout=dropout, seed=seed, sched=_fn_name(sched_func),
-                         augment=bool(augment and dataset == 'affwild2' and modality == 'visual'))
+                         augment=getattr(tds, 'augment', None) is not None)
     model = Unimodal(bb, ts['n_out'], p=dropout)
     out = Path(out_dir)
     learn = Learner(model, tdl, vdl, ts['loss'], ts['metric'], lr=lr, opt_func=OPTIMIZERS[opt], sched_func=sched_func,

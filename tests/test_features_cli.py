@@ -78,7 +78,7 @@ def test_cli_errors(prepared, tmp_path, load_script):
     cli = load_script('data_scripts/extract_features.py')
     with pytest.raises(ArgumentError, match="backbone must be one of 'visual', 'audio', 'bio', got 'text'"): cli.main(str(prepared), backbone='text')
     with pytest.raises(ValueError, match="affwild2 has no 'bio'"): cli.main(str(prepared), backbone='bio', dataset='affwild2')
-    with pytest.raises(ValueError, match='unknown dataset'): clip_dataset_for(prepared, 'bio', 'recola')
+    with pytest.raises(ValueError, match='dataset must be one of'): clip_dataset_for(prepared, 'bio', 'recola')
     with pytest.raises(FileNotFoundError, match='nothing.pt'):
         cli.main(str(prepared), backbone='audio', weights=str(tmp_path / 'nothing.pt'), cache=str(tmp_path / 'c'))
 

@@ -14,7 +14,8 @@ from jmt.data.prepare import load_index
 from jmt.data.video import write_face_video
 from jmt.features import extract_prepared, read_index
 from jmt.predict import load_run, predict_main, predict_video, read_csv, training_stats, write_predict_bundle
-from jmt.train import cache_settings, read_video_predictions, train_affwild2
+from jmt.train import cache_settings, train_affwild2
+from jmt.abaw import read_video_predictions
 
 
 @pytest.fixture(scope='module')

@@ -4,7 +4,7 @@ import os, re, shlex, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = {'jmt-prepare': 'jmt.cli:prepare', 'jmt-extract': 'jmt.cli:extract', 'jmt-train': 'jmt.train:main'}
+SCRIPTS = {'jmt-prepare': 'jmt.cli:prepare', 'jmt-extract': 'jmt.cli:extract', 'jmt-train': 'jmt.cli:train'}
 
 
 def readme_block() -> list[str]:

@@ -38,33 +38,33 @@ def test_cli_help():
 
 def test_cli_biovid_forwards_the_training_options(tmp_path, monkeypatch):
     "`jmt-train --dataset biovid` passes every training option on to `train_biovid` (--standardize was dropped)."
-    import types
-    import jmt.train as jt
+    import jmt.train_biovid as tb
+    from jmt.cli import train
     seen = {}
-    fake = types.SimpleNamespace(prepare_biovid_features=lambda **kw: dict(prepared=tmp_path/'p', cache=tmp_path/'c'),
-                                 train_biovid=lambda *a, **kw: seen.update(kw) or dict(accuracy=.5))
-    monkeypatch.setattr(jt, '_biovid', lambda **kw: fake)
+    monkeypatch.setattr(tb, 'prepare_biovid_features', lambda **kw: dict(prepared=tmp_path/'p', cache=tmp_path/'c'))
+    monkeypatch.setattr(tb, 'train_biovid', lambda *a, **kw: seen.update(kw) or dict(accuracy=.5))
     (tmp_path/'raw').mkdir()
-    jt.main(dataset='biovid', data=str(tmp_path/'raw'), out_dir=str(tmp_path/'out'), epochs=2, lr=.01, batch_size=4,
+    train(dataset='biovid', data=str(tmp_path/'raw'), out_dir=str(tmp_path/'out'), epochs=2, lr=.01, batch_size=4,
             standardize=True, seed=3, quiet=True)
     assert {k: seen[k] for k in ('epochs', 'lr', 'batch_size', 'standardize', 'seed')} == dict(epochs=2, lr=.01, batch_size=4,
                                                                                               standardize=True, seed=3)
 
 
 def _spy_main(tmp_path, monkeypatch, **kw):
-    "Run `jmt.train.main` with preparation and training replaced by recorders; returns what they were given."
-    import inspect, types
-    import jmt.train as jt
+    "Run `jmt-train` (`jmt.cli.train`) with preparation and training replaced by recorders; returns what they were given."
+    import inspect
+    import jmt.train as jt, jmt.train_biovid as tb
+    from jmt.cli import train as jmt_train
     seen, sig = {}, inspect.signature(_TRAIN)
     def prep(work, **a): seen['prep'] = a; return dict(raw=tmp_path/'raw', prepared=tmp_path/'p', cache=tmp_path/'c')
     def train(*a, **k):
         seen['train'] = sig.bind(*a, **k).arguments
         return dict(metrics=dict(valence=.5, arousal=.5, mean=.5, mean_pp=.5), run_dir=tmp_path/'run')
-    fake = types.SimpleNamespace(prepare_biovid_features=lambda **a: seen.update(bprep=a) or dict(prepared=tmp_path/'p', cache=tmp_path/'c'),
-                                 train_biovid=lambda *a, **k: seen.update(btrain=k, bargs=a) or dict(accuracy=.5))
+    monkeypatch.setattr(tb, 'prepare_biovid_features', lambda **a: seen.update(bprep=a) or dict(prepared=tmp_path/'p', cache=tmp_path/'c'))
+    monkeypatch.setattr(tb, 'train_biovid', lambda *a, **k: seen.update(btrain=k, bargs=a) or dict(accuracy=.5))
     monkeypatch.setattr(jt, 'prepare_affwild2_features', prep); monkeypatch.setattr(jt, 'train_affwild2', train)
-    monkeypatch.setattr(jt, '_biovid', lambda **a: fake); monkeypatch.delenv('JMT_DATA', raising=False)
-    jt.main(out_dir=str(tmp_path/'out'), quiet=True, **kw)
+    monkeypatch.delenv('JMT_DATA', raising=False)
+    jmt_train(out_dir=str(tmp_path/'out'), quiet=True, **kw)
     return seen
 
 
