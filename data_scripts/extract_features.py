@@ -12,7 +12,7 @@ videos whose file is missing, truncated or changed, or whose inputs changed; a c
 seed or clip settings is refused (use another `--cache`, or `--overwrite`). Without weights the backbone is a random
 initialisation drawn from `--seed` (default 0), so identical commands give identical caches.
 
-The options and their handling live in `jmt.scripts.extract_features_main` (nbs/38_scripts.ipynb); this file only runs it.
+The options and their handling live in `jmt.scripts.extract_features_main` (nbs/52_scripts.ipynb); this file only runs it.
 """
 from jmt.scripts import extract_features_main as main, default_workers
 

@@ -11,7 +11,7 @@ with --test_list / --test_sample; when absent, a warning says the test split is 
 A label file whose line count does not match its video is an error; `--on_error skip` prepares the rest without it.
 A thin wrapper over `jmt.data.prepare.prepare_affwild2`.
 
-The options and their handling live in `jmt.scripts.prepare_affwild2_main` (nbs/38_scripts.ipynb); this file only runs it.
+The options and their handling live in `jmt.scripts.prepare_affwild2_main` (nbs/52_scripts.ipynb); this file only runs it.
 """
 from jmt.scripts import prepare_affwild2_main as main
 

@@ -7,7 +7,7 @@ Resumable: re-running skips finished windows; every file is written atomically.
     python data_scripts/prepare_biovid.py --raw /data/biovid/PartA --out data/biovid_prepared
     python data_scripts/prepare_biovid.py --synthetic --raw data/biovid_synth --out data/biovid_prepared   # no dataset at hand
 
-The options and their handling live in `jmt.scripts.prepare_biovid_main` (nbs/38_scripts.ipynb); this file only runs it.
+The options and their handling live in `jmt.scripts.prepare_biovid_main` (nbs/52_scripts.ipynb); this file only runs it.
 """
 from jmt.scripts import prepare_biovid_main as main
 

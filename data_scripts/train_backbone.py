@@ -9,7 +9,7 @@
 
 Re-running with --resume continues from `OUT/last.pt`.
 
-The options and their handling live in `jmt.scripts.train_backbone_main` (nbs/38_scripts.ipynb); this file only runs it.
+The options and their handling live in `jmt.scripts.train_backbone_main` (nbs/52_scripts.ipynb); this file only runs it.
 """
 from jmt.scripts import train_backbone_main as main
 

@@ -65,6 +65,11 @@ class Task:
     n_folds:int = 1  # the folds `cross_validate` runs by default
     # raw clips (feature extraction, `jmt.unimodal.train_backbone`): the Dataset with its cache settings, loss/metric/monitor, default split
     def clip_dataset(self, modality:str, **settings) -> Dataset: raise NotImplementedError
+    @classmethod
+    def clip_settings_for(cls, modality:str, **given) -> dict:
+        "The `given` clip settings that this dataset's `modality` clips take (`clip_keys`, else `clip_args`); None and the rest dropped."
+        keys = getattr(cls, 'clip_keys', {}).get(modality, getattr(cls, 'clip_args', ()))
+        return {k: v for k, v in given.items() if v is not None and k in keys}
     clip_loss = clip_metric = None; clip_monitor:str = 'mean'
     def cache_settings(self, ds) -> dict:
         "What a feature cache of the clips `ds` records (and is checked against): by default `jmt.features.clip_settings`."
