@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Cache frozen-backbone features for one modality of a prepared dataset: a thin CLI over `jmt.features.extract_prepared`.
+"""Cache frozen-backbone features for one modality of a prepared dataset: a thin CLI over `jmt.extract.extract_prepared`.
 
     python data_scripts/extract_features.py --prepared DIR --backbone visual --weights kinetics400   # torchvision's, downloaded once
     python data_scripts/extract_features.py --prepared DIR --backbone audio --weights imagenet

@@ -17,12 +17,13 @@ from .data.prepare import load_index
 from .data.clips import AffWild2Features
 from .ccc import abaw_va_ccc, expand_to_frames, postprocess_va, INVALID
 from .learner import get_preds
+from .features import load_features
 
 # %% auto #0
 __all__ = ['CONSTANT_TOL', 'DROPS', 'DROP_MODALITY', 'clip_predictions', 'frame_labels', 'prediction_stats', 'AbawMetric',
            'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities', 'drop_inputs', 'check_drops',
            'predict_sequences', 'frame_predictions', 'write_video_predictions', 'read_video_predictions', 'sample_file',
-           'write_submission']
+           'write_submission', 'predict_affwild2', 'results_row']
 
 # %% ../nbs/33_abaw.ipynb #ebafe5de
 def clip_predictions(ds:AffWild2Features, # the (non-shuffled) dataset the predictions were made on
@@ -227,3 +228,36 @@ def write_submission(preds_by_video:Mapping[str, np.ndarray], # `{person: (n_fra
     with atomic_write(out_csv, 'w') as fh: fh.write(out.getvalue())
     if padded: warnings.warn(f'{padded} submission rows lie past their video\'s predictions: padded with its last prediction')
     return dict(path=Path(out_csv), rows=len([l for l in lines[1:] if l.strip()]), padded=padded)
+
+# %% ../nbs/33_abaw.ipynb #b2923d50
+def predict_affwild2(net:torch.nn.Module, # a trained fusion model
+                     prepared:str|Path, # the prepared folder
+                     cache:str|Path, # the feature cache root (must hold these persons)
+                     names:str|list[str]='test', # a split or person names
+                     seq_len:int=16, # clips per sequence
+                     windows:Sequence[int]|None=(20, 50), # post-processing; None: raw predictions
+                     device:str='auto', # where the model runs
+                     mods:Sequence[str]=('visual', 'audio'), # the modalities the model needs
+                     standardize:Sequence[str]|None=None, # training persons whose statistics z-score the features (as in training)
+                     feats:Mapping[str, Mapping[str, np.ndarray]]|None=None, # already loaded raw features (e.g. `train_affwild2(...)['feats']`); None: load them
+                    ) -> dict[str, np.ndarray]:
+    "Per-frame predictions `{person: float (n_frames, 2)}` of a model over `names`."
+    from jmt.train import cache_settings, standardized  # as training reads the features (jmt.train imports this module)
+    cs = cache_settings(cache)
+    feats = {m: feats[m] if feats is not None else load_features(cache, m) for m in mods}
+    index, kw = load_index(prepared), dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
+    if standardize: feats = standardized(feats, AffWild2Features(index, feats, list(standardize), **kw))
+    ds = AffWild2Features(index, feats, names, seq_len, **kw)
+    fp = frame_predictions(ds, clip_predictions(ds, predict_sequences(net, ds, device=device)), windows)
+    return {n: p.numpy() for n, p in fp.items()}
+
+# %% ../nbs/33_abaw.ipynb #20efa1ec
+def results_row(res:dict, # the result of `train_affwild2`
+                drop:str='none', # which evaluation: 'none' or a test-time drop
+               ) -> dict:
+    "One results-table row: model, fold, parameters, best epoch, V/A/mean CCC raw and post-processed, prediction spread."
+    m = res['robustness'][drop]
+    return dict(model=res['model'], fold=res['fold'], params=res['params'], best_epoch=res['best_epoch'],
+                valence=m['valence'], arousal=m['arousal'], mean=m['mean'],
+                valence_pp=m['valence_pp'], arousal_pp=m['arousal_pp'], mean_pp=m['mean_pp'],
+                pred_std_valence=m['pred_std_valence'], pred_std_arousal=m['pred_std_arousal'], degenerate=collapse_reason(m) is not None)

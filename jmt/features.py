@@ -18,12 +18,12 @@ import jmt
 from .backbones import Backbone, freeze, input_key, state_sha256
 from .core import LOCK_FILE, atomic_write, autocast_dtype, check_choice, check_device, check_int, get_device, git_commit, file_sha256
 from .data.prepare import check_unit, npy_problem, output_record, report_redone
+from .core import moved_names
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos',
            'video_batches', 'backbone_forward', 'video_sources', 'extract_features', 'load_features',
-           'BadFeaturesError', 'verify_cache', 'feature_stats', 'standardize_features', 'features_sha256',
-           'clip_dataset_for', 'clip_settings', 'extract_prepared']
+           'BadFeaturesError', 'verify_cache']
 
 # %% ../nbs/11_features.ipynb #54b0b23d
 class CacheMismatchError(ValueError):
@@ -313,102 +313,8 @@ def verify_cache(cache_root:str|os.PathLike, # the cache root (holding one folde
         out[m] = _verify_modality(Path(cache_root)/m, index)
     return out
 
-# %% ../nbs/11_features.ipynb #dfb60af4
-def feature_stats(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}}
-                  names:Sequence[str], # the videos/windows whose clips give the statistics (the training split)
-                  mods:Sequence[str]|None=None, # the modalities (and order) to return; None: all of `feats`
-                  masks:Mapping[str, Mapping[str, np.ndarray]]|None=None, # {modality: {video: bool (n_clips,)}}: only True clips enter the statistics
-                  min_std:float=.1, # floor of each dimension's std, as a fraction of the median std over dimensions
-                  caller:str='feature_stats', # the function named in the no-valid-clip error
-                 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    "`{modality: (mean, std)}` float32 (D,) over `names`' valid clips, the std floored at `min_std` x its median: what `standardize_features` applies."
-    out = {}
-    for m in (feats if mods is None else mods):
-        mk = (masks or {}).get(m, {})
-        a = np.concatenate([np.asarray(feats[m][n], np.float32)[np.asarray(mk[n], bool)] if n in mk else np.asarray(feats[m][n], np.float32) for n in names])
-        if not len(a): raise ValueError(f'{caller}: no valid {m} clip among the {len(names)} training videos')
-        mu, sd = a.mean(0), a.std(0)
-        sd = np.maximum(sd, min_std * np.median(sd)) if np.median(sd) > 0 else np.where(sd > 0, sd, 1.)
-        out[m] = (mu.astype(np.float32), sd.astype(np.float32))
-    return out
-
-def standardize_features(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}}
-                         names:Sequence[str], # the videos/windows whose clips give the statistics (the training split)
-                         mods:Sequence[str]|None=None, # the modalities to transform (and return); None: all of `feats`
-                         masks:Mapping[str, Mapping[str, np.ndarray]]|None=None, # {modality: {video: bool (n_clips,)}}: only True clips enter the statistics
-                         min_std:float=.1, # floor of each dimension's std, as a fraction of the median std over dimensions
-                        ) -> dict[str, dict[str, np.ndarray]]:
-    "Every video's features z-scored per dimension with the mean/std of `names`' valid clips (`feature_stats`; float32, in memory)."
-    st = feature_stats(feats, names, mods, masks, min_std, caller='standardize_features')
-    return {m: {n: (np.asarray(v, np.float32) - mu) / sd for n, v in feats[m].items()} for m, (mu, sd) in st.items()}
-
-
-# %% ../nbs/11_features.ipynb #da1952aa
-def features_sha256(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {video: (n_clips, D)}}, memory-mapped or in memory
-                    mods:Sequence[str]|None=None, # the modalities to include (in any order); None: all of `feats`
-                   ) -> str:
-    "SHA-256 of the feature values: every video's name, shape and float32 values, modality by modality, in name order."
-    h = hashlib.sha256()
-    for m in sorted(feats if mods is None else mods):
-        h.update(f'modality {m}\n'.encode())
-        for v in sorted(feats[m]):
-            a = np.ascontiguousarray(feats[m][v], dtype=np.float32)
-            h.update(f'{v} {a.shape}\n'.encode()); h.update(a.data)
-    return h.hexdigest()
-
-# %% ../nbs/11_features.ipynb #d91849bf
-def _clip_task(prepared, modality:str, dataset:str|None, kw:dict):
-    "The task (`jmt.tasks.TASKS`) whose clips `clip_dataset_for` serves, after checking the modality and settings."
-    from jmt.tasks import dataset_of, get_task
-    input_key(modality)  # unknown modality -> error
-    dataset = dataset or dataset_of(modality)
-    task = get_task(dataset)
-    if modality not in task.mods: raise ValueError(f"{dataset} has no {modality!r} input: its modalities are {task.mods}")
-    bad = sorted(set(kw) - set(task.clip_args))
-    if bad: raise TypeError(f"{dataset} clips take no setting(s) {bad}: expected some of {list(task.clip_args)}")
-    return task(prepared)
-
-def clip_dataset_for(prepared:str|os.PathLike, # the prepared dataset folder
-                     modality:str, # 'visual', 'audio' or 'bio'
-                     dataset:str|None=None, # 'affwild2' or 'biovid'; None: the first of `jmt.tasks.TASKS` that has `modality`
-                     **kw, # clip settings passed to the Dataset (None values are left at the Dataset's default)
-                    ) -> Dataset:
-    "The raw-clip Dataset of a prepared folder that yields `modality`'s input for every clip (the task's `clip_dataset`)."
-    kw = {k: v for k, v in kw.items() if v is not None}
-    return _clip_task(prepared, modality, dataset, kw).clip_dataset(modality, **kw)
-
-def clip_settings(ds:Dataset, # a raw-clip Dataset (from `clip_dataset_for`, or any with a `settings` dict)
-                 ) -> dict:
-    "The settings a feature cache of `ds` records: the Dataset's `settings`, plus BioVid's clip settings."
-    s = dict(getattr(ds, 'settings', None) or {})
-    if hasattr(ds, 'n_clips') and hasattr(ds, 'signal_window'):  # BioVidClips: its `settings` are the preparation's
-        s.update(n_clips=ds.n_clips, clip_len=ds.clip_len, img_size=ds.img_size, signal_window=ds.signal_window,
-                 signal_norm=ds.signal_norm, channels=[s['channels'][i] for i in ds.ch] if 'channels' in s else list(ds.ch))
-    return _jsonable(s)
-
-# %% ../nbs/11_features.ipynb #5b5c6a12
-def extract_prepared(prepared:str|os.PathLike, # the prepared dataset folder
-                     modality:str, # 'visual', 'audio' or 'bio'
-                     weights:str|os.PathLike|None=None, # 'kinetics400' (visual) / 'imagenet' (audio), a state_dict file; None: torch hub cache; 'random'
-                     cache:str|os.PathLike|None=None, # the feature cache root; None: `<prepared>/features`
-                     dataset:str|None=None, # 'affwild2' or 'biovid'; None: biovid for 'bio', else affwild2
-                     backbone_kw:dict|None=None, # passed to `make_backbone` (e.g. pool='flatten'; bio in_channels follow the Dataset)
-                     batch_size:int=32, # clips per forward pass
-                     num_workers:int=0, # DataLoader worker processes
-                     device:str|None=None, # None: the best available
-                     precision:str='auto', # autocast: auto, bf16, fp16, fp32
-                     overwrite:bool=False, # rebuild a cache made with another configuration
-                     progress:bool=True, # show a progress bar
-                     seed:int=0, # a random initialisation (no weights file) is drawn from this seed, recorded in the cache
-                     **clip_kw, # clip settings for `clip_dataset_for` (img_size, clip_stride, names; n_clips, task, ...)
-                    ) -> Path:
-    "Cache `modality`'s frozen-backbone features of every clip of a prepared dataset; returns the cache folder."
-    _check_run(batch_size, num_workers, device, precision); check_int('seed', seed)  # every argument before any work
-    for k in ('img_size', 'clip_stride', 'n_clips'): check_int(k, clip_kw.get(k), lo=1, none_ok=True)
-    if 'pool' in (backbone_kw or {}): check_choice('pool', backbone_kw['pool'], ('avg', 'flatten'))
-    kw = {k: v for k, v in clip_kw.items() if v is not None}
-    task = _clip_task(prepared, modality, dataset, kw)
-    from jmt.tasks import extract_task_features
-    return extract_task_features(task, modality, weights, Path(cache) if cache is not None else Path(prepared)/'features', seed=seed,
-                                 backbone_kw=backbone_kw, clip_kw=kw, batch_size=batch_size, device=device, num_workers=num_workers,
-                                 precision=precision, overwrite=overwrite, progress=progress)
+# %% ../nbs/11_features.ipynb #feat15mv
+# Moved to `jmt.extract` (15_extract) and `jmt.feature_stats` (16_feature_stats); still importable from here, so no importer has to change.
+__getattr__ = moved_names(__name__, {
+    'jmt.extract': ['_clip_task', 'clip_dataset_for', 'clip_settings', 'extract_prepared'],
+    'jmt.feature_stats': ['feature_stats', 'features_sha256', 'standardize_features']})

@@ -14,7 +14,7 @@ import torch
 from .core import atomic_save, atomic_write, check_device, file_sha256, get_device, moved_names
 from .backbones import BACKBONES, Backbone, PRETRAINED, find_hub_weights, freeze, make_backbone, state_sha256
 from .models import make_model
-from .features import feature_stats
+from .feature_stats import feature_stats
 from .data.prepare import AUDIO_SETTINGS
 
 # %% auto #0

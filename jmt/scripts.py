@@ -126,7 +126,8 @@ def extract_features_main(prepared:str=None, # the prepared dataset folder (outp
                          ):
     "Run a frozen backbone once over a prepared dataset and cache one float16 512-d vector per clip."
     from jmt.core import data_root
-    from jmt.features import extract_prepared, read_index
+    from jmt.extract import extract_prepared
+    from jmt.features import read_index
     from jmt.tasks import dataset_of, get_task
     check_choice('backbone', backbone, ('visual', 'audio', 'bio'))  # (the library checks the rest before any work)
     prepared = data_root(prepared)

@@ -24,17 +24,18 @@ from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import ccc_loss, va_metrics
 from .abaw import (CONSTANT_TOL, DROPS, AbawMetric, ConstantPredictionWarning, absent_modalities, check_drops, clip_predictions,
                        collapse_reason, drop_inputs, frame_labels, frame_predictions, predict_sequences, prediction_stats,
-                       read_video_predictions, sample_file, write_submission, write_video_predictions, _warn_degenerate)
+                       read_video_predictions, sample_file, write_submission, write_video_predictions, _warn_degenerate,
+                       predict_affwild2)
 from .learner import get_preds
 from .tasks import Task, fit_task, check_fold, run_name, extract_task_features
 from .presets import RUN_PRESETS, run_settings
 from .cli import cache_name, resolve_data
 from .distributed import is_dist, is_main
+from .core import moved_names
 
 # %% auto #0
 __all__ = ['SYNTHETIC', 'AFFWILD2_MODELS', 'DATA_KEYS', 'AffWild2Task', 'prepare_affwild2_features', 'cache_complete', 'mods_of',
-           'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'train_affwild2',
-           'predict_affwild2', 'results_row']
+           'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'train_affwild2']
 
 # %% ../nbs/34_affwild2.ipynb #aw2task1
 class AffWild2Task(Task):
@@ -296,37 +297,9 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                     windows=windows, constant_tol=constant_tol, overwrite=overwrite, **kw)
 
 
-# %% ../nbs/34_affwild2.ipynb #b2923d50
-def predict_affwild2(net:torch.nn.Module, # a trained fusion model
-                     prepared:str|Path, # the prepared folder
-                     cache:str|Path, # the feature cache root (must hold these persons)
-                     names:str|list[str]='test', # a split or person names
-                     seq_len:int=16, # clips per sequence
-                     windows:Sequence[int]|None=(20, 50), # post-processing; None: raw predictions
-                     device:str='auto', # where the model runs
-                     mods:Sequence[str]=('visual', 'audio'), # the modalities the model needs
-                     standardize:Sequence[str]|None=None, # training persons whose statistics z-score the features (as in training)
-                     feats:Mapping[str, Mapping[str, np.ndarray]]|None=None, # already loaded raw features (e.g. `train_affwild2(...)['feats']`); None: load them
-                    ) -> dict[str, np.ndarray]:
-    "Per-frame predictions `{person: float (n_frames, 2)}` of a model over `names`."
-    cs = cache_settings(cache)
-    feats = {m: feats[m] if feats is not None else load_features(cache, m) for m in mods}
-    index, kw = load_index(prepared), dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
-    if standardize: feats = standardized(feats, AffWild2Features(index, feats, list(standardize), **kw))
-    ds = AffWild2Features(index, feats, names, seq_len, **kw)
-    fp = frame_predictions(ds, clip_predictions(ds, predict_sequences(net, ds, device=device)), windows)
-    return {n: p.numpy() for n, p in fp.items()}
-
-# %% ../nbs/34_affwild2.ipynb #20efa1ec
-def results_row(res:dict, # the result of `train_affwild2`
-                drop:str='none', # which evaluation: 'none' or a test-time drop
-               ) -> dict:
-    "One results-table row: model, fold, parameters, best epoch, V/A/mean CCC raw and post-processed, prediction spread."
-    m = res['robustness'][drop]
-    return dict(model=res['model'], fold=res['fold'], params=res['params'], best_epoch=res['best_epoch'],
-                valence=m['valence'], arousal=m['arousal'], mean=m['mean'],
-                valence_pp=m['valence_pp'], arousal_pp=m['arousal_pp'], mean_pp=m['mean_pp'],
-                pred_std_valence=m['pred_std_valence'], pred_std_arousal=m['pred_std_arousal'], degenerate=collapse_reason(m) is not None)
+# %% ../nbs/34_affwild2.ipynb #aw2moved
+# Moved to `jmt.abaw` (33_abaw); still importable from here, so no importer has to change.
+__getattr__ = moved_names(__name__, {'jmt.abaw': ['predict_affwild2', 'results_row']})
 
 # %% ../nbs/34_affwild2.ipynb #965f0b3b
 def _cli_prepare(cls, data, work_dir, out_dir, synthetic:bool, s:dict, o:dict, progress:bool) -> dict:

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Dataset
 from .backbones import Backbone, Unimodal, backbone_args, input_key, make_backbone
 from .ccc import ccc_loss, cls_metrics, va_metrics
 from .core import atomic_save, file_sha256, write_results, check_choice, check_device, check_float, check_int, locked
-from .features import clip_settings
+from .extract import clip_settings
 from .tasks import TASKS, dataset_of, make_task
 from .learner import Learner, sgd
 from .callbacks import fit_cbs, plot_history
