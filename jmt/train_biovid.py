@@ -19,7 +19,7 @@ from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, pr
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
 from .backbones import make_backbone
 from .features import features_sha256, load_features, read_index, standardize_features
-from .cli import resolve_data
+from .cli import is_data_folder
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
 from .unimodal import masked_cross_entropy
@@ -58,9 +58,9 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
                             **kw, # passed to `prepare_biovid` (e.g. detector=None, workers=2, reactive=FILE)
                            ) -> dict:
     "Synthetic or real BioVid -> prepared windows -> cached visual and bio clip features; resumable. Returns the paths and settings."
-    r = resolve_data(raw, work_dir)  # a data folder (jmt-prepare's: raw/, prepared/, features/) is used as it is
-    work, synthetic, reuse = r['work'], raw is None, r['reuse']
-    if reuse: raw = r['raw']
+    synthetic, reuse = raw is None, raw is not None and is_data_folder(raw)  # a data folder (jmt-prepare's) is used as it is
+    work = data_root(raw) if reuse else Path(work_dir)
+    if reuse: raw = work / 'raw'
     if synthetic:
         raw = work / 'raw'
         if not (raw / 'starting_point' / 'samples.csv').is_file():
