@@ -45,19 +45,20 @@ def resolve_data(data:str|os.PathLike|None, # a data folder, a raw dataset folde
 # %% ../nbs/37_cli.ipynb #bedc8b12
 def link_raw(layout:dict, # from `data_layout`
              raw:str|os.PathLike|None, # the raw dataset folder to link as `raw/`; None: it must be there already
+             dataset:str='affwild2', # the dataset, named in the errors
             ) -> Path:
     "The data folder's `raw/`, linked to `raw` when given; an error naming the fix when there is none."
     r = layout['raw']
     if raw is not None:
         src = Path(raw).expanduser().resolve()
-        if not src.is_dir(): raise FileNotFoundError(f"--raw {str(raw)!r} is not a folder: give the raw dataset folder")
+        if not src.is_dir(): raise FileNotFoundError(f"--raw {str(raw)!r} is not a folder: give the raw {dataset} folder")
         if r.is_symlink() or r.exists():
             if r.resolve() != src:
                 raise FileExistsError(f"{str(r)!r} already is (or links to) {str(r.resolve())!r}, not {str(src)!r}: "
                                       "use another --data folder, or remove that link")
         else: layout['root'].mkdir(parents=True, exist_ok=True); r.symlink_to(src, target_is_directory=True)
     if not r.is_dir():
-        raise FileNotFoundError(f"no raw dataset in {str(r)!r}: pass --raw /path/to/the/raw/dataset (it is linked there), "
+        raise FileNotFoundError(f"no raw dataset in {str(r)!r}: pass --raw /path/to/{dataset} (it is linked there), "
                                 f"or put the raw folder (or a link to it) there")
     return r
 
@@ -76,7 +77,7 @@ def prepare(data:str=None, # the data folder (holds raw/, gets prepared/); defau
     "`jmt-prepare`: validate the data folder's raw dataset and write DATA/prepared (resumable: finished videos are skipped)."
     from jmt.tasks import get_task
     task = get_task(dataset)  # the dataset's Task knows how to prepare its raw folder
-    L = data_layout(data); r = link_raw(L, raw)
+    L = data_layout(data); r = link_raw(L, raw, task.name)
     kw = {k: v for k, v in dict(test_list=test_list, test_sample=test_sample, img_size=img_size).items() if v is not None}  # passed through
     with warnings.catch_warnings(record=True) as caught:  # redone videos, truncated files: one clean line each
         warnings.simplefilter('always')
