@@ -8,7 +8,7 @@ import os, warnings
 from pathlib import Path
 
 from fastcore.script import bool_arg
-from .core import data_root, script, check_choice, check_device, check_float, check_int
+from .core import ArgumentError, data_root, script, check_choice, check_device, check_float, check_int
 from .presets import run_settings
 
 # %% auto #0
@@ -77,8 +77,10 @@ def prepare(data:str=None, # the data folder (holds raw/, gets prepared/); defau
     "`jmt-prepare`: validate the data folder's raw dataset and write DATA/prepared (resumable: finished videos are skipped)."
     from jmt.tasks import get_task
     task = get_task(dataset)  # the dataset's Task knows how to prepare its raw folder
-    L = data_layout(data); r = link_raw(L, raw, task.name)
     kw = {k: v for k, v in dict(test_list=test_list, test_sample=test_sample, img_size=img_size).items() if v is not None}  # passed through
+    for k, v in kw.items():
+        if k not in task.prepare_options: raise ArgumentError(k, f"left out for --dataset {task.name} (it takes {', '.join(task.prepare_options) or 'none of them'})", v)
+    L = data_layout(data); r = link_raw(L, raw, task.name)
     with warnings.catch_warnings(record=True) as caught:  # redone videos, truncated files: one clean line each
         warnings.simplefilter('always')
         summary = task.prepare_raw(r, L['prepared'], progress=not quiet, folds=folds, seed=seed, on_error=on_error, **kw)

@@ -91,6 +91,7 @@ class Task:
         return '_'.join(f'{a}{settings[k]}' for k, a in cls.cache_keys.items())
     @classmethod
     def prepare_raw(cls, raw, prepared, progress:bool=True, **kw) -> str: raise NotImplementedError  # raw folder -> prepared/; its summary
+    prepare_options:tuple = ()  # the options of `jmt-prepare` besides folds, seed and on_error that `prepare_raw` takes
     def summarize(self, res:list[dict], out_dir, model:str, folds:list, hp:dict) -> list[dict]:
         "The folds' results and a last row with the mean of every metric."
         keys = [k for k, v in res[0]['metrics'].items() if isinstance(v, (int, float))] if res else []

@@ -371,4 +371,4 @@ def _prepare_raw(cls, raw, prepared, progress:bool=True, folds:int=5, seed:int=0
     index = prepare_affwild2(raw, prepared, k=folds, seed=seed, progress=progress, **kw)
     return f"{format_summary(index['summary'])}\nprepared {len(index['videos'])} persons into {prepared}"
 
-AffWild2Task.prepare_raw = classmethod(_prepare_raw)  # `jmt-prepare --dataset affwild2` (its caches: `Task.cache_name`, img112_stride32)
+AffWild2Task.prepare_raw, AffWild2Task.prepare_options = classmethod(_prepare_raw), ('test_list', 'test_sample')  # `jmt-prepare --dataset affwild2` (its caches: `Task.cache_name`, img112_stride32)

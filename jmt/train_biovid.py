@@ -161,6 +161,7 @@ class BioVidTask(Task):
     write_synthetic = staticmethod(write_synthetic_biovid)  # the synthetic BioVid, in the real folder layout
     cache_keys = {'img_size': 'img', 'n_clips': 'clips'}  # a data folder's caches: features/img<img_size>_clips<n_clips>/<modality>
     data_defaults = dict(img_size=64, n_clips=4, channels=['gsr'], task='multiclass')  # as `prepare_biovid_features`: every class's windows
+    prepare_options = ('img_size',)  # `jmt-prepare --dataset biovid --img_size`: the side of the prepared face crops
     @classmethod
     def prepare_raw(cls, raw, prepared, progress:bool=True, img_size:int|None=None, folds:int=5, seed:int=0, **kw) -> str:
         "`jmt-prepare`'s BioVid: face crops (`img_size`, default 64), signals, index and folds -> `prepared`; returns the summary."
