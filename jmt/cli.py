@@ -8,7 +8,7 @@ import os, warnings
 from pathlib import Path
 
 from fastcore.script import bool_arg
-from .core import data_root, script, check_choice, check_device, check_float, check_int
+from .core import ArgumentError, data_root, script, check_choice, check_device, check_float, check_int
 from .presets import run_settings
 
 # %% auto #0
@@ -45,63 +45,74 @@ def resolve_data(data:str|os.PathLike|None, # a data folder, a raw dataset folde
 # %% ../nbs/37_cli.ipynb #bedc8b12
 def link_raw(layout:dict, # from `data_layout`
              raw:str|os.PathLike|None, # the raw dataset folder to link as `raw/`; None: it must be there already
+             dataset:str='affwild2', # the dataset, named in the errors
             ) -> Path:
     "The data folder's `raw/`, linked to `raw` when given; an error naming the fix when there is none."
     r = layout['raw']
     if raw is not None:
         src = Path(raw).expanduser().resolve()
-        if not src.is_dir(): raise FileNotFoundError(f"--raw {str(raw)!r} is not a folder: give the raw Aff-Wild2 folder")
+        if not src.is_dir(): raise FileNotFoundError(f"--raw {str(raw)!r} is not a folder: give the raw {dataset} folder")
         if r.is_symlink() or r.exists():
             if r.resolve() != src:
                 raise FileExistsError(f"{str(r)!r} already is (or links to) {str(r.resolve())!r}, not {str(src)!r}: "
                                       "use another --data folder, or remove that link")
         else: layout['root'].mkdir(parents=True, exist_ok=True); r.symlink_to(src, target_is_directory=True)
     if not r.is_dir():
-        raise FileNotFoundError(f"no raw dataset in {str(r)!r}: pass --raw /path/to/affwild2 (it is linked there), "
+        raise FileNotFoundError(f"no raw dataset in {str(r)!r}: pass --raw /path/to/{dataset} (it is linked there), "
                                 f"or put the raw folder (or a link to it) there")
     return r
 
 @script(lock=lambda a: data_layout(a['data'])['prepared'])  # one-line errors, --debug, --wait; one writer per prepared folder
 def prepare(data:str=None, # the data folder (holds raw/, gets prepared/); default: $JMT_DATA
-            raw:str=None, # the raw Aff-Wild2 folder, linked as DATA/raw (default: DATA/raw itself)
+            raw:str=None, # the raw dataset folder, linked as DATA/raw (default: DATA/raw itself)
+            dataset:str='affwild2', # a dataset of `jmt.tasks.TASKS`: affwild2, biovid
             test_list:str=None, # the ABAW test-set name list (default: found in the raw folder)
             test_sample:str=None, # the ABAW sample submission file (default: found in the raw folder)
             folds:int=5, # video-disjoint cross-validation folds
             seed:int=0, # fold seed
             on_error:str='raise', # a bad raw video: raise, or skip it (listed as FAILED)
+            img_size:int=None, # BioVid: the side of the prepared face crops (default 64)
             quiet:bool=False, # no progress bar
            ) -> Path:
-    "`jmt-prepare`: validate the data folder's raw Aff-Wild2 and write DATA/prepared (resumable: finished videos are skipped)."
-    from jmt.data.prepare import prepare_affwild2, format_summary
-    L = data_layout(data); r = link_raw(L, raw)
-    kw = {k: v for k, v in dict(test_list=test_list, test_sample=test_sample).items() if v is not None}  # passed through
+    "`jmt-prepare`: validate the data folder's raw dataset and write DATA/prepared (resumable: finished videos are skipped)."
+    from jmt.tasks import get_task
+    task = get_task(dataset)  # the dataset's Task knows how to prepare its raw folder
+    kw = {k: v for k, v in dict(test_list=test_list, test_sample=test_sample, img_size=img_size).items() if v is not None}  # passed through
+    for k, v in kw.items():
+        if k not in task.prepare_options: raise ArgumentError(k, f"left out for --dataset {task.name} (it takes {', '.join(task.prepare_options) or 'none of them'})", v)
+    L = data_layout(data); r = link_raw(L, raw, task.name)
     with warnings.catch_warnings(record=True) as caught:  # redone videos, truncated files: one clean line each
         warnings.simplefilter('always')
-        index = prepare_affwild2(r, L['prepared'], k=folds, seed=seed, progress=not quiet, on_error=on_error, **kw)
+        summary = task.prepare_raw(r, L['prepared'], progress=not quiet, folds=folds, seed=seed, on_error=on_error, **kw)
     for m in dict.fromkeys(str(w.message) for w in caught): print(f'WARNING: {m}')
-    print(format_summary(index['summary']))
-    print(f"prepared {len(index['videos'])} persons into {L['prepared']}")
+    print(summary)
     return L['prepared']
 
 # %% ../nbs/37_cli.ipynb #274fdc15
 def feature_root(layout:dict, # from `data_layout`
                  img_size:int|None=None, # None: the paper preset's (112)
                  clip_stride:int|None=None, # None: the paper preset's (32)
+                 dataset:str='affwild2', # a dataset of `jmt.tasks.TASKS`
+                 **given, # other clip settings of its caches (BioVid: n_clips)
                 ) -> Path:
-    "The cache root of these clip settings in a data folder."
-    s = run_settings('affwild2', False, img_size=img_size, clip_stride=clip_stride)
-    return layout['features']/cache_name(s['img_size'], s['clip_stride'])
+    "The cache root of these clip settings in a data folder: `features/<Task.cache_name>`."
+    from jmt.tasks import get_task
+    task = get_task(dataset)
+    return layout['features']/task.cache_name(task.data_settings(img_size=img_size, clip_stride=clip_stride, **given))
 
 def _extract_lock(a:dict) -> Path|None:
-    check_choice('backbone', a['backbone'], ('visual', 'audio'))
-    return feature_root(data_layout(a['data']), a['img_size'], a['clip_stride'])/a['backbone']
+    from jmt.tasks import get_task
+    check_choice('backbone', a['backbone'], list(get_task(a['dataset']).mods))
+    return feature_root(data_layout(a['data']), a['img_size'], a['clip_stride'], a['dataset'], n_clips=a['n_clips'])/a['backbone']
 
 @script(lock=_extract_lock)  # one writer per feature folder
-def extract(backbone:str=None, # visual or audio
+def extract(backbone:str=None, # a modality of the dataset: visual or audio (Aff-Wild2), visual or bio (BioVid)
             data:str=None, # the data folder (holds prepared/, gets features/); default: $JMT_DATA
+            dataset:str='affwild2', # a dataset of `jmt.tasks.TASKS`: affwild2, biovid
             weights:str=None, # a state_dict file, or a published weights name (kinetics400, imagenet); default: torch hub cache, else random init (warned)
             img_size:int=None, # face crop side (default: the paper's 112)
             clip_stride:int=None, # a clip ends every CLIP_STRIDE frames (default: the paper's 32)
+            n_clips:int=None, # BioVid: clips per window (default 4)
             seed:int=0, # a random initialisation is drawn from this seed (recorded in the cache)
             batch_size:int=32, # clips per forward pass
             device:str=None, # cuda, cpu (default: the best available)
@@ -110,18 +121,19 @@ def extract(backbone:str=None, # visual or audio
             overwrite:bool=False, # rebuild a cache made with other weights or settings (else refused)
             quiet:bool=False, # no progress bar
            ) -> Path:
-    "`jmt-extract`: cache one modality's frozen-backbone features of the data folder's prepared Aff-Wild2 (resumable)."
+    "`jmt-extract`: cache one modality's frozen-backbone features of the data folder's prepared dataset (resumable)."
     from jmt.features import extract_prepared, read_index
-    L = data_layout(data)
+    from jmt.tasks import get_task
+    L, task = data_layout(data), get_task(dataset)
     if not (L['prepared']/'index.json').is_file():
-        raise FileNotFoundError(f"{str(L['prepared'])!r} has no index.json: run jmt-prepare --data {L['root']} first")
-    s = run_settings('affwild2', False, img_size=img_size, clip_stride=clip_stride)
-    root = feature_root(L, img_size, clip_stride)
+        raise FileNotFoundError(f"{str(L['prepared'])!r} has no index.json: run jmt-prepare --dataset {dataset} --data {L['root']} first")
+    s = task.data_settings(img_size=img_size, clip_stride=clip_stride, n_clips=n_clips)
+    root = L['features']/task.cache_name(s)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
-        folder = extract_prepared(L['prepared'], backbone, weights, root, 'affwild2', batch_size=batch_size, num_workers=num_workers,
+        folder = extract_prepared(L['prepared'], backbone, weights, root, task.name, batch_size=batch_size, num_workers=num_workers,
                                   device=device, precision=precision, overwrite=overwrite, seed=seed, progress=not quiet,
-                                  img_size=s['img_size'], clip_stride=s['clip_stride'])
+                                  **task.clip_settings_for(backbone, **s))
     for m in dict.fromkeys(str(w.message) for w in caught): print(f'WARNING: {m}')
     idx = read_index(root, backbone)
     print(f"{backbone}: {len(idx['videos'])} videos, {sum(idx['videos'].values())} clips cached in {folder}")

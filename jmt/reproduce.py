@@ -211,7 +211,7 @@ _REPRODUCTIONS = {'affwild2': _affwild2, 'biovid': _biovid}  # dataset -> its re
 
 @script  # one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
 def main(dataset:str=None, # affwild2 or biovid
-         data:str=None, # Aff-Wild2: a data folder (jmt-prepare's) or raw folder, default $JMT_DATA; BioVid: the Part A folder; none: the synthetic set
+         data:str=None, # a data folder (jmt-prepare's) or raw folder; Aff-Wild2 default $JMT_DATA; BioVid: none means the synthetic set
          out_dir:str=None, # runs, tables and figures (default: runs/<dataset>_reproduction)
          quick:bool=False, # a smoke test: 1 epoch, 2 folds, 2 models
          models:str=None, # comma-separated models (default: all of the table)

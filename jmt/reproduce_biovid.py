@@ -161,7 +161,7 @@ def biovid_config(plan:dict, # from `biovid_plan`
                 models=plan['models'], protocols=plan['protocols'], tasks=plan['tasks'], **{k: v for k, v in plan['kw'].items() if k != 'device'},
                 max_folds=plan['max_folds'], device=str(get_device(plan['kw']['device'])), quick=plan['quick'])
 
-def reproduce_biovid(raw_dir:str|os.PathLike|None=None, # BioVid Part A folder; None: the synthetic BioVid
+def reproduce_biovid(raw_dir:str|os.PathLike|None=None, # BioVid Part A folder, or a data folder (used as it is); None: the synthetic BioVid
                      out_dir:str|os.PathLike='runs/biovid_reproduction', # runs, tables and figures
                      work_dir:str|os.PathLike|None=None, # prepared data and feature cache (default: OUT_DIR/data)
                      n_subjects:int=5, # synthetic subjects

@@ -76,6 +76,22 @@ class Task:
         from jmt.features import clip_settings
         return clip_settings(ds)
     def split(self, seed:int=0) -> tuple: raise NotImplementedError  # (train names, valid names) of a backbone training
+    # a data folder (`jmt.cli`): `jmt-prepare` makes DATA/prepared from DATA/raw, `jmt-extract` DATA/features/<cache_name>/<modality>
+    cache_keys:dict = {'img_size': 'img', 'clip_stride': 'stride'}  # the clip settings that name a cache folder, and their short names
+    data_defaults:dict = {}  # clip settings of a data folder's caches besides the paper preset's (`jmt.presets`)
+    @classmethod
+    def data_settings(cls, **given) -> dict:
+        "The clip settings of a data folder's caches: `given`, else the paper preset's (`jmt.presets`), else `data_defaults`."
+        from jmt.presets import RUN_PRESETS
+        paper = {k: v for k, v in RUN_PRESETS.get((cls.name, 'paper'), {}).items() if k in cls.cache_keys}
+        return {**cls.data_defaults, **paper, **{k: v for k, v in given.items() if v is not None}}
+    @classmethod
+    def cache_name(cls, settings:dict) -> str:
+        "The folder under a data folder's `features/` of the caches made with these clip `settings` (e.g. `img112_stride32`)."
+        return '_'.join(f'{a}{settings[k]}' for k, a in cls.cache_keys.items())
+    @classmethod
+    def prepare_raw(cls, raw, prepared, progress:bool=True, **kw) -> str: raise NotImplementedError  # raw folder -> prepared/; its summary
+    prepare_options:tuple = ()  # the options of `jmt-prepare` besides folds, seed and on_error that `prepare_raw` takes
     def summarize(self, res:list[dict], out_dir, model:str, folds:list, hp:dict) -> list[dict]:
         "The folds' results and a last row with the mean of every metric."
         keys = [k for k, v in res[0]['metrics'].items() if isinstance(v, (int, float))] if res else []

@@ -336,3 +336,12 @@ if __name__ == '__main__' and '__file__' in globals():  # `python -m jmt.train .
     import sys
     from jmt.core import run_cli
     sys.exit(run_cli(main.__wrapped__))
+
+# %% ../nbs/34_affwild2.ipynb #affprep01
+def _prepare_raw(cls, raw, prepared, progress:bool=True, folds:int=5, seed:int=0, **kw) -> str:
+    "`jmt-prepare`'s Aff-Wild2: validate, index, audio and folds -> `prepared` (resumable); returns the summary."
+    from jmt.data.prepare import format_summary
+    index = prepare_affwild2(raw, prepared, k=folds, seed=seed, progress=progress, **kw)
+    return f"{format_summary(index['summary'])}\nprepared {len(index['videos'])} persons into {prepared}"
+
+AffWild2Task.prepare_raw, AffWild2Task.prepare_options = classmethod(_prepare_raw), ('test_list', 'test_sample')  # `jmt-prepare --dataset affwild2` (its caches: `Task.cache_name`, img112_stride32)

@@ -18,7 +18,8 @@ from .core import ArgumentError, check_choice, check_device, check_float, check_
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
 from .backbones import make_backbone
-from .features import features_sha256, load_features, standardize_features
+from .features import features_sha256, load_features, read_index, standardize_features
+from .cli import is_data_folder
 from .fusion import MODEL_NAMES, PRESETS, make_model, count_params
 from .ccc import cls_metrics, confusion_matrix
 from .unimodal import masked_cross_entropy
@@ -41,7 +42,7 @@ def _biovid_work(a:dict) -> Path|None:
     return Path(a['work_dir']) if is_main() else None
 
 @locked(_biovid_work)  # one writer per work folder (a second run fails naming the first, or waits: --wait)
-def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folder; None: write the synthetic BioVid into `<work_dir>/raw`
+def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folder, or a data folder (jmt-prepare's, used as it is); None: the synthetic BioVid in `<work_dir>/raw`
                             work_dir:str|os.PathLike='runs/biovid', # holds `raw/` (synthetic), `prepared/` and `features/`
                             n_subjects:int=5, # synthetic subjects (only when `raw` is None)
                             n_per_class:int=2, # synthetic windows per class and subject (only when `raw` is None)
@@ -57,23 +58,30 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
                             **kw, # passed to `prepare_biovid` (e.g. detector=None, workers=2, reactive=FILE)
                            ) -> dict:
     "Synthetic or real BioVid -> prepared windows -> cached visual and bio clip features; resumable. Returns the paths and settings."
-    work, synthetic = Path(work_dir), raw is None
+    synthetic, reuse = raw is None, raw is not None and is_data_folder(raw)  # a data folder (jmt-prepare's) is used as it is
+    work = data_root(raw) if reuse else Path(work_dir)
+    if reuse: raw = work / 'raw'
     if synthetic:
         raw = work / 'raw'
         if not (raw / 'starting_point' / 'samples.csv').is_file():
             write_synthetic_biovid(raw, n_subjects=n_subjects, n_per_class=n_per_class, seed=seed)
-    raw, prepared, cache = Path(raw), work / 'prepared', work / 'features'
-    with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_biovid.py --out takes: the two exclude each other
-        summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
+    raw, prepared = Path(raw), work / 'prepared'
+    cache = work / 'features' / BioVidTask.cache_name(dict(img_size=img_size, n_clips=n_clips)) if reuse else work / 'features'
+    if reuse and (prepared / 'index.json').is_file(): summary = load_index(prepared)['summary']  # jmt-prepare's, as it is
+    else:
+        with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_biovid.py --out takes: the two exclude each other
+            summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
     if summary['n_failed']: warnings.warn(f"{summary['n_failed']} BioVid window(s) failed to prepare and are left out: {list(summary['failed'])[:3]}")
     settings, task = {}, BioVidTask(prepared, cache, 'multiclass')
-    if bio_weights is None:
+    clip_kw, names = dict(n_clips=n_clips, img_size=img_size, channels=list(channels)), {r['sample'] for r in task.samples}
+    done = lambda m: reuse and (idx := read_index(cache, m)) is not None and names <= set(idx['videos'])  # made by jmt-extract: reused
+    if bio_weights is None and not done('bio'):
         warnings.warn("bio backbone cnn1d: no weights given (there are no public pretrained ones): using a RANDOM "
                       "INITIALISATION (seeded). Pass bio_weights=FILE, e.g. a 1-D CNN trained on BioVid GSR.")
     for m in BIOVID_MODS:
         set_seed(seed)  # a random-init backbone is the same for the same seed, so a re-run finds (and resumes) its cache
-        clip_kw = dict(n_clips=n_clips, img_size=img_size, channels=list(channels))
         settings[m] = task.cache_settings(task.clip_dataset(m, **clip_kw))
+        if done(m) and {'visual': visual_weights, 'bio': bio_weights}[m] is None: continue
         with folder_lock(cache / m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
             extract_task_features(task, m, {'visual': visual_weights, 'bio': bio_weights}[m], seed=None, clip_kw=clip_kw,
                                   batch_size=batch_size, device=device, progress=not quiet)
@@ -151,6 +159,15 @@ class BioVidTask(Task):
     clip_args = ('task', 'samples', 'names', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')  # what `BioVidClips` takes
     clip_keys = {'visual': clip_args, 'bio': tuple(k for k in clip_args if k != 'img_size')}  # a command's --img_size is the face crops'
     write_synthetic = staticmethod(write_synthetic_biovid)  # the synthetic BioVid, in the real folder layout
+    cache_keys = {'img_size': 'img', 'n_clips': 'clips'}  # a data folder's caches: features/img<img_size>_clips<n_clips>/<modality>
+    data_defaults = dict(img_size=64, n_clips=4, channels=['gsr'], task='multiclass')  # as `prepare_biovid_features`: every class's windows
+    prepare_options = ('img_size',)  # `jmt-prepare --dataset biovid --img_size`: the side of the prepared face crops
+    @classmethod
+    def prepare_raw(cls, raw, prepared, progress:bool=True, img_size:int|None=None, folds:int=5, seed:int=0, **kw) -> str:
+        "`jmt-prepare`'s BioVid: face crops (`img_size`, default 64), signals, index and folds -> `prepared`; returns the summary."
+        from jmt.data.biovid_prepare import format_summary
+        s = prepare_biovid(raw, prepared, size=cls.data_settings(img_size=img_size)['img_size'], k=folds, seed=seed, progress=progress, **kw)
+        return f"{format_summary(s)}\nprepared {s['n_prepared']} windows of {s['n_subjects']} subjects into {prepared}"
     def __init__(self, prepared=None, cache=None,
                  task:str='binary', # 'binary' (BL1 vs PA4) or 'multiclass' (5 classes)
                  protocol:str='loso', k:int=5, fold_seed:int=0): # the folds: 'loso' or 'kfold' (k folds drawn with fold_seed)
