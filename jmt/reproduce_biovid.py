@@ -6,15 +6,18 @@
 from __future__ import annotations
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
+
+import numpy as np
 
 from .core import check_choice, check_int, write_results
 from .presets import run_settings
+from .data.biovid_synthetic import BIOVID_CLASSES
 
 # %% auto #0
 __all__ = ['BIOVID_REPRO_MODELS', 'BIOVID_PROTOCOLS', 'BIOVID_TASKS', 'PROTOCOL_NAMES', 'biovid_plan', 'peer_kw', 'biovid_runs',
-           'biovid_rows', 'write_biovid', 'biovid_verdicts', 'plot_biovid_folds', 'plot_biovid_confusion',
-           'biovid_config', 'reproduce_biovid']
+           'biovid_rows', 'write_biovid', 'biovid_verdicts', 'plot_folds', 'plot_confusion', 'plot_biovid_folds',
+           'plot_biovid_confusion', 'biovid_config', 'reproduce_biovid']
 
 # %% ../nbs/51_reproduce_biovid.ipynb #32258a66
 BIOVID_REPRO_MODELS = ('jmt', 'vanilla', 'unimodal_visual', 'unimodal_bio', 'rjcma', 'jca')
@@ -118,6 +121,42 @@ def biovid_verdicts(cv:dict, # `{(model, protocol, task): cross_validate_biovid 
             out.append(msg)
     return out
 
+# %% ../nbs/51_reproduce_biovid.ipynb #4417222a
+def plot_folds(cv:Mapping[str, Sequence[dict]], # {label: `cross_validate_biovid` result}, e.g. {'LOSO': ..., '5-fold': ...}
+               metric:str='accuracy', # 'accuracy' or 'macro_f1'
+               ax=None, # a matplotlib axis
+              ):
+    "Per-fold `metric` of several cross-validations side by side, with their means and the chance level."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(6, 3))
+    for j, (name, rows) in enumerate(cv.items()):
+        folds = [r for r in rows if r['fold'] != 'mean']
+        v = [r[metric] for r in folds]
+        x = j + np.linspace(-0.3, 0.3, len(v)) if len(v) > 1 else np.array([j])
+        ax.scatter(x, v, s=18, label=None)
+        ax.hlines(np.mean(v), j - 0.35, j + 0.35, color='k', lw=2)
+        ax.text(j + 0.37, np.mean(v), f'{np.mean(v):.2f}', va='center', fontsize=8)
+    ch = next((r['chance'] for rows in cv.values() for r in rows if r.get('chance')), None)
+    if ch is not None: ax.axhline(ch, ls='--', color='0.6', lw=1, label='chance')
+    ax.set_xticks(range(len(cv))); ax.set_xticklabels(list(cv)); ax.set_ylabel(metric); ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8, loc='lower right')
+    return ax
+
+def plot_confusion(cm:Sequence[Sequence[int]], # (C, C) counts, rows = true class
+                   classes:Sequence[str]|None=None, # class names (default: BL1 vs PA4 or BL1..PA4)
+                   ax=None, title:str='', # a matplotlib axis, and its title
+                  ):
+    "A confusion matrix as an annotated image."
+    import matplotlib.pyplot as plt
+    cm = np.asarray(cm)
+    classes = classes or (['BL1', 'PA4'] if len(cm) == 2 else list(BIOVID_CLASSES))
+    if ax is None: _, ax = plt.subplots(figsize=(2.6 + 0.4 * len(cm), 2.2 + 0.4 * len(cm)))
+    ax.imshow(cm, cmap='Blues')
+    for (i, j), n in np.ndenumerate(cm): ax.text(j, i, int(n), ha='center', va='center', color='k' if n < cm.max() * .6 else 'w')
+    ax.set_xticks(range(len(cm))); ax.set_xticklabels(classes); ax.set_yticks(range(len(cm))); ax.set_yticklabels(classes)
+    ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title(title, fontsize=9)
+    return ax
+
 # %% ../nbs/51_reproduce_biovid.ipynb #291b05f6
 def plot_biovid_folds(cv:dict, # `{(model, protocol, task): cross_validate_biovid result}`
                       plan:dict, # from `biovid_plan`
@@ -125,7 +164,6 @@ def plot_biovid_folds(cv:dict, # `{(model, protocol, task): cross_validate_biovi
                      ):
     "Per-fold accuracy, LOSO next to the sample split, for every model on the first task; returns the figure."
     import matplotlib.pyplot as plt
-    from jmt.train_biovid import plot_folds
     task, models = plan['tasks'][0], plan['models']
     fig, axs = plt.subplots(1, len(models), figsize=(3.2 * len(models), 2.8), squeeze=False)
     for ax, model in zip(axs[0], models):
@@ -141,7 +179,6 @@ def plot_biovid_confusion(cv:dict, # `{(model, protocol, task): cross_validate_b
                          ):
     "The first model's confusion matrices (summed over folds), one per task and protocol; returns the figure."
     import matplotlib.pyplot as plt
-    from jmt.train_biovid import plot_confusion
     pairs, m = [(t, p) for t in plan['tasks'] for p in plan['protocols']], plan['models'][0]
     fig, axs = plt.subplots(1, len(pairs), figsize=(3.6 * len(pairs), 3.2), squeeze=False)
     for ax, (task, protocol) in zip(axs[0], pairs):

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from .core import set_seed, get_device, atomic_write, write_results, git_commit, data_root
+from .core import moved_names, set_seed, get_device, atomic_write, write_results, git_commit, data_root
 from .core import ArgumentError, check_choice, check_device, check_float, check_int, file_sha256, folder_lock, locked
 from .data.biovid import BioVidClips, BioVidFeatures, load_index, make_folds, prepare_biovid, protocol_tag
 from .data.biovid_synthetic import write_synthetic_biovid, BIOVID_CLASSES
@@ -29,8 +29,7 @@ from .distributed import is_main
 
 # %% auto #0
 __all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'OUTPUTS', 'BIOVID_MODELS', 'prepare_biovid_features', 'window_logits',
-           'window_ce', 'window_y', 'saved_run', 'BioVidTask', 'train_biovid', 'cross_validate_biovid', 'plot_folds',
-           'plot_confusion']
+           'window_ce', 'window_y', 'saved_run', 'BioVidTask', 'train_biovid', 'cross_validate_biovid']
 
 # %% ../nbs/35_biovid.ipynb #3aa7d6b7
 BIOVID_MODS: tuple[str, ...] = ('visual', 'bio')  # the modalities JMT fuses on BioVid: face video and biosignal
@@ -319,43 +318,15 @@ def _cli_fit(cls, p:dict, out_dir, s:dict, o:dict) -> dict:
                         model=o['model'], fold=fold, preset=o['preset'], epochs=s['epochs'], lr=s['lr'], batch_size=s['batch_size'],
                         seed=o['seed'], device=o['device'], quiet=o['quiet'], standardize=s['standardize'])
 
-def _cli_report(cls, res:dict, p:dict, s:dict, o:dict): print({k: v for k, v in res.items() if isinstance(v, (int, float, str))})
+def _cli_report(cls, res:dict, p:dict, s:dict, o:dict):
+    "`jmt-train --dataset biovid`'s summary line: the model, the held-out fold, its accuracy and F1 against chance, the protocol."
+    f = lambda k: f'{k} {res[k]:.3f}' if isinstance(res[k], float) else f'{k} {res[k]}'
+    print(', '.join(f(k) for k in ('model', 'task', 'fold', 'fold_name', 'n_test', 'accuracy', 'macro_f1', 'chance') if k in res)
+          + (f"; {res['protocol']}" if 'protocol' in res else ''))
 
 BioVidTask.cli_prepare, BioVidTask.cli_fit, BioVidTask.cli_report = map(classmethod, (_cli_prepare, _cli_fit, _cli_report))
 BioVidTask.cli_folds, BioVidTask.synthetic_default = None, True  # any fold >= 0 (checked against the protocol); no data: synthetic
 
-# %% ../nbs/35_biovid.ipynb #4417222a
-def plot_folds(cv:Mapping[str, Sequence[dict]], # {label: `cross_validate_biovid` result}, e.g. {'LOSO': ..., '5-fold': ...}
-               metric:str='accuracy', # 'accuracy' or 'macro_f1'
-               ax=None, # a matplotlib axis
-              ):
-    "Per-fold `metric` of several cross-validations side by side, with their means and the chance level."
-    import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(6, 3))
-    for j, (name, rows) in enumerate(cv.items()):
-        folds = [r for r in rows if r['fold'] != 'mean']
-        v = [r[metric] for r in folds]
-        x = j + np.linspace(-0.3, 0.3, len(v)) if len(v) > 1 else np.array([j])
-        ax.scatter(x, v, s=18, label=None)
-        ax.hlines(np.mean(v), j - 0.35, j + 0.35, color='k', lw=2)
-        ax.text(j + 0.37, np.mean(v), f'{np.mean(v):.2f}', va='center', fontsize=8)
-    ch = next((r['chance'] for rows in cv.values() for r in rows if r.get('chance')), None)
-    if ch is not None: ax.axhline(ch, ls='--', color='0.6', lw=1, label='chance')
-    ax.set_xticks(range(len(cv))); ax.set_xticklabels(list(cv)); ax.set_ylabel(metric); ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8, loc='lower right')
-    return ax
-
-def plot_confusion(cm:Sequence[Sequence[int]], # (C, C) counts, rows = true class
-                   classes:Sequence[str]|None=None, # class names (default: BL1 vs PA4 or BL1..PA4)
-                   ax=None, title:str='', # a matplotlib axis, and its title
-                  ):
-    "A confusion matrix as an annotated image."
-    import matplotlib.pyplot as plt
-    cm = np.asarray(cm)
-    classes = classes or (['BL1', 'PA4'] if len(cm) == 2 else list(BIOVID_CLASSES))
-    if ax is None: _, ax = plt.subplots(figsize=(2.6 + 0.4 * len(cm), 2.2 + 0.4 * len(cm)))
-    ax.imshow(cm, cmap='Blues')
-    for (i, j), n in np.ndenumerate(cm): ax.text(j, i, int(n), ha='center', va='center', color='k' if n < cm.max() * .6 else 'w')
-    ax.set_xticks(range(len(cm))); ax.set_xticklabels(classes); ax.set_yticks(range(len(cm))); ax.set_yticklabels(classes)
-    ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title(title, fontsize=9)
-    return ax
+# %% ../nbs/35_biovid.ipynb #bvmoved1
+# Moved to `jmt.reproduce_biovid` (51_reproduce_biovid); still importable from here.
+__getattr__ = moved_names(__name__, {'jmt.reproduce_biovid': ['plot_folds', 'plot_confusion']})

@@ -4,7 +4,7 @@ import importlib, subprocess, sys
 
 import pytest
 
-OLD = ['jmt.core', 'jmt.data.biovid', 'jmt.data.video', 'jmt.features', 'jmt.fusion', 'jmt.predict', 'jmt.train']
+OLD = ['jmt.core', 'jmt.data.biovid', 'jmt.data.video', 'jmt.features', 'jmt.fusion', 'jmt.predict', 'jmt.train', 'jmt.train_biovid']
 
 
 @pytest.mark.parametrize('old', OLD)
