@@ -1,47 +1,15 @@
 """The BioVid lines of the README's "On the real datasets" block, run as written on a tiny synthetic BioVid Part A folder,
 then run again: each feature cache is computed exactly once, in the BioVid data folder, and the re-run recomputes nothing."""
-import os, re, shlex, subprocess, sys, time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = {'jmt-prepare': 'jmt.cli:prepare', 'jmt-extract': 'jmt.cli:extract', 'jmt-train': 'jmt.cli:train'}
-
-
-def biovid_lines() -> list[str]:
-    "The README block's BioVid commands (and its exports), as written."
-    text = (ROOT/'README.md').read_text()
-    block = re.search(r'## On the real datasets\s*```bash\n(.*?)```', text, re.S).group(1)
-    lines = [l.split('  #')[0].strip() for l in block.splitlines() if l.strip()]
-    return [l for l in lines if l.startswith('export ') or 'biovid' in l]
-
-
-def _shim(tmp: Path, name: str) -> Path:
-    "A file that runs a console script's function the way the installed script does."
-    mod, fn = SCRIPTS[name].split(':')
-    p = tmp/f'{name}.py'
-    p.write_text(f'from {mod} import {fn}\nif __name__ == "__main__": {fn}()\n')
-    return p
+from readme_block import ROOT, readme_block, run_lines
 
 
 def run_block(tmp: Path, raw: Path, data: Path) -> list[str]:
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore', 'IN_TEST': '1', 'MPLBACKEND': 'Agg',
-           'PYTHONPATH': str(ROOT)}
-    ran = []
-    for line in biovid_lines():
-        line = line.replace('/data/jmt_biovid', str(data)).replace('/data/biovid', str(raw)).replace('/data/jmt', str(tmp/'jmt_data'))
-        if line.startswith('export '):
-            k, v = line[len('export '):].split('=', 1); env[k] = v; continue
-        args = [a.replace('$JMT_DATA', env['JMT_DATA']) for a in shlex.split(line)]
-        ran.append(args[0]); t = time.time()
-        if args[0] in SCRIPTS:
-            args = [sys.executable, str(_shim(tmp, args[0])), *args[1:]]
-            if '--weights' in args: args[args.index('--weights') + 1] = 'random'  # offline: no published weights to fetch
-        elif args[0] == 'papermill':
-            args = [sys.executable, '-m', 'papermill', '--no-progress-bar', str(ROOT/args[1]), str(tmp/Path(args[2]).name), *args[3:]]
-        r = subprocess.run(args, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, f'{line}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}'
-        print(f'{time.time() - t:5.1f} s  {ran[-1]}')
-    return ran
+    "The block's BioVid lines (and its exports), on `raw` into the BioVid data folder `data`; returns the commands run."
+    lines = [l for l in readme_block() if l.startswith('export ') or 'biovid' in l]
+    return run_lines(tmp, lines, {'/data/jmt_biovid': str(data), '/data/biovid': str(raw), '/data/jmt': str(tmp/'jmt_data')},
+                     env={'PYTHONPATH': str(ROOT)})
 
 
 def test_readme_biovid_block(tmp_path):

@@ -1,41 +1,13 @@
 """The README's "On the real datasets" block, run as written on a small synthetic raw folder, then run again: each
 feature cache is computed exactly once, in the data folder, and the second run recomputes nothing."""
-import os, re, shlex, subprocess, sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = {'jmt-prepare': 'jmt.cli:prepare', 'jmt-extract': 'jmt.cli:extract', 'jmt-train': 'jmt.cli:train'}
-
-
-def readme_block() -> list[str]:
-    text = (ROOT/'README.md').read_text()
-    block = re.search(r'## On the real datasets\s*```bash\n(.*?)```', text, re.S).group(1)
-    return [l.split('  #')[0].strip() for l in block.splitlines() if l.strip()]
-
-
-def _shim(tmp: Path, name: str) -> Path:
-    "A file that runs a console script's function the way the installed script does (the env may predate these scripts)."
-    mod, fn = SCRIPTS[name].split(':')
-    p = tmp/f'{name}.py'
-    p.write_text(f'from {mod} import {fn}\nif __name__ == "__main__": {fn}()\n')
-    return p
+from readme_block import readme_block, run_lines
 
 
 def run_block(tmp: Path, raw: Path, data: Path):
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore', 'IN_TEST': '1', 'MPLBACKEND': 'Agg'}
-    for line in readme_block():
-        line = line.replace('/data/affwild2', str(raw)).replace('/data/jmt', str(data))
-        if line.startswith('export '):
-            k, v = line[len('export '):].split('=', 1); env[k] = v; continue
-        args = [a.replace('$JMT_DATA', env['JMT_DATA']) for a in shlex.split(line)]
-        if 'biovid' in line: continue  # the BioVid step has its own tests
-        if args[0] in SCRIPTS:
-            args = [sys.executable, str(_shim(tmp, args[0])), *args[1:]]
-            if '--weights' in args: args[args.index('--weights') + 1] = 'random'  # offline: no published weights to fetch
-        elif args[0] == 'papermill':
-            args = [sys.executable, '-m', 'papermill', '--no-progress-bar', str(ROOT/args[1]), str(tmp/Path(args[2]).name), *args[3:]]
-        r = subprocess.run(args, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, f'{line}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}'
+    "The block's Aff-Wild2 lines (the BioVid ones have their own test), on `raw` into the data folder `data`."
+    run_lines(tmp, [l for l in readme_block() if 'biovid' not in l], {'/data/affwild2': str(raw), '/data/jmt': str(data)})
 
 
 def test_readme_real_data_block(tmp_path):
