@@ -1,9 +1,9 @@
 """RJCMA and JCA (jmt.peers) against the authors' code: the reference outputs of their released classes
-(`../shared/peers/*.pt`, beside the repository; `JMT_SHARED` overrides the folder), and, at other sizes and seeds,
-an independent re-implementation written from SPEC.md in the authors' style (their key names, symmetric padding +
+(`tests/fixtures/peers/*.pt`, described in that folder's README.md), and, at other sizes and seeds,
+an independent re-implementation of the authors' forwards in their style (their key names, symmetric padding +
 chomp, per-sample loops). Also: batch first, samples independent, masks, padding, loader errors, and that the
 training entry points take both models."""
-import json, math, os, warnings
+import json, math, warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,19 +15,19 @@ from jmt.fusion import PEER_NAMES, count_params, make_model
 from jmt.peers import jca_state_dict, load_jca, load_rjcma, rjcma_state_dict
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get('JMT_SHARED') or ROOT.parent / 'shared')
+FIXTURES = ROOT / 'tests' / 'fixtures' / 'peers'
 AUTHOR = {'video': 'visual', 'logmel': 'audio', 'bert': 'text'}
 
 
 def _fixture(name):
-    p = SHARED / 'peers' / f'{name}.pt'
+    p = FIXTURES / f'{name}.pt'
     if not p.is_file():
-        raise FileNotFoundError(f'{p}: the peers reference tensors are missing; clone shared/ beside the repository '
-                                f'(../shared) or set JMT_SHARED to the folder holding peers/')
+        raise FileNotFoundError(f'{p}: the peers reference tensors are missing; they are tracked in git '
+                                f'(git checkout -- tests/fixtures/peers)')
     return torch.load(p, weights_only=True)
 
 
-# ---------------------------------------------------------------- the authors' forwards, written independently from SPEC.md
+# ---------------------------------------------------------------- the authors' forwards, written independently of jmt.peers
 
 def ref_rjcma(sd, x, k=5):
     "RCMA.forward in eval mode on `{author stream: (B, T, D)}`, from the authors' state_dict."
