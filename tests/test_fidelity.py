@@ -1,0 +1,45 @@
+"""The fidelity table (jmt.fidelity, nbs/26_fidelity.ipynb): every row cites the release by file, line and commit,
+states what jmt does and what it changes, and names a test that exists (or says there is none yet, or that it is pending)."""
+import re
+from pathlib import Path
+
+import pytest
+
+from jmt.fidelity import FIDELITY, FIELDS, fidelity_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+PENDING = ('no test yet', 'see nbs/... (pending)')
+
+
+def pinned_problems(pinned:str) -> list[str]:
+    "What in a `pinned_by` field names nothing that exists: 'tests/x.py::name' needs the file and its def, 'nbs/x.ipynb' the notebook."
+    if pinned in PENDING: return []
+    bad = []
+    for ref in (s.strip() for s in pinned.split(';')):
+        path, _, name = ref.partition('::')
+        p = ROOT / path
+        if not p.is_file(): bad.append(f'{ref}: no file {path}')
+        elif name and not re.search(rf'^def {re.escape(name)}\(', p.read_text(), re.M): bad.append(f'{ref}: no test {name} in {path}')
+        elif not name and not path.startswith('nbs/'): bad.append(f'{ref}: name the test (file.py::test_name)')
+    return bad
+
+
+@pytest.mark.parametrize('row', FIDELITY, ids=[r['difference'][:40] for r in FIDELITY])
+def test_row_has_every_field_and_cites_the_release(row):
+    assert set(row) == set(FIELDS)
+    for f in FIELDS: assert row[f].strip() and '|' not in row[f] and '\n' not in row[f], (f, row[f])
+    assert re.search(r'\S+\.(?:py|json):\d+', row['release']) and re.search(r'@ [0-9a-f]{7}', row['release']), \
+        f"{row['difference']}: cite the release as `path:line @ commit`"
+    assert not pinned_problems(row['pinned_by']), pinned_problems(row['pinned_by'])
+
+
+def test_pinned_check_catches_names_that_do_not_exist():
+    assert pinned_problems('tests/test_fidelity.py::test_pinned_check_catches_names_that_do_not_exist') == []
+    assert pinned_problems('tests/test_fidelity.py::no_such_test')
+    assert pinned_problems('tests/no_such_file.py::test_x')
+    assert pinned_problems('nbs/99_nothing.ipynb') and not pinned_problems('nbs/26_fidelity.ipynb')
+
+
+def test_table_has_one_line_per_row():
+    lines = fidelity_markdown().strip().splitlines()
+    assert len(lines) == 2 + len(FIDELITY) and all(l.count(' | ') == len(FIELDS) - 1 for l in lines[2:])
