@@ -5,8 +5,9 @@ with cached features (jmt) next to the online-backbone approach (the official re
 Every stage is measured here, on one CPU core (1 torch thread), as CPU-seconds per unit (`time.process_time`, so the
 figures do not count time spent waiting for a core on a loaded machine): preparing the synthetic raw videos, loading
 8-frame 112x112 clips, R(2+1)D-18 and ResNet-18 forward passes, log-mels, one training step and one evaluation pass of
-each fusion model (B=2, T=16), reading a cached sequence. The work counts come from the dataset size (DESIGN.md §3:
-~3 M frames, 594 persons; the split sizes are *unconfirmed* and are options). The estimate is work x measured cost.
+each fusion model (B=2, T=16), reading a cached sequence. The work counts come from the dataset size (the ABAW 6th
+competition paper, Kollias et al., arXiv 2402.19344: about 3 M frames in 594 videos; the split sizes are *unconfirmed*
+and are options). The estimate is work x measured cost.
 
 On a machine with CUDA the backbones' forward passes (bf16 autocast, channels-last, large batches) and every fusion
 model's step and evaluation (B=2) are measured again on the GPU (wall clock, synchronised), and a second table gives
@@ -160,7 +161,7 @@ def print_rows(rows, total_label):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--frames', type=float, default=3e6, help='labelled frames of Aff-Wild2 VA (DESIGN.md §3: ~3 M)')
+    ap.add_argument('--frames', type=float, default=3e6, help='labelled frames of Aff-Wild2 VA (about 3 M, arXiv 2402.19344)')
     ap.add_argument('--fps', type=float, default=30., help='mean frame rate of the raw videos (for the prepare stage)')
     ap.add_argument('--trainval', type=float, default=(356 + 76) / 594, help='share of frames in train+val (the 5 CV folds; unconfirmed)')
     ap.add_argument('--clip-stride', type=int, default=32, help='a clip every this many frames (the lineage: 32)')

@@ -107,7 +107,7 @@ class Checkpoint(Tracker):
                                "pass `metric=` or e.g. monitor='valid_loss', mode='min'")
             if self.better(row[self.monitor]):
                 self.best, self.best_epoch = row[self.monitor], L.epoch
-                # a copy, never the live module: the release's `best = model` froze training (DESIGN.md §2)
+                # a copy; the live module keeps training (the release swapped a live module for its copy: see 26_fidelity)
                 self.best_state = {k: v.detach().to('cpu', copy=True) for k, v in L.model.state_dict().items()}
                 if L.path is not None and is_main():
                     atomic_save({'format': CKPT_FORMAT, 'epoch': L.epoch, 'model': self.best_state, 'metrics': row,

@@ -103,7 +103,7 @@ class AffWild2Task(Task):
                     clip_preds=clip_preds, frame_preds=frames, rows=rows)
 
 # %% ../nbs/34_affwild2.ipynb #6975e8c0
-SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb (DESIGN.md §6), from `jmt.presets`
+SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb, from `jmt.presets`
 
 def _done(p:Path) -> bool: return (p/'.complete').is_file()
 

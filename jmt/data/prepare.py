@@ -102,7 +102,7 @@ def _mel(sr, n_fft, win_length, hop_length, n_mels, power):
 def log_mel(wave:torch.Tensor|np.ndarray, # (..., L) mono waveform(s)
             **settings, # overrides of `AUDIO_SETTINGS`
            ) -> torch.Tensor:
-    "Normalised log-mel spectrogram (..., n_mels, W) with the lineage's settings (DESIGN.md §3)."
+    "Normalised log-mel spectrogram (..., n_mels, W) with the release's settings (listed in 26_fidelity)."
     s = {**AUDIO_SETTINGS, **settings}
     x = torch.as_tensor(np.asarray(wave, np.float32) if not torch.is_tensor(wave) else wave, dtype=torch.float32)
     m = _mel(s['sr'], s['n_fft'], s['win_length'], s['hop_length'], s['n_mels'], s['power'])(x)
