@@ -133,9 +133,9 @@ PIPELINE = [
 PIPELINE += [
     _row('Training data the release drops',
          'Ten hard-coded videos are skipped (`datasets/dataset_new.py:45-47 @ e3d3904`); a 16-clip window is kept only if '
-         'every clip has a labelled frame (`:143`) and ends inside the video (`:114`), which drops windows that touch an '
-         'unlabelled stretch of 32 frames or more, the tail after the last full 512-frame block and whole videos shorter '
-         'than 481 frames (`:100-105`).',
+         'every clip has a labelled frame (`:143`) and ends inside the video (`:114`). That drops every window in which one '
+         'clip\'s 32 frames are all unlabelled (an unlabelled stretch of 32 frames or more does this to some windows, a '
+         'longer one to more), the tail after the last full 512-frame block, and whole videos shorter than 481 frames (`:100-105`).',
          'Every clip of every person is kept; the last sequence of a person is padded and masked; -5 labels are masked per target.',
          'Labelled frames the release never uses as a training label, on one 1100-frame video: 6.9% when every frame is '
          'labelled, 19.1% with one 40-frame unlabelled run, 50.6% with a 64-frame run; a 480-frame video gives no window '
