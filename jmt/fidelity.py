@@ -107,7 +107,7 @@ PIPELINE = [
          'median filter sits in `datasets/dataset.py:31 @ 174d0a0`, a reader that `main.py:21-23 @ 174d0a0` does not import.',
          'jmt follows the release: 112-pixel crops as they are, no flips, labels unfiltered.',
          'None by construction: the inputs are the release\'s.',
-         'no test yet'),
+         'tests/test_fidelity.py::test_cached_clips_are_the_release_inputs_unaugmented'),
     _row('One prediction per 32 frames, or one per frame',
          'Windows move one frame at a time (`config_file.json:16 @ e3d3904`; `datasets/dataset_val.py:95`, `:150-155`), so '
          'every frame is the last frame of its own clip (8 frames, every 4th of the 32 ending at it; `:123-124`) and gets its '
@@ -147,7 +147,7 @@ PIPELINE += [
          '`RandomColorAugment`).',
          'Features are cached from clips without augmentation (kept as the default: augmenting would need one cache per epoch).',
          'Mean change 0.23, largest 0.95 in normalised pixel units on 20 synthetic faces (measured below).',
-         'no test yet'),
+         'tests/test_fidelity.py::test_cached_clips_are_the_release_inputs_unaugmented'),
     _row('Clip frames near unlabelled stretches',
          'A clip takes only frames listed in the label file and adapts its step to how many the 32 hold: every 4th, 3rd or '
          '2nd, the last 8, or the last one repeated (`datasets/dataset_new.py:116-138 @ e3d3904`).',

@@ -43,3 +43,21 @@ def test_pinned_check_catches_names_that_do_not_exist():
 def test_table_has_one_line_per_row():
     lines = fidelity_markdown().strip().splitlines()
     assert len(lines) == 2 + len(FIDELITY) and all(l.count(' | ') == len(FIELDS) - 1 for l in lines[2:])
+
+
+def test_cached_clips_are_the_release_inputs_unaugmented(tiny_affwild2_prepared):
+    "Features are cached from clips as the release feeds them: no crop, flip or colour change, the same on every read."
+    import torch
+    from jmt.data.clips import clip_frames, load_crops, normalize_clip
+    from jmt.data.prepare import load_index
+    from jmt.extract import clip_dataset_for
+    vis = clip_dataset_for(tiny_affwild2_prepared, 'visual')
+    a, b = vis[3], vis[3]
+    assert vis.augment is None and a['frames'].shape == (3, 8, 112, 112) and torch.equal(a['frames'], b['frames'])
+    ix = load_index(tiny_affwild2_prepared); v = ix['videos'][a['video']]
+    crops = sorted((vis.raw / v['crops']).iterdir())
+    names = {p.name: p for p in crops}
+    fr, m = load_crops([names.get(f'{f+1:05d}.jpg', vis.raw / 'absent.jpg') for f in clip_frames(a['frame'])])
+    assert torch.equal(a['frames'], normalize_clip(fr, m))  # the frames as read: nothing between the files and the backbone
+    aug = clip_dataset_for(tiny_affwild2_prepared, 'visual', train=True)  # the option exists, off by default
+    assert not torch.equal(aug[3]['frames'], aug[3]['frames'])
