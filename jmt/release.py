@@ -8,11 +8,36 @@ from collections.abc import Mapping
 
 import torch
 from torch import nn, Tensor
+from .attention import Encoder
 from .fusion import JMT, TokenHead, release_pair_order
 from .models import VanillaFusion, make_model
 
 # %% auto #0
-__all__ = ['RELEASE_VARIANTS', 'release_state_dict', 'load_release']
+__all__ = ['RELEASE_VARIANTS', 'ReleaseBatchEncoder', 'release_state_dict', 'load_release']
+
+# %% ../nbs/25_release.ipynb #4670a1cb
+class ReleaseBatchEncoder(Encoder):
+    "An `Encoder` called as the release's MT calls its encoders: it reads `(B, T, D)` as `(T, B, D)`, attending across the batch."
+    def forward(self, x:Tensor, # (B, T, D) batch first
+                key_mask:Tensor|None=None, # (B, T) bool
+               ) -> Tensor: # (B, T, D): clip t of sample b encoded with clip t of the other samples
+        "The release MT's encoder: one sequence per time step, the batch as its positions."
+        km = None if key_mask is None else key_mask.transpose(0, 1)
+        return super().forward(x.transpose(0, 1), km).transpose(0, 1)
+
+_MT_BUG = ("load_release: the release's MT (joint_modalities='NONE', output_format='FC') runs its visual and audio "
+           "encoders across the batch: nn.MultiheadAttention reads their (B, T, D) input as (T, B, D), so each clip attends "
+           "to the clip at the same time step of every sample of the batch (at B = 1 only to itself). This model attends over "
+           "the T clips of each sample (the fix), so its outputs differ from the release's code at any B; "
+           "load_release(..., exact=True) gives the release's function.")
+
+def _release_bugs(model:nn.Module, variant:str, exact:bool) -> nn.Module:
+    "The model with the release's forward-changing bug put back (exact) or warned about (the fixed model); only the MT has one."
+    if variant != 'mt': return model
+    if not exact:
+        import warnings; warnings.warn(_MT_BUG, stacklevel=3); return model
+    for m in model.mods: model.encoders[m].__class__ = ReleaseBatchEncoder  # same parameters and names, other axis
+    return model
 
 # %% ../nbs/25_release.ipynb #46b9e2b0
 _ENC = {'attention.in_proj_weight': 'self_attn.in_proj_weight', 'attention.in_proj_bias': 'self_attn.in_proj_bias',
@@ -85,6 +110,7 @@ def _unwrap(sd):
     return dict(sd)
 
 def load_release(checkpoint, # a path to the release's checkpoint, or its state_dict
+                 exact:bool=False, # True: the release's function, its MT's batch-axis encoders included (see below)
                  **kw, # overrides passed to `make_model` (e.g. head_dropout=.2 for training further)
                 ) -> nn.Module:
     "The jmt model equivalent to a checkpoint of the release's `Two_transformers`, weights loaded, in eval mode."
@@ -128,4 +154,4 @@ def load_release(checkpoint, # a path to the release's checkpoint, or its state_
     ours[hp + 'w2'] = torch.cat([sd['vregressor.3.weight'], sd['aregressor.3.weight']])
     ours[hp + 'b2'] = torch.cat([sd['vregressor.3.bias'], sd['aregressor.3.bias']])
     model.load_state_dict(ours)
-    return model.eval()
+    return _release_bugs(model, variant, exact).eval()
