@@ -24,3 +24,8 @@ readme:
 	jupyter nbconvert --to notebook --execute --inplace nbs/index.ipynb
 	nbdev_clean --fname nbs/index.ipynb
 	$(PY) tools/make_readme.py
+
+# On a GPU machine: every CUDA path of jmt measured or checked, one table (bench/gpu_check.py, < 8 min); JSON in $(OUT)/gpu_check.json
+.PHONY: gpu-check
+gpu-check:
+	$(PY) bench/gpu_check.py --out $(OUT)/gpu_check.json

@@ -1,10 +1,14 @@
-"""`jmt.release.load_release` against an independent re-implementation of the release's forward pass.
+"""`jmt.release.load_release` against independent re-implementations of the release's forward pass.
 
 The reference below is written from the release's key names (tests/release_state_dict_keys.txt, printed from its
 `Two_transformers`) with plain torch ops over the state_dict, in the release's own layout: `forward(f1_norm=audio,
 f2_norm=visual)`, inputs L2-normalised inside, `nn.MultiheadAttention` semantics on (T, B, D) tensors
 (`F.multi_head_attention_forward`), post-norm encoder layers, the FC head returning (T, B). It shares no code with
-jmt.fusion, jmt.models or jmt.release. Every variant's key set loads, has the release's parameter count, and gives the reference's outputs."""
+jmt.fusion, jmt.models or jmt.release. Every variant's key set loads, has the release's parameter count, and gives the reference's outputs.
+
+`ReleaseMT` below is a second reference, for `load_release(..., exact=True)`: the release's MT written as its authors
+wrote it, with `nn.Module`s named as theirs (so its state_dict loads the release's keys strictly) and
+`nn.MultiheadAttention` sequence first, its encoders handed the batch-first tensors as they are."""
 import re
 import warnings
 from pathlib import Path
@@ -12,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from jmt.ccc import ccc, ccc_loss
 from jmt.fusion import count_params
@@ -97,6 +102,57 @@ def release_forward(sd, variant, f1_norm, f2_norm, mt_batch_bug=False):
     return regress(sd, f[:, :, -1])
 
 
+# --- the release's MT as written (joint_modalities='NONE', output_format='FC'), module by module -------------------
+class _EncoderLayer(nn.Module):
+    "Post-norm layer on sequence-first input, its parts named as the release's."
+    def __init__(self, d=512, ff=512):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(d, 1)  # batch_first=False: (L, N, E)
+        self.feed_forward = nn.Sequential(nn.Linear(d, ff), nn.ReLU(), nn.Linear(ff, d))
+        self.layer_norm1, self.layer_norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
+
+    def forward(self, x):
+        x = self.layer_norm1(x + self.attention(x, x, x)[0])
+        return self.layer_norm2(x + self.feed_forward(x))
+
+
+class _EncoderBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(_EncoderLayer())
+
+    def forward(self, x): return self.layers(x)
+
+
+class _NoJointTransformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.visual_encoder, self.physiological_encoder = _EncoderBlock(), _EncoderBlock()
+        self.cross_attention_v, self.cross_attention_p = nn.MultiheadAttention(512, 1), nn.MultiheadAttention(512, 1)
+        self.gated_attention = nn.Linear(1024, 1)  # built, never called
+        self.final_layer = nn.Linear(1024, 512)
+
+    def forward(self, v, p):  # (B, T, D) each
+        ve, pe = self.visual_encoder(v), self.physiological_encoder(p)  # as the release: no permute before the encoders
+        sf = lambda t: t.permute(1, 0, 2)                               # the cross-attentions do permute
+        cv = sf(self.cross_attention_v(sf(ve), sf(pe), sf(pe))[0])
+        cp = sf(self.cross_attention_p(sf(pe), sf(ve), sf(ve))[0])
+        return self.final_layer(torch.cat((cv, cp), 2))
+
+
+class ReleaseMT(nn.Module):
+    "Two_transformers(joint_modalities='NONE', output_format='FC'): forward(f1_norm=audio, f2_norm=visual) -> (vouts, aouts), (B, T) each."
+    def __init__(self):
+        super().__init__()
+        self.mm_transformer = _NoJointTransformer()
+        self.vregressor, self.aregressor = (nn.Sequential(nn.Linear(512, 128), nn.ReLU(), nn.Dropout(0.), nn.Linear(128, 1))
+                                            for _ in range(2))
+
+    def forward(self, f1_norm, f2_norm):
+        z = self.mm_transformer(F.normalize(f2_norm, dim=-1), F.normalize(f1_norm, dim=-1))
+        return self.vregressor(z).squeeze(2), self.aregressor(z).squeeze(2)
+
+
 def _x(B, T, seed=1):
     g = torch.Generator().manual_seed(seed)
     return {'visual': torch.randn(B, T, 512, generator=g), 'audio': torch.randn(B, T, 512, generator=g)}
@@ -179,3 +235,65 @@ def test_loss_on_a_fixed_batch_is_two_minus_both_cccs():
     torch.testing.assert_close(ccc(p, y), torch.stack([cv, ca]))
     torch.testing.assert_close(ccc_loss(p, y), 2 - cv - ca)
     torch.testing.assert_close(ccc_loss(p, y, reduction='mean'), 1 - (cv + ca) / 2)
+
+
+@pytest.fixture(scope='module')
+def release_mt(keys):
+    "(the release's MT with random weights loaded strictly from its key set, that state_dict)."
+    sd = random_release_sd(keys['mt'])
+    ref = ReleaseMT()
+    ref.load_state_dict(sd)  # strict: the re-implementation has exactly the release's names and shapes
+    return ref.eval(), sd
+
+
+@pytest.mark.parametrize('T', [1, 4, 16])
+@pytest.mark.parametrize('B', [1, 2, 3])
+def test_exact_mt_is_the_release_as_written(release_mt, B, T):
+    ref, sd = release_mt
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        model = load_release(sd, exact=True)
+    assert not any("release's MT" in str(i.message) for i in w)  # nothing to warn about: it is the release's function
+    x = _x(B, T, seed=B * 100 + T)
+    with torch.no_grad():
+        v, a = ref(x['audio'], x['visual'])
+        ours = model(x)
+    assert ours.shape == (B, T, 2)
+    torch.testing.assert_close(ours, torch.stack([v, a], -1), atol=2e-6, rtol=0)  # float32: seen up to 8e-7
+    x64 = {m: t.double() for m, t in x.items()}
+    with torch.no_grad():  # in float64 the two agree to rounding: the same function, not a close one
+        v64, a64 = ref.double()(x64['audio'], x64['visual'])
+        torch.testing.assert_close(model.double()(x64), torch.stack([v64, a64], -1), atol=1e-12, rtol=0)
+    ref.float(); model.float()
+    with torch.no_grad():  # an all-valid mask is no mask
+        assert torch.equal(model(x, {m: torch.ones(B, T, dtype=torch.bool) for m in x}), ours)
+
+
+def test_default_mt_is_fixed_differs_and_warns_once(release_mt):
+    ref, sd = release_mt
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        model = load_release(sd)
+    msgs = [str(i.message) for i in w if "release's MT" in str(i.message)]
+    assert len(msgs) == 1 and "joint_modalities='NONE'" in msgs[0] and 'exact=True' in msgs[0] and 'across the batch' in msgs[0]
+    x = _x(1, 16)
+    with torch.no_grad():
+        v, a = ref(x['audio'], x['visual'])
+        diff = (model(x) - torch.stack([v, a], -1)).abs().max().item()
+        fixed_ref = release_forward(sd, 'mt', x['audio'], x['visual'])  # the fixed reference: encoders over T
+    assert diff > 1e-3  # even at B = 1: there each clip of the release attends only to itself
+    torch.testing.assert_close(model(x), fixed_ref, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize('variant', ['jmt', 'jmt_fc', 'vanilla'])
+def test_exact_is_the_default_where_the_release_has_no_forward_bug(keys, variant):
+    sd = random_release_sd(keys[variant])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        fixed, exact = load_release(sd), load_release(sd, exact=True)
+    assert not any("release's MT" in str(i.message) for i in w)
+    for B, T in ((1, 4), (3, 16)):
+        x = _x(B, T)
+        with torch.no_grad():
+            assert torch.equal(exact(x), fixed(x))
+            torch.testing.assert_close(exact(x), release_forward(sd, variant, x['audio'], x['visual']), atol=1e-5, rtol=0)
