@@ -21,9 +21,9 @@ from .features import load_features
 
 # %% auto #0
 __all__ = ['CONSTANT_TOL', 'DROPS', 'DROP_MODALITY', 'clip_predictions', 'frame_labels', 'prediction_stats', 'AbawMetric',
-           'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities', 'drop_inputs', 'check_drops',
-           'predict_sequences', 'frame_predictions', 'write_video_predictions', 'read_video_predictions', 'sample_file',
-           'write_submission', 'predict_affwild2', 'results_row']
+           'release_protocol_metrics', 'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities',
+           'drop_inputs', 'check_drops', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
+           'read_video_predictions', 'sample_file', 'write_submission', 'predict_affwild2', 'results_row']
 
 # %% ../nbs/33_abaw.ipynb #ebafe5de
 def clip_predictions(ds:AffWild2Features, # the (non-shuffled) dataset the predictions were made on
@@ -64,7 +64,7 @@ def prediction_stats(clip_preds:Mapping[str, torch.Tensor], # {video: (n_clips, 
     return {**out, 'pred_nonfinite': float(bad)}
 
 class AbawMetric:
-    "The learner's metric: ABAW frame-level CCC of `ds`, raw (`valence`, `arousal`, `mean`) and post-processed (`*_pp`), and `prediction_stats`."
+    "The learner's metric: ABAW frame-level CCC of `ds`, raw (`valence`, `arousal`, `mean`) and post-processed (`*_pp`), `prediction_stats`, and the release's number (`*_release_protocol`)."
     def __init__(self, ds:AffWild2Features, # the validation dataset (in loader order)
                  windows:Sequence[int]=(20, 50), # post-processing moving-average windows (valence, arousal)
                 ):
@@ -74,7 +74,19 @@ class AbawMetric:
         cp = clip_predictions(self.ds, P)
         r = abaw_va_ccc(cp, self.ends, self.labels)
         pp = abaw_va_ccc(cp, self.ends, self.labels, windows=self.windows, clip=True)
-        return {**r, **{f'{k}_pp': v for k, v in pp.items()}, **prediction_stats(cp, self.ends, self.labels)}
+        return {**r, **{f'{k}_pp': v for k, v in pp.items()}, **prediction_stats(cp, self.ends, self.labels),
+                **release_protocol_metrics(self.ds, cp, self.labels)}
+
+# %% ../nbs/33_abaw.ipynb #relabaw2
+from .ccc import release_protocol_ccc
+
+def release_protocol_metrics(ds:AffWild2Features, # the dataset the clip predictions come from
+                             clip_preds:Mapping[str, torch.Tensor], # `{video: (n_clips, 2)}`
+                             labels:Mapping[str, torch.Tensor], # `{video: (n_frames, 2)}` per-frame labels, -5 = invalid (`frame_labels`)
+                            ) -> dict[str, float]: # `{valence,arousal,mean}_release_protocol`
+    "The release's `val.py` score (`release_protocol_ccc`) of clip predictions spread over the frames as the ABAW score spreads them."
+    fp = {n: expand_to_frames(clip_preds[n], ds.ends[n], len(lab)) for n, lab in labels.items()}
+    return {f'{k}_release_protocol': v for k, v in release_protocol_ccc(fp, labels).items()}
 
 # %% ../nbs/33_abaw.ipynb #f3dd0d0c
 CONSTANT_TOL = 1e-6  # a target's prediction std (on labelled frames) below this counts as constant
@@ -255,9 +267,10 @@ def predict_affwild2(net:torch.nn.Module, # a trained fusion model
 def results_row(res:dict, # the result of `train_affwild2`
                 drop:str='none', # which evaluation: 'none' or a test-time drop
                ) -> dict:
-    "One results-table row: model, fold, parameters, best epoch, V/A/mean CCC raw and post-processed, prediction spread."
+    "One results-table row: model, fold, parameters, best epoch, V/A/mean CCC (ABAW) raw and post-processed, prediction spread, and the release's `val.py` number (`*_release_protocol`)."
     m = res['robustness'][drop]
     return dict(model=res['model'], fold=res['fold'], params=res['params'], best_epoch=res['best_epoch'],
                 valence=m['valence'], arousal=m['arousal'], mean=m['mean'],
                 valence_pp=m['valence_pp'], arousal_pp=m['arousal_pp'], mean_pp=m['mean_pp'],
-                pred_std_valence=m['pred_std_valence'], pred_std_arousal=m['pred_std_arousal'], degenerate=collapse_reason(m) is not None)
+                pred_std_valence=m['pred_std_valence'], pred_std_arousal=m['pred_std_arousal'], degenerate=collapse_reason(m) is not None,
+                **{f'{k}_release_protocol': m.get(f'{k}_release_protocol') for k in ('valence', 'arousal', 'mean')})  # None: a run made before it

@@ -12,7 +12,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['ccc', 'ccc_loss', 'expand_to_frames', 'moving_average', 'postprocess_va', 'abaw_va_ccc', 'va_metrics',
-           'confusion_matrix', 'accuracy', 'macro_f1', 'cls_metrics']
+           'confusion_matrix', 'accuracy', 'macro_f1', 'cls_metrics', 'release_labels', 'box_smooth_zero_padded',
+           'release_protocol_ccc', 'spread_clip_values', 'stride_ceiling', 'label_ceiling_line']
 
 # %% ../nbs/22_ccc.ipynb #633109e3
 from .data.affwild2 import INVALID  # Aff-Wild2's label for a frame without a valid annotation (-5)
@@ -172,3 +173,108 @@ def cls_metrics(preds:Tensor, # logits (N, C) / (N, T, C) or labels (N,)
                ) -> dict[str, float]: # {'accuracy', 'macro_f1'}
     "Accuracy and macro F1 (a learner's validation metric for BioVid)."
     return {'accuracy': accuracy(preds, labels, masks), 'macro_f1': macro_f1(preds, labels, mask=masks)}
+
+# %% ../nbs/22_ccc.ipynb #relp0002
+import os
+import numpy as np
+from .core import check_choice
+
+def release_labels(labels:np.ndarray|Tensor, # (n_frames, 2) per-frame labels of one video, -5 = invalid
+                   listed:np.ndarray|None=None, # (n_frames,) bool: the frames the release's label CSV lists; None: validly labelled ones
+                   span:int=32, # frames of a clip, ending at its label frame
+                  ) -> np.ndarray: # (n_frames, 2) float64, -5 where the frame's clip has no label
+    "The label the release's validation gives each frame's clip: the last listed frame's among the `span` frames ending there."
+    lab = np.asarray(labels, dtype=np.float64)
+    if lab.ndim != 2: raise ValueError(f'labels must be (n_frames, K), got shape {lab.shape}')
+    listed = (lab != INVALID).all(1) if listed is None else np.asarray(listed, dtype=bool)
+    if listed.shape != lab.shape[:1]: raise ValueError(f'listed has shape {listed.shape}, labels {lab.shape}: one flag per frame')
+    i = np.arange(len(lab))
+    last = np.maximum.accumulate(np.where(listed, i, -1)) if len(lab) else i  # last listed frame at or before each frame
+    ok = (last >= 0) & (last > i - span)
+    return np.where(ok[:, None], lab[np.maximum(last, 0)], INVALID)
+
+def box_smooth_zero_padded(x:np.ndarray, # (n, K) values of one video
+                           windows:Sequence[int], # box length per column
+                          ) -> np.ndarray: # (n, K) float64
+    "Box filter per column over `[i - w//2, i + w - w//2 - 1]`, frames outside the video counted as 0 (the release's smoothing)."
+    x = np.asarray(x, dtype=np.float64); n = len(x)
+    c = np.concatenate([np.zeros((1, x.shape[1])), x.cumsum(0)])
+    i = np.arange(n); out = np.empty_like(x)
+    for k, w in enumerate(windows):
+        lo, hi = np.clip(i - w // 2, 0, n), np.clip(i + w - w // 2, 0, n)
+        out[:, k] = (c[hi, k] - c[lo, k]) / w
+    return out
+
+def release_protocol_ccc(frame_preds:Mapping[str, np.ndarray|Tensor], # {video: (n_frames, 2) per-frame predictions}
+                         labels:Mapping[str, np.ndarray|Tensor], # {video: (n_frames, 2) per-frame labels, -5 = invalid}
+                         listed:Mapping[str, np.ndarray]|None=None, # {video: (n_frames,) frames the label CSV lists}; None: labelled frames
+                         span:int=32, # frames of a clip (a label is borrowed from at most span-1 frames back)
+                         windows:Sequence[int]=(20, 50), # the release's smoothing (valence, arousal)
+                        ) -> dict[str, float]: # {'valence', 'arousal', 'mean'}
+    "The release's `val.py` score: borrowed labels, unlabelled clips as (0, 0), clip + zero-padded smoothing, CCC over all frames."
+    missing = [v for v in labels if v not in frame_preds]
+    if missing: raise KeyError(f'no per-frame predictions for {len(missing)} videos, e.g. {missing[:3]}')
+    P, L = [], []
+    for v, lab in labels.items():
+        p = np.asarray(frame_preds[v].cpu() if isinstance(frame_preds[v], Tensor) else frame_preds[v], dtype=np.float64)
+        t = release_labels(lab.cpu() if isinstance(lab, Tensor) else lab, None if listed is None else listed[v], span)
+        if p.shape != t.shape: raise ValueError(f'{v}: predictions {p.shape} and labels {t.shape} differ (one row per frame)')
+        ok = (t != INVALID).all(1, keepdims=True)  # val.py skips the clip when either label is -5
+        P.append(box_smooth_zero_padded(np.where(ok, p.clip(-1, 1), 0.), windows)); L.append(np.where(ok, t, 0.))
+    c = ccc(torch.from_numpy(np.concatenate(P)), torch.from_numpy(np.concatenate(L)), ignore=None)
+    return {'valence': c[0].item(), 'arousal': c[1].item(), 'mean': c.mean().item()}
+
+# %% ../nbs/22_ccc.ipynb #ceil0002
+def spread_clip_values(values:np.ndarray, # (n_clips,) one value per clip end
+                       ends:np.ndarray, # (n_clips,) 0-based clip end frames, increasing
+                       n_frames:int, # frames of the video
+                       how:str='hold', # 'hold': each frame takes the next clip end's value; 'interp': linear between clip ends
+                      ) -> np.ndarray: # (n_frames,)
+    "Per-frame values from per-clip values, as predictions are spread over frames: held back from each clip end, or interpolated."
+    check_choice('how', how, ('hold', 'interp'))
+    values, ends = np.asarray(values, dtype=np.float64), np.asarray(ends)
+    if len(ends) == 0: return np.zeros(n_frames)
+    if how == 'hold': return expand_to_frames(torch.from_numpy(values)[:, None], ends, n_frames)[:, 0].numpy()
+    return np.interp(np.arange(n_frames), ends, values)
+
+def _label_arrays(labels) -> dict[str, np.ndarray]:
+    "`{video: (n_frames, 2)}` labels with -5 from a prepared folder (its labelled persons), its index, or a dict of arrays."
+    if isinstance(labels, Mapping) and 'videos' not in labels: return {k: np.asarray(v, dtype=np.float64) for k, v in labels.items()}
+    from jmt.data.prepare import load_index, load_labels
+    idx = labels if isinstance(labels, Mapping) else load_index(labels)
+    out = {}
+    for n, v in idx['videos'].items():
+        if v.get('labels') is None: continue  # test persons: no labels
+        va, m = load_labels(idx, n); out[n] = np.where(m, va, INVALID).astype(np.float64)
+    return out
+
+def stride_ceiling(labels:str|os.PathLike|Mapping, # a prepared folder (its labelled persons), its index, or {video: (n_frames, 2) labels, -5 = invalid}
+                   strides:Sequence[int]=(1, 4, 8, 16, 32), # clip strides to score
+                   how:str|Sequence[str]=('hold', 'interp'), # how clip values spread over frames (see `spread_clip_values`)
+                  ) -> list[dict]: # one row per (stride, how): valence, arousal, mean
+    "The ABAW CCC of the labels themselves taken at each clip stride's clip ends and spread over the frames: what the stride allows at best."
+    from jmt.data.clips import clip_ends
+    labs = _label_arrays(labels); hows = [how] if isinstance(how, str) else list(how)
+    if not labs: raise ValueError('no labelled videos to score: the prepared set has only test persons, or the dict is empty')
+    rows = []
+    for s in strides:
+        for h in hows:
+            P = []
+            for lab in labs.values():
+                e = clip_ends(len(lab), s); p = np.zeros(lab.shape)
+                for k in range(lab.shape[1]):
+                    ek = e[lab[e, k] != INVALID]
+                    p[:, k] = spread_clip_values(lab[ek, k], ek, len(lab), h)
+                P.append(p)
+            c = ccc(torch.from_numpy(np.concatenate(P)), torch.from_numpy(np.concatenate(list(labs.values()))))
+            rows.append(dict(stride=s, how=h, valence=c[0].item(), arousal=c[1].item(), mean=c.mean().item()))
+    return rows
+
+def label_ceiling_line(labels:str|os.PathLike|Mapping, # as `stride_ceiling`
+                       stride:int=32, # the clip stride the models will use
+                      ) -> str:
+    "One line: the label ceiling (valence/arousal) at `stride`, held and interpolated, and at stride 1 (`jmt-prepare` prints it)."
+    r = {(x['stride'], x['how']): x for x in stride_ceiling(labels, sorted({1, stride}))}
+    va = lambda h: f"{r[stride, h]['valence']:.2f}/{r[stride, h]['arousal']:.2f} ({h})"
+    return (f"label ceiling at clip stride {stride}: CCC {va('hold')} {va('interp')}; stride 1: {r[1, 'hold']['mean']:.2f} "
+            "(the labels themselves at the clip ends, spread over the frames, scored with the ABAW CCC)")

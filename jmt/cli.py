@@ -86,7 +86,17 @@ def prepare(data:str=None, # the data folder (holds raw/, gets prepared/); defau
         summary = task.prepare_raw(r, L['prepared'], progress=not quiet, folds=folds, seed=seed, on_error=on_error, **kw)
     for m in dict.fromkeys(str(w.message) for w in caught): print(f'WARNING: {m}')
     print(summary)
+    _after_prepare(task, L['prepared'])
     return L['prepared']
+
+# %% ../nbs/37_cli.ipynb #ceilcli2
+def _after_prepare(task, # the dataset's Task
+                   prepared:Path, # the prepared folder just written
+                  ):
+    "`jmt-prepare`'s last line: on Aff-Wild2, the label ceiling at the paper preset's clip stride (`jmt.ccc.label_ceiling_line`)."
+    if task.name != 'affwild2': return
+    from jmt.ccc import label_ceiling_line
+    print(label_ceiling_line(prepared, run_settings('affwild2', False)['clip_stride']))
 
 # %% ../nbs/37_cli.ipynb #274fdc15
 def feature_root(layout:dict, # from `data_layout`

@@ -12,9 +12,9 @@ from .core import script, check_choice, write_results, markdown_table
 from .presets import run_settings
 
 # %% auto #0
-__all__ = ['AFFWILD2_FOLDS', 'AFFWILD2_MODELS', 'AFFWILD2_DROPS', 'PAPER_TABLE1', 'affwild2_plan', 'affwild2_data',
-           'affwild2_runs', 'table1', 'robustness_rows', 'write_table1', 'write_robustness', 'plot_table1',
-           'reproduce_affwild2', 'main']
+__all__ = ['AFFWILD2_FOLDS', 'AFFWILD2_MODELS', 'AFFWILD2_DROPS', 'TABLE1_SCORES', 'PAPER_TABLE1', 'affwild2_plan',
+           'affwild2_data', 'affwild2_runs', 'table1', 'robustness_rows', 'write_table1', 'write_robustness',
+           'plot_table1', 'reproduce_affwild2', 'main']
 
 # %% ../nbs/50_reproduce.ipynb #1f1a9cd1
 AFFWILD2_FOLDS = ('official', 0, 1, 2, 3, 4)
@@ -83,26 +83,28 @@ def affwild2_runs(plan:dict, # from `affwild2_plan`
     return runs
 
 # %% ../nbs/50_reproduce.ipynb #124d6ea2
+TABLE1_SCORES = (('ABAW', 'raw', ''), ('ABAW', 'pp', '_pp'), ('release protocol', 'val.py', '_release_protocol'))  # (metric, postprocess, key suffix)
+
 def table1(runs:dict, # `{(fold, model): train_affwild2 result}`
            folds:Sequence, # the folds, in table order
            models:Sequence[str], # the models, in table order
           ) -> tuple[list[dict], list[dict]]:
-    "Table 1's rows (fold x model, raw and post-processed) and its per-model summary (mean CCC per fold, `cv mean`)."
+    "Table 1's rows (fold x model x score: ABAW raw and post-processed, release protocol) and its per-model summary (mean CCC per fold, `cv mean`)."
     from jmt.train import results_row
     rows = []
-    for pp in ('raw', 'pp'):
-        sfx = '' if pp == 'raw' else '_pp'
+    for metric, pp, sfx in TABLE1_SCORES:
         for fold in folds:
             for m in models:
                 r = results_row(runs[fold, m])
-                rows.append(dict(fold=str(fold), model=m, postprocess=pp, valence=r['valence'+sfx], arousal=r['arousal'+sfx],
+                rows.append(dict(fold=str(fold), model=m, metric=metric, postprocess=pp, valence=r['valence'+sfx], arousal=r['arousal'+sfx],
                                  mean=r['mean'+sfx], best_epoch=r['best_epoch'], params=r['params'], degenerate=r['degenerate']))
     mean = lambda f, m, pp: next(r['mean'] for r in rows if r['fold'] == str(f) and r['model'] == m and r['postprocess'] == pp)
     cv = [f for f in folds if f != 'official']
-    summary = [dict(model=m, postprocess=pp, **{f'fold {f}': mean(f, m, pp) for f in folds},
-                    **({'cv mean': sum(mean(f, m, pp) for f in cv) / len(cv)} if cv else {}),
+    cv_mean = lambda m, pp: None if any(mean(f, m, pp) is None for f in cv) else sum(mean(f, m, pp) for f in cv) / len(cv)
+    summary = [dict(model=m, metric=metric, postprocess=pp, **{f'fold {f}': mean(f, m, pp) for f in folds},
+                    **({'cv mean': cv_mean(m, pp)} if cv else {}),
                     **{'degenerate folds': ' '.join(str(f) for f in folds if results_row(runs[f, m])['degenerate'])})
-               for pp in ('raw', 'pp') for m in models]
+               for metric, pp, _ in TABLE1_SCORES for m in models]
     return rows, summary
 
 def robustness_rows(runs:dict, # `{(fold, model): train_affwild2 result}`
@@ -111,7 +113,7 @@ def robustness_rows(runs:dict, # `{(fold, model): train_affwild2 result}`
                    ) -> list[dict]:
     "The official-split runs evaluated with nothing removed and with each drop (empty without an official-split run)."
     from jmt.train import results_row
-    return [dict(model=m, drop=dr, **{k: runs['official', m]['robustness'][dr][k] for k in ('valence', 'arousal', 'mean', 'mean_pp')},
+    return [dict(model=m, drop=dr, **{k: runs['official', m]['robustness'][dr].get(k) for k in ('valence', 'arousal', 'mean', 'mean_pp', 'mean_release_protocol')},
                  degenerate=results_row(runs['official', m], dr)['degenerate'])
             for m in models if ('official', m) in runs for dr in ['none', *drops]]
 
@@ -136,12 +138,13 @@ def write_robustness(out_dir:str|os.PathLike, # the reproduction's output folder
     return write_results(out_dir, 'robustness', rob, plan['config']) if rob else None
 
 PAPER_TABLE1 = [  # the papers' numbers (real Aff-Wild2), quoted with their source; never produced by jmt
-    dict(source='JMT v1 paper', split='official val', valence=0.717, arousal=0.614, mean=0.666),
-    *[dict(source='JMT v1 paper', split=f'fold {i+1}', valence=None, arousal=None, mean=v) for i, v in enumerate((0.694, 0.682, 0.647, 0.713, 0.657))],
-    dict(source='RJCMA (CVPRW), peer', split='official val', valence=0.585, arousal=0.674, mean=round((0.585+0.674)/2, 3)),
-    dict(source='RJCMA (CVPRW), peer', split='test', valence=0.542, arousal=0.619, mean=round((0.542+0.619)/2, 3)),
-    dict(source='JCA (CVPRW 2022), peer', split='official val', valence='not in our sources', arousal='not in our sources', mean='not in our sources'),
-    dict(source='6th ABAW baseline', split='official val', valence=0.240, arousal=0.200, mean=0.220)]
+    dict(source='JMT v1 paper', split='official val', metric='release protocol (val.py)', valence=0.717, arousal=0.614, mean=0.666),
+    *[dict(source='JMT v1 paper', split=f'fold {i+1}', metric='release protocol (val.py)', valence=None, arousal=None, mean=v)
+      for i, v in enumerate((0.694, 0.682, 0.647, 0.713, 0.657))],
+    dict(source='RJCMA (CVPRW), peer', split='official val', metric='its own code (not checked)', valence=0.585, arousal=0.674, mean=round((0.585+0.674)/2, 3)),
+    dict(source='RJCMA (CVPRW), peer', split='test', metric='ABAW (test server)', valence=0.542, arousal=0.619, mean=round((0.542+0.619)/2, 3)),
+    dict(source='JCA (CVPRW 2022), peer', split='official val', metric=None, valence='not in our sources', arousal='not in our sources', mean='not in our sources'),
+    dict(source='6th ABAW baseline', split='official val', metric='ABAW', valence=0.240, arousal=0.200, mean=0.220)]
 
 def plot_table1(runs:dict, # `{(fold, model): train_affwild2 result}`
                 plan:dict, # from `affwild2_plan`

@@ -86,7 +86,8 @@ class AffWild2Task(Task):
             P = predict_sequences(net, vds, batch_size=8, device=learn.device, drop=dr, seed=seed)
             evals[dr or 'none'] = (m := metric(P))
             rows.append({**res, 'drop': dr or 'none', **{k: m[k] for k in ('valence', 'arousal', 'mean', 'valence_pp', 'arousal_pp', 'mean_pp',
-                                                                           'pred_std_valence', 'pred_std_arousal', 'pred_nonfinite')},
+                                                                           'pred_std_valence', 'pred_std_arousal', 'pred_nonfinite',
+                                                                           'valence_release_protocol', 'arousal_release_protocol', 'mean_release_protocol')},
                          'degenerate': collapse_reason(m, hp['constant_tol']) is not None})
             if dr is None: clip_preds = clip_predictions(vds, P)
         frames = frame_predictions(vds, clip_preds)

@@ -37,9 +37,13 @@ def test_reproduction_notebook(tmp_path):
     text = _outputs(out)
     assert 'Table 1' in text and '0.666' in text  # ours, and the paper's numbers labelled as such
     t1 = (run/'table1.csv').read_text().splitlines()
-    assert len(t1) == 1 + 2 * 2 * 2  # folds x models x (raw, post-processed)
+    assert len(t1) == 1 + 2 * 2 * 3  # folds x models x (ABAW raw, ABAW post-processed, release protocol)
+    assert t1[0].startswith('fold,model,metric,postprocess,valence,arousal,mean')
+    assert sum(',ABAW,' in r for r in t1) == 8 and sum(',release protocol,val.py,' in r for r in t1) == 4
+    assert '| release protocol | val.py |' in text and 'release-protocol numbers' in out.read_text()  # both shown; the paper's named
     rob = (run/'robustness.csv').read_text().splitlines()
     assert len(rob) == 1 + 2 * 3 and 'frames' in ''.join(rob)  # models x (none, audio, frames) on the official split
+    assert 'mean_release_protocol' in rob[0]
 
 
 def test_train_notebook_biovid(tmp_path):
