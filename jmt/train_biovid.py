@@ -204,7 +204,7 @@ class BioVidTask(Task):
         return f['train'], f['test']
     def config(self, r, hp, kw, net, feats):
         mods = self.mods_of(r['model'])
-        return _jsonable(dict(prepared=str(self.prepared), cache=str(self.cache), model=r['model'], task=self.task, protocol=self.protocol,
+        return _jsonable(dict(model=r['model'], task=self.task, protocol=self.protocol,
                               fold=r['fold'], epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seed=r['seed'], k=self.k,
                               fold_seed=self.fold_seed, select=hp['select'], preset=r['preset'], standardize=hp['standardize'],
                               **{**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})},  # a peer's built length

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..core import atomic_write, check_choice, check_float, check_int, data_root, file_sha256
+from ..core import atomic_write, check_choice, check_float, check_int, data_root, file_sha256, inside_root
 from .prepare import file_stamp, sources_changed, npy_problem, report_redone
 from .biovid_synthetic import BIOVID_CLASSES, BIO_SR
 from .biovid import BIO_CHANNELS, FaceCropper, bio_path, make_folds, read_bio, read_samples, read_subject_list, read_video_window, video_path
@@ -71,11 +71,12 @@ def sample_problem(rec:dict, # one record of `read_samples`
     try: why = sources_changed(m['built_from']['sources'], sample_sources(rec, raw, settings))
     except FileNotFoundError as e: return f'input missing ({e.filename})'
     if why: return why
-    for rel, (size, _) in m['built_from']['outputs'].items():
-        f = Path(out) / rel
+    for rel, (size, sha) in m['built_from']['outputs'].items():
+        f = inside_root(rel, out, 'output', p)
         if not f.is_file(): return f'{rel} missing'
         if f.stat().st_size != size: return f'{rel} truncated or changed ({f.stat().st_size} bytes, recorded {size})'
         if why := npy_problem(f): return f'{rel}: {why}'
+        if file_sha256(f) != sha: return f'{rel} changed (its SHA-256 differs from the one recorded)'  # same-size damage
     return None
 
 # %% ../../nbs/08_data.biovid_prepare.ipynb #da672f04
