@@ -59,3 +59,20 @@ def test_changed_data_content_is_not_reused(trained):
     (f.parent / 'index.json').write_text(json.dumps(idx))
     with pytest.warns(UserWarning, match='redoing the run'): assert _train(data, runs) == 0
     assert _stamps(run) != before  # trained again
+
+
+def test_moved_biovid_folders_keep_the_saved_result(tiny_biovid_prepared, tmp_path):
+    "BioVid: a run of the same windows and features in moved prepared/ and cache folders is the saved result, not retrained."
+    import warnings
+    from jmt.features import extract_prepared
+    from jmt.train_biovid import train_biovid
+    prep, cache, run = tmp_path / 'DATA' / 'prepared', tmp_path / 'DATA' / 'features', tmp_path / 'run'
+    shutil.copytree(tiny_biovid_prepared, prep)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        extract_prepared(prep, 'bio', 'random', cache, task='multiclass', n_clips=2, channels=['gsr'], progress=False)
+    fit = lambda p, c: train_biovid(p, c, run, model='unimodal_bio', epochs=1, batch_size=8, quiet=True)
+    fit(prep, cache)
+    p = run / 'results.json'; p.write_text(json.dumps({**json.loads(p.read_text()), 'saved': True}))  # only a saved result carries it
+    shutil.move(tmp_path / 'DATA', tmp_path / 'DATA2')
+    assert fit(tmp_path / 'DATA2' / 'prepared', tmp_path / 'DATA2' / 'features').get('saved') is True
