@@ -209,6 +209,7 @@ def _unsafe(name) -> str|None:
     if not isinstance(name, str): return f'is a {type(name).__name__}, not a name'
     if not name: return 'is empty'
     if name in ('.', '..'): return 'names a folder, not a file'
+    if os.path.isabs(name) or name.startswith('\\'): return 'is an absolute path'
     if '/' in name or '\\' in name or (os.altsep and os.altsep in name): return 'holds a path separator'
     if any(ord(c) < 32 or ord(c) == 127 for c in name): return 'holds a control character'
     return None
