@@ -192,6 +192,8 @@ class BioVidTask(Task):
         "The raw clips of `modality` (the settings `BioVidClips` takes; `names` are samples)."
         if 'names' in kw: kw['samples'] = kw.pop('names')
         kw = {k: v for k, v in kw.items() if v is not None and k in self.clip_args}
+        from jmt.data.biovid_prepare import verify_prepared_biovid  # a changed prepared file is refused, named, before any work
+        verify_prepared_biovid(self.prepared, ('frames',) if modality == 'visual' else ('signals',))
         return BioVidClips(self.prepared, **{'task': self.task, **kw}, modalities=(modality,))
     def cache_settings(self, ds:BioVidClips) -> dict:
         "What a BioVid cache records: the preparation's settings and the clip settings (as its caches always have, without `clip_len`)."

@@ -52,3 +52,12 @@ def test_biovid_rerun_redoes_a_flipped_frames_byte(tiny_biovid_prepared, tmp_pat
     res, msgs = _redo(prepare_biovid, raw, d, size=32, detector=None, progress=False)
     assert res['redone'] == {f.stem: f'frames/{f.name} changed (its SHA-256 differs from the one recorded)'}, res['redone']
     assert f.read_bytes() == good
+
+
+def test_biovid_extract_refuses_a_damaged_prepared_file(tiny_biovid_prepared, tmp_path):
+    from jmt.extract import extract_prepared
+    d = tmp_path / 'prepared'; shutil.copytree(tiny_biovid_prepared, d)
+    f = sorted((d / 'signals').glob('*.npy'))[0]; _flip(f)
+    with pytest.raises(ValueError, match=rf"{f}: changed since the preparation wrote it \(its SHA-256 differs.*re-run jmt-prepare"):
+        extract_prepared(d, 'bio', 'random', tmp_path / 'cache', task='multiclass', n_clips=2, progress=False)
+    assert not (tmp_path / 'cache' / 'bio').exists()

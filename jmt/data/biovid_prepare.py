@@ -17,7 +17,8 @@ from .biovid_synthetic import BIOVID_CLASSES, BIO_SR
 from .biovid import BIO_CHANNELS, FaceCropper, bio_path, make_folds, read_bio, read_samples, read_subject_list, read_video_window, video_path
 
 # %% auto #0
-__all__ = ['prepare_sample', 'sample_sources', 'sample_problem', 'subject_stats', 'prepare_biovid', 'format_summary']
+__all__ = ['prepare_sample', 'sample_sources', 'sample_problem', 'subject_stats', 'prepare_biovid', 'format_summary',
+           'verify_prepared_biovid']
 
 # %% ../../nbs/08_data.biovid_prepare.ipynb #91661108
 def _save_npy(path:Path, arr:np.ndarray):
@@ -203,3 +204,22 @@ def format_summary(s:dict, # the summary returned by `prepare_biovid`
              + (f" (e.g. {', '.join(f['centre_crop_samples'][:3])})" if f['centre_crop'] else '')]
     lines += [f"FAILED {k}: {v}" for k, v in s['failed'].items()]
     return '\n'.join(lines)
+
+# %% ../../nbs/08_data.biovid_prepare.ipynb #bvver002
+def verify_prepared_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid`
+                           parts:Sequence[str]=('frames', 'signals'), # which prepared files to check
+                          ) -> int:
+    "Check the prepared files of `parts` against the SHA-256 their meta files recorded; returns how many, else a `ValueError` naming the file."
+    from jmt.core import safe_name
+    prepared, n = Path(prepared), 0
+    for r in json.loads((prepared / 'index.json').read_text())['samples']:
+        meta = prepared / 'meta' / f"{safe_name(r['sample'], 'sample', prepared / 'index.json')}.json"
+        outs = json.loads(meta.read_text()).get('built_from', {}).get('outputs', {}) if meta.is_file() else {}
+        for rel, (size, sha) in outs.items():
+            if rel.split('/')[0] not in parts: continue
+            f = inside_root(rel, prepared, 'output', meta)
+            if not f.is_file() or f.stat().st_size != size or file_sha256(f) != sha:
+                raise ValueError(f"{f}: changed since the preparation wrote it (its SHA-256 differs from the one recorded in {meta}, "
+                                 f"or it is missing or truncated): re-run jmt-prepare --dataset biovid on this data folder (it redoes this window)")
+            n += 1
+    return n
