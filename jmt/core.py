@@ -15,7 +15,7 @@ import torch
 # %% auto #0
 __all__ = ['IN_TEST', 'IN_CI', 'DEVICES', 'set_seed', 'ArgumentError', 'check_int', 'check_float', 'check_choice', 'check_device',
            'get_device', 'autocast_dtype', 'data_root', 'atomic_write', 'atomic_save', 'file_sha256', 'git_commit',
-           'markdown_table', 'write_results', 'moved_names']
+           'UnsafeNameError', 'safe_name', 'inside_root', 'markdown_table', 'write_results', 'moved_names']
 
 # %% ../nbs/00_core.ipynb #e58fdd00
 IN_TEST: bool = bool(os.environ.get('IN_TEST'))  # True under `nbdev_test` (and in pytest when set), shrink demos
@@ -196,6 +196,47 @@ def git_commit(path:str|os.PathLike='.', # a folder inside the repository
         sha = run('rev-parse', 'HEAD')
         return sha + ('-dirty' if run('status', '--porcelain', '--untracked-files=no') else '')
     except (OSError, subprocess.CalledProcessError): return None
+
+# %% ../nbs/00_core.ipynb #safe0ex1
+class UnsafeNameError(ValueError):
+    "A name or relative path read from a file would lead out of its folder (`../x`, `/x`, `a/b`): refused, naming the file and line."
+
+def _where(file, line) -> str:
+    return '' if file is None else f"{file} line {line}: " if line is not None else f"{file}: "
+
+def _unsafe(name) -> str|None:
+    "Why `name` is not a plain file name (None: it is one)."
+    if not isinstance(name, str): return f'is a {type(name).__name__}, not a name'
+    if not name: return 'is empty'
+    if name in ('.', '..'): return 'names a folder, not a file'
+    if os.path.isabs(name) or name.startswith('\\'): return 'is an absolute path'
+    if '/' in name or '\\' in name or (os.altsep and os.altsep in name): return 'holds a path separator'
+    if any(ord(c) < 32 or ord(c) == 127 for c in name): return 'holds a control character'
+    return None
+
+def safe_name(name:str, # a name read from a file that becomes one path component (a sample, a person, a video)
+              what:str='name', # what it names, for the message (e.g. 'sample_name')
+              file:str|os.PathLike|None=None, # the file it was read from
+              line:int|None=None, # its line in `file` (1-based)
+             ) -> str:
+    "`name` if it is a plain file name (one path component), else an `UnsafeNameError` naming the file, line and name."
+    if (why := _unsafe(name)) is None: return name
+    raise UnsafeNameError(f"{_where(file, line)}{what} {name!r} {why}: a name becomes a file name, so it must be one plain "
+                          "path component (no '/', '\\', '..', control characters); fix the file")
+
+def inside_root(rel:str|os.PathLike, # a relative path read from a file (e.g. 'audio/video1.npy')
+                root:str|os.PathLike, # the folder it is relative to
+                what:str='path', # what it names, for the message
+                file:str|os.PathLike|None=None, # the file it was read from
+                line:int|None=None, # its line in `file`
+               ) -> Path:
+    "`root/rel` if `rel` is relative and does not climb out of `root` (checked on the text), else an `UnsafeNameError`."
+    s = os.fspath(rel) if isinstance(rel, (str, os.PathLike)) else None
+    if s is None or not s or '\0' in s: why = 'is not a relative path'
+    elif os.path.isabs(s): why = f'is absolute, not inside {root}'
+    elif (n := os.path.normpath(s)) == '..' or n.startswith('..' + os.sep): why = f'leads out of {root}'
+    else: return Path(root)/s
+    raise UnsafeNameError(f"{_where(file, line)}{what} {rel!r} {why}: fix the file")
 
 # %% ../nbs/00_core.ipynb #976fa753
 def _pkg_dir() -> Path:

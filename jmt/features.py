@@ -258,6 +258,7 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
                   verify:bool=True, # check each file's recorded checksum and for non-finite values first (`verify_cache`)
                  ) -> dict[str, np.ndarray]:
     "The cached features `{video: float16 (n_clips, 512)}` of one modality, after checking the configuration."
+    from jmt.core import safe_name  # a video name in the index becomes a file name
     folder = Path(cache_root)/modality
     index = read_index(cache_root, modality)
     if index is None:
@@ -272,7 +273,7 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
     if verify: _verify_modality(folder, index)
     out = {}
     for v, n in index['videos'].items():
-        p = folder/f'{v}.npy'
+        p = folder/f'{safe_name(v, "video", folder/"index.json")}.npy'
         if not p.is_file():
             raise FileNotFoundError(f"feature file {str(p)!r} listed in the index is missing: re-run the extraction "
                                     f"(it resumes and recomputes missing videos)")
@@ -288,10 +289,11 @@ class BadFeaturesError(ValueError):
 
 def _verify_modality(folder:Path, index:dict) -> int:
     "Check every feature file of one modality against its record (size, SHA-256) and for non-finite values; returns the count."
+    from jmt.core import safe_name  # a video name in the index becomes a file name
     fix = (f"re-run `python data_scripts/extract_features.py` on this cache (it redoes damaged videos), or delete the file")
     recs, bad = index.get('records', {}), []
     for v, n in index['videos'].items():
-        p = folder/f'{v}.npy'
+        p = folder/f'{safe_name(v, "video", folder/"index.json")}.npy'
         why = check_unit(recs[v], recs[v].get('sources', {}), p, (n, index['dim'])) if v in recs else npy_problem(p, (n, index['dim']))
         if why is not None: raise BadFeaturesError(f"feature file {str(p)!r}: {why}: {fix}")
         if k := int((~np.isfinite(np.load(p))).sum()):

@@ -154,7 +154,8 @@ def load_run(run_dir:str|Path, # a training run folder holding `predict.json` (`
     try: cfg = json.loads(p.read_text())
     except json.JSONDecodeError as e: raise RunFolderError(f'{p} line {e.lineno}: not valid JSON ({e.msg}): the bundle is damaged; write it again') from None
     check_device(device); dev = get_device(None if device == 'auto' else device)
-    mc = cfg['model']; wf = _need(run/mc['weights'] if not Path(mc['weights']).is_absolute() else Path(mc['weights']), f"fusion weights ({mc['weights']})", run)
+    from jmt.core import inside_root  # the bundle's relative paths must stay inside the run folder
+    mc = cfg['model']; wf = _need(inside_root(mc['weights'], run, 'model weights', p) if not Path(mc['weights']).is_absolute() else Path(mc['weights']), f"fusion weights ({mc['weights']})", run)
     if file_sha256(wf) != mc['weights_sha256']:
         raise RunFolderError(f"{wf}: the fusion weights changed since {p} was written (checksum differs): the run was retrained; write the bundle again")
     sd = torch.load(wf, map_location='cpu', weights_only=True)
@@ -163,7 +164,7 @@ def load_run(run_dir:str|Path, # a training run folder holding `predict.json` (`
     net.load_state_dict(sd); net.eval().to(dev)
     stats = None
     if cfg['standardize'] is not None:
-        sp = _need(run/cfg['standardize']['file'], 'standardisation statistics', run)
+        sp = _need(inside_root(cfg['standardize']['file'], run, 'standardisation statistics', p), 'standardisation statistics', run)
         if file_sha256(sp) != cfg['standardize']['sha256']: raise RunFolderError(f'{sp}: changed since {p} was written (checksum differs): write the bundle again')
         with np.load(sp) as z: stats = {m: (torch.from_numpy(z[f'{m}_mean']), torch.from_numpy(z[f'{m}_std'])) for m in cfg['mods']}
     bbs = {m: freeze(_load_backbone(m, cfg['backbones'][m], run, (weights or {}).get(m))).to(dev) for m in cfg['mods']}

@@ -57,10 +57,13 @@ class AffWild2Task(Task):
     def clip_dataset(self, modality, **kw) -> AffWild2Clips:
         "The raw clips of `modality` (`train=True`: augmented visual crops), with the settings its clips depend on."
         kw = {k: v for k, v in kw.items() if v is not None and v is not False and k in self.clip_keys[modality]}
+        if modality == 'audio':  # the prepared audio is hashed against the preparation's record: a changed file is refused, named
+            from jmt.data.prepare import verify_prepared; verify_prepared(self.prepared, ('audio',))
         return AffWild2Clips(self.prepared, modalities=(modality,), **kw)
     def split(self, seed:int=0): return 'train', 'val'  # the default names of a backbone training
     def config(self, r, hp, kw, net, feats):
-        return dict(prepared=str(self.prepared), cache=str(self.cache), model=r['model'], preset=r['preset'], fold=str(r['fold']),
+        from jmt.data.prepare import prepared_sha256  # the data by content: a moved data folder is the same data
+        return dict(prepared_sha256=prepared_sha256(self.prepared), model=r['model'], preset=r['preset'], fold=str(r['fold']),
                     epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seq_len=hp['seq_len'], seed=r['seed'], device=r['device'],
                     drop=hp['drop'], train_stride=hp['train_stride'], standardize=hp['standardize'], patience=hp['patience'],
                     windows=list(hp['windows']), constant_tol=hp['constant_tol'], clip_settings=cache_settings(self.cache),
@@ -256,7 +259,8 @@ def _train_run(a:dict) -> Path|None:
                                     f"{Path(a['prepared'])/'folds.json'} is empty: prepare with fewer folds)", fold)
     return Path(a['out_dir'])/_run_name(a['model'], a['preset'], fold, a['seed']) if is_main() else None
 
-DATA_KEYS = ('features_sha256',)  # what a run was trained on, not how: when only these change, the run is redone
+DATA_KEYS = ('features_sha256', 'prepared_sha256', 'prepared', 'cache')  # what a run was trained on, not how: when only these change, the run is redone
+# (by content, never by path: 'prepared' and 'cache' are the folder paths older runs recorded instead of `prepared_sha256`)
 
 def _only_data_changed(run:Path, config:dict) -> bool:
     "True when `run/last.pt` differs from `config` only in the data it was trained on (repaired or re-extracted features)."

@@ -192,6 +192,8 @@ class BioVidTask(Task):
         "The raw clips of `modality` (the settings `BioVidClips` takes; `names` are samples)."
         if 'names' in kw: kw['samples'] = kw.pop('names')
         kw = {k: v for k, v in kw.items() if v is not None and k in self.clip_args}
+        from jmt.data.biovid_prepare import verify_prepared_biovid  # a changed prepared file is refused, named, before any work
+        verify_prepared_biovid(self.prepared, ('frames',) if modality == 'visual' else ('signals',))
         return BioVidClips(self.prepared, **{'task': self.task, **kw}, modalities=(modality,))
     def cache_settings(self, ds:BioVidClips) -> dict:
         "What a BioVid cache records: the preparation's settings and the clip settings (as its caches always have, without `clip_len`)."
@@ -204,7 +206,7 @@ class BioVidTask(Task):
         return f['train'], f['test']
     def config(self, r, hp, kw, net, feats):
         mods = self.mods_of(r['model'])
-        return _jsonable(dict(prepared=str(self.prepared), cache=str(self.cache), model=r['model'], task=self.task, protocol=self.protocol,
+        return _jsonable(dict(model=r['model'], task=self.task, protocol=self.protocol,
                               fold=r['fold'], epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seed=r['seed'], k=self.k,
                               fold_seed=self.fold_seed, select=hp['select'], preset=r['preset'], standardize=hp['standardize'],
                               **{**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})},  # a peer's built length

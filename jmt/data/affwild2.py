@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import atomic_write, check_int
+from ..core import atomic_write, check_int, safe_name
 
 # %% auto #0
-__all__ = ['INVALID', 'VIDEO_EXTS', 'SAMPLE_HEADER', 'SPLIT_DIRS', 'read_va_labels', 'person_to_raw', 'find_raw_videos',
-           'raw_video_for', 'test_file_kind', 'read_test_list', 'read_test_sample', 'find_test_files', 'VAEntry',
-           'AffWild2Scan', 'scan_affwild2', 'missing_test_files_note', 'crop_path', 'crop_mask', 'crop_frames',
-           'make_folds', 'fold_split', 'save_folds']
+__all__ = ['INVALID', 'VIDEO_EXTS', 'SAMPLE_HEADER', 'SPLIT_DIRS', 'read_va_labels', 'person_to_raw', 'RawVideos',
+           'find_raw_videos', 'raw_video_for', 'test_file_kind', 'read_test_list', 'read_test_sample',
+           'find_test_files', 'VAEntry', 'AffWild2Scan', 'scan_affwild2', 'missing_test_files_note', 'crop_path',
+           'crop_mask', 'crop_frames', 'make_folds', 'fold_split', 'save_folds']
 
 # %% ../../nbs/02_data.affwild2.ipynb #3730c430
 INVALID = -5.  # the value Aff-Wild2 uses for an unannotated frame
@@ -64,21 +64,29 @@ def _walk(root:str|Path) -> tuple[list[Path], list[Path]]:
         if 'cropped' in d.name: sub[:] = []  # the person folders are listed (they are crop folders), not entered
     return dirs, files
 
+class RawVideos(dict):
+    "`{stem: Path}` of the raw videos, with `duplicates`: `{stem: [Path, ...]}` for every stem found more than once."
+    duplicates:dict
+
 def find_raw_videos(root:str|Path, # the dataset folder (searched recursively, crop folders excepted)
                     files:list[Path]|None=None, # the files under `root` if already listed (`_walk`)
-                   ) -> dict[str, Path]:
-    "Map each raw video stem under `root` to its file, `.mp4` preferred over `.avi`."
+                   ) -> RawVideos:
+    "Map each raw video stem under `root` to its file; a stem found twice (any folder, `.mp4` or `.avi`) is kept in `duplicates`."
     files = _walk(root)[1] if files is None else files
-    out = {}
-    for ext in reversed(VIDEO_EXTS):  # .mp4 last, so it wins
-        for p in sorted(f for f in files if f.name.endswith(ext)): out[p.stem] = p
-    return dict(sorted(out.items()))
+    found = {}
+    for p in sorted(f for f in files if f.suffix in VIDEO_EXTS): found.setdefault(p.stem, []).append(p)
+    out = RawVideos(sorted((s, ps[0]) for s, ps in found.items()))
+    out.duplicates = {s: ps for s, ps in sorted(found.items()) if len(ps) > 1}
+    return out
 
 def raw_video_for(name:str, # a person name (crop folder / label file stem)
                   raw_videos:dict[str, Path], # from `find_raw_videos`
                  ) -> Path:
     "The raw video of person `name`; raises naming what was looked for."
     for stem in dict.fromkeys([name, person_to_raw(name)]):
+        if stem in (dup := getattr(raw_videos, 'duplicates', {})):
+            raise ValueError(f"two raw videos for {name!r}: {' and '.join(map(str, dup[stem]))}: which one its labels and crops "
+                             "belong to cannot be guessed; move the wrong one out of the dataset folder")
         if stem in raw_videos: return raw_videos[stem]
     looked = ', '.join(f'{s}{e}' for s in dict.fromkeys([name, person_to_raw(name)]) for e in VIDEO_EXTS)
     raise FileNotFoundError(f"no raw video for crop folder {name!r}: looked for {looked} under the dataset folder "
@@ -86,7 +94,7 @@ def raw_video_for(name:str, # a person name (crop folder / label file stem)
 
 # %% ../../nbs/02_data.affwild2.ipynb #b3c9e4f1
 SAMPLE_HEADER = 'image_location,valence,arousal'  # line 1 of the ABAW VA sample submission
-_NAME = re.compile(r'[\w.\-]+')  # a person name: 1-30-1280x720, video59_right, 102
+_NAME = re.compile(r'(?!\.\.?$)[\w.\-]+')  # a person name: 1-30-1280x720, video59_right, 102 (not '.' or '..': folders)
 _KINDS = {'list': 'an ABAW test-set name list (one person name per line)',
           'sample': f'an ABAW sample submission (a CSV whose line 1 is {SAMPLE_HEADER!r})'}
 
@@ -106,8 +114,9 @@ def test_file_kind(path:str|Path, # a text file
 
 def read_test_list(path:str|Path, # an ABAW test-set list
                   ) -> list[str]:
-    "The person names of an ABAW test-set list (one per line; blank lines and a trailing comma are ignored)."
-    return [n for n in (l.strip().rstrip(',') for l in Path(path).read_text(encoding='utf-8-sig').splitlines()) if n]
+    "The person names of an ABAW test-set list (one per line; blank lines and a trailing comma are ignored; each a plain file name)."
+    lines = enumerate((l.strip().rstrip(',') for l in Path(path).read_text(encoding='utf-8-sig').splitlines()), 1)
+    return [safe_name(n, 'person', path, i) for i, n in lines if n]
 
 def read_test_sample(path:str|Path, # an ABAW VA sample submission
                     ) -> dict[str, int]:
@@ -120,13 +129,14 @@ def read_test_sample(path:str|Path, # an ABAW VA sample submission
         if not l.strip(): continue
         loc = l.split(',')[0].strip()
         if '/' not in loc: raise ValueError(f"{path}: line {i}: expected a row like name/00001.jpg,0,0, got {l[:60]!r}")
-        rows[loc.split('/')[0]] += 1
+        rows[safe_name(loc.split('/')[0], 'person', path, i)] += 1
     return dict(rows)
 
 def _given(path:str|Path, kind:str) -> Path:
     p = Path(path).expanduser()
     if not p.is_file(): raise FileNotFoundError(f"test_{kind} file {str(p)!r} does not exist")
     if (k := test_file_kind(p)) != kind:
+        if kind == 'list' and k is None: read_test_list(p)  # a name that is not a plain file name: named with its line
         other = {'list': 'test_list=', 'sample': 'test_sample='}.get(k)
         raise ValueError(f"{p} is not {_KINDS[kind]}: " + (f"it is {_KINDS[k]}; pass it as {other}" if other else
                          "its first lines are neither"))
@@ -199,7 +209,11 @@ def scan_affwild2(root:str|Path, # the dataset folder
     if crops is None: raise FileNotFoundError(f'no cropped_aligned/ folder under {root}: the face crops are needed')
     names = {}
     for split, sub in SPLIT_DIRS.items():
-        for p in sorted((lab/sub).glob('*.txt')): names[p.stem] = (split, p)
+        for p in sorted((lab/sub).glob('*.txt')):
+            if p.stem in names:
+                raise ValueError(f"{p.stem!r} has a label file in two splits: {names[p.stem][1]} and {p}: a person belongs to "
+                                 "one split; remove the wrong file")
+            names[safe_name(p.stem, 'label file name', p)] = (split, p)
     persons = {p.name for p in dirs if p.parent == crops}
     tf = find_test_files(files, persons, set(names), test_list, test_sample)
     for n in tf['names']:

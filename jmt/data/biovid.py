@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from .biovid_synthetic import BIOVID_CLASSES, SAMPLES_COLUMNS, BIO_SR, VIDEO_FPS
-from ..core import moved_names
+from ..core import moved_names, safe_name
 
 # %% auto #0
 __all__ = ['BIO_CHANNELS', 'TASKS', 'read_samples', 'bio_path', 'video_path', 'read_bio', 'read_video_window',
@@ -42,6 +42,7 @@ def read_samples(root:str|os.PathLike, # the BioVid Part A folder (holding `star
             raise ValueError(f"{where}: expected {len(header)} tab-separated fields, got {len(parts)}: {line!r} "
                              "(fix or delete the line; the file must be tab-separated)")
         r = {c: parts[pos[c]].strip() for c in SAMPLES_COLUMNS}
+        for c in ('subject_name', 'sample_name'): safe_name(r[c], c, path, i)  # they become folder and file names
         try: sid, cid, smp = int(r['subject_id']), int(r['class_id']), int(r['sample_id'])
         except ValueError: raise ValueError(f"{where}: subject_id, class_id and sample_id must be integers: {line!r}") from None
         if r['class_name'] not in BIOVID_CLASSES or BIOVID_CLASSES.index(r['class_name']) != cid:

@@ -29,6 +29,8 @@ def load_index(prepared:str|os.PathLike, # a folder written by `prepare_biovid`
     if not isinstance(index, dict) or 'samples' not in index:
         raise ValueError(f"{p} is not a prepared BioVid index (no 'samples'; another dataset's folder?): pass a folder written by "
                          f"data_scripts/prepare_biovid.py")
+    from jmt.core import safe_name  # a sample's name becomes its files' names (`frames/<sample>.npy`)
+    for r in index['samples']: safe_name(r.get('sample'), 'sample', p); safe_name(r.get('subject'), 'subject', p)
     return index
 
 def _select(index:dict, task:str, samples:Sequence[str]|None) -> list[dict]:

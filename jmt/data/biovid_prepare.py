@@ -11,13 +11,14 @@ from typing import Callable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..core import atomic_write, check_choice, check_float, check_int, data_root, file_sha256
+from ..core import atomic_write, check_choice, check_float, check_int, data_root, file_sha256, inside_root
 from .prepare import file_stamp, sources_changed, npy_problem, report_redone
 from .biovid_synthetic import BIOVID_CLASSES, BIO_SR
 from .biovid import BIO_CHANNELS, FaceCropper, bio_path, make_folds, read_bio, read_samples, read_subject_list, read_video_window, video_path
 
 # %% auto #0
-__all__ = ['prepare_sample', 'sample_sources', 'sample_problem', 'subject_stats', 'prepare_biovid', 'format_summary']
+__all__ = ['prepare_sample', 'sample_sources', 'sample_problem', 'subject_stats', 'prepare_biovid', 'format_summary',
+           'verify_prepared_biovid']
 
 # %% ../../nbs/08_data.biovid_prepare.ipynb #91661108
 def _save_npy(path:Path, arr:np.ndarray):
@@ -71,11 +72,12 @@ def sample_problem(rec:dict, # one record of `read_samples`
     try: why = sources_changed(m['built_from']['sources'], sample_sources(rec, raw, settings))
     except FileNotFoundError as e: return f'input missing ({e.filename})'
     if why: return why
-    for rel, (size, _) in m['built_from']['outputs'].items():
-        f = Path(out) / rel
+    for rel, (size, sha) in m['built_from']['outputs'].items():
+        f = inside_root(rel, out, 'output', p)
         if not f.is_file(): return f'{rel} missing'
         if f.stat().st_size != size: return f'{rel} truncated or changed ({f.stat().st_size} bytes, recorded {size})'
         if why := npy_problem(f): return f'{rel}: {why}'
+        if file_sha256(f) != sha: return f'{rel} changed (its SHA-256 differs from the one recorded)'  # same-size damage
     return None
 
 # %% ../../nbs/08_data.biovid_prepare.ipynb #da672f04
@@ -202,3 +204,22 @@ def format_summary(s:dict, # the summary returned by `prepare_biovid`
              + (f" (e.g. {', '.join(f['centre_crop_samples'][:3])})" if f['centre_crop'] else '')]
     lines += [f"FAILED {k}: {v}" for k, v in s['failed'].items()]
     return '\n'.join(lines)
+
+# %% ../../nbs/08_data.biovid_prepare.ipynb #bvver002
+def verify_prepared_biovid(prepared:str|os.PathLike, # a folder written by `prepare_biovid`
+                           parts:Sequence[str]=('frames', 'signals'), # which prepared files to check
+                          ) -> int:
+    "Check the prepared files of `parts` against the SHA-256 their meta files recorded; returns how many, else a `ValueError` naming the file."
+    from jmt.core import safe_name
+    prepared, n = Path(prepared), 0
+    for r in json.loads((prepared / 'index.json').read_text())['samples']:
+        meta = prepared / 'meta' / f"{safe_name(r['sample'], 'sample', prepared / 'index.json')}.json"
+        outs = json.loads(meta.read_text()).get('built_from', {}).get('outputs', {}) if meta.is_file() else {}
+        for rel, (size, sha) in outs.items():
+            if rel.split('/')[0] not in parts: continue
+            f = inside_root(rel, prepared, 'output', meta)
+            if not f.is_file() or f.stat().st_size != size or file_sha256(f) != sha:
+                raise ValueError(f"{f}: changed since the preparation wrote it (its SHA-256 differs from the one recorded in {meta}, "
+                                 f"or it is missing or truncated): re-run jmt-prepare --dataset biovid on this data folder (it redoes this window)")
+            n += 1
+    return n

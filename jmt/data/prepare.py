@@ -4,7 +4,7 @@
 
 # %% ../../nbs/03_data.prepare.ipynb #244a3ed5
 from __future__ import annotations
-import json, os, warnings
+import hashlib, json, os, warnings
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -15,14 +15,14 @@ import torch
 import torchaudio
 from tqdm.auto import tqdm
 
-from ..core import atomic_write, check_choice, check_int, file_sha256
+from ..core import atomic_write, check_choice, check_int, file_sha256, inside_root, safe_name
 from .affwild2 import VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds, person_to_raw
 from .affwild2 import read_test_sample, missing_test_files_note  # the ABAW sample submission's rows per person (moved; importable from here as before)
 
 # %% auto #0
 __all__ = ['AUDIO_SETTINGS', 'AUDIO_DTYPE', 'video_info', 'read_av', 'load_audio', 'log_mel', 'frame_end_sample', 'audio_window',
            'npy_problem', 'check_unit', 'sources_changed', 'output_record', 'file_stamp', 'report_redone', 'summarize',
-           'format_summary', 'prepare_affwild2', 'load_index', 'load_labels']
+           'format_summary', 'prepare_affwild2', 'load_index', 'load_labels', 'verify_prepared', 'prepared_sha256']
 
 # %% ../../nbs/03_data.prepare.ipynb #9ae83eae
 def video_info(path:str|Path) -> dict:
@@ -254,11 +254,12 @@ def _unit_problem(raw_root:Path, out:Path, raw:str, people:list[VAEntry], sample
     if sorted(m['persons']) != sorted(e.name for e in people): return 'persons changed', None
     why = sources_changed(m['built_from']['sources'], _sources(raw_root, raw, people, sample, s))
     if why: return why, None
-    for rel, (size, _) in m['built_from']['outputs'].items():
-        p = out/rel
+    for rel, (size, sha) in m['built_from']['outputs'].items():
+        p = inside_root(rel, out, 'output', marker)
         if not p.is_file(): return f'{rel} missing', None
         if p.stat().st_size != size: return f'{rel} truncated or changed ({p.stat().st_size} bytes, recorded {size})', None
         if why := npy_problem(p): return f'{rel}: {why}', None
+        if file_sha256(p) != sha: return f'{rel} changed (its SHA-256 differs from the one recorded)', None  # same-size damage
     return None, m['persons']
 
 def summarize(videos:dict) -> dict:
@@ -298,7 +299,7 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     "Validate `raw` and write the prepared index, audio, labels and folds to `out`; returns the index (plus `redone`: {video: why})."
     check_int('sr', sr, lo=8000, hi=192000); check_int('k', k, lo=2); check_int('seed', seed)  # every argument before any work
     check_choice('on_error', on_error, ('raise', 'skip'))
-    raw, out = Path(raw).resolve(), Path(out)
+    given, raw, out = Path(raw), Path(raw).resolve(), Path(out)
     entries = scan_affwild2(raw, test_list, test_sample)
     tf = entries.test_files
     if note := missing_test_files_note(raw, tf): warnings.warn(note, stacklevel=2)
@@ -326,17 +327,26 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
         warnings.warn(f"{out/'folds.json'}: fold(s) {empty} of {k} are empty (only {k - len(empty)} train+val raw videos): "
                       f"they cannot be trained on; prepare with fewer folds (--folds) to use them all")
     save_folds(folds, out/'folds.json')
-    index = dict(version=1, raw_root=str(raw), audio=s, audio_dtype=AUDIO_DTYPE,
+    in_data = given.absolute() == out.absolute().parent/'raw'  # a data folder's own raw/ (`jmt.cli`): it moves with the folder
+    index = dict(version=1, raw_root=str(raw), raw_root_relative='../raw' if in_data else None, audio=s, audio_dtype=AUDIO_DTYPE,
                  summary=dict(summarize(videos), failed=dict(sorted(failed.items())),
                               test_files={k: _rel(f, raw) for k, f in tf.items()}), videos=videos)
     with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
     return dict(index, redone=redone)
 
 def load_index(prepared:str|Path) -> dict:
-    "The prepared index, with `root` (the prepared folder) added."
+    "The prepared index, with `root` (the prepared folder) added; every name and relative path in it is checked to stay inside its folder."
     p = Path(prepared)/'index.json'
     if not p.is_file(): raise FileNotFoundError(f'{p} not found: run data_scripts/prepare_affwild2.py --raw RAW --out {prepared}')
-    return {**json.loads(p.read_text()), 'root': str(Path(prepared))}
+    ix = {**json.loads(p.read_text()), 'root': str(Path(prepared))}
+    if ix.get('raw_root_relative') and (r := Path(prepared)/ix['raw_root_relative']).is_dir(): ix['raw_root'] = str(r.resolve())  # moved with it
+    for n, v in ix.get('videos', {}).items():
+        safe_name(n, 'person', p)
+        for k in ('audio', 'labels'):
+            if v.get(k) is not None: inside_root(v[k], prepared, f'{k} of {n}', p)
+        for k in ('raw', 'crops', 'label_file'):
+            if v.get(k) is not None: inside_root(v[k], ix.get('raw_root', '.'), f'{k} of {n}', p)
+    return ix
 
 def load_labels(index:dict, # from `load_index`
                 name:str, # person name
@@ -346,3 +356,33 @@ def load_labels(index:dict, # from `load_index`
     if v['labels'] is None: return np.zeros((v['n_frames'], 2), np.float32), np.zeros((v['n_frames'], 2), bool)
     va = np.load(Path(index['root'])/v['labels']); m = va != -5
     return np.where(m, va, 0).astype(np.float32), m
+
+# %% ../../nbs/03_data.prepare.ipynb #prepsha4
+def verify_prepared(prepared:str|Path, # the prepared folder
+                    parts:tuple[str, ...]=('audio', 'labels'), # which prepared files to check: 'audio', 'labels'
+                   ) -> int:
+    "Check the prepared files of `parts` against the SHA-256 recorded when they were written; returns how many, else a `ValueError` naming the file."
+    prepared = Path(prepared); ix = load_index(prepared); n = 0
+    for stem in sorted({Path(v['raw']).stem for v in ix['videos'].values()}):
+        marker = prepared/'videos'/f'{safe_name(stem, "video", prepared/"index.json")}.json'
+        outs = json.loads(marker.read_text()).get('built_from', {}).get('outputs', {}) if marker.is_file() else {}
+        for rel, (size, sha) in outs.items():
+            if rel.split('/')[0] not in parts: continue
+            p = inside_root(rel, prepared, 'output', marker)
+            if not p.is_file() or p.stat().st_size != size or file_sha256(p) != sha:
+                raise ValueError(f"{p}: changed since the preparation wrote it (its SHA-256 differs from the one recorded in {marker}, "
+                                 f"or it is missing or truncated): re-run jmt-prepare on this data folder (it redoes this video)")
+            n += 1
+    return n
+
+# %% ../../nbs/03_data.prepare.ipynb #prepmov2
+def prepared_sha256(prepared:str|Path, # the prepared folder
+                   ) -> str:
+    "SHA-256 of a prepared folder's content as a run reads it: the index without its absolute paths, `folds.json`, the label files."
+    ix = load_index(prepared); h = hashlib.sha256()
+    h.update(json.dumps({k: ix.get(k) for k in ('version', 'audio', 'audio_dtype', 'videos')}, sort_keys=True).encode())
+    f = Path(prepared)/'folds.json'
+    h.update(f.read_bytes() if f.is_file() else b'no folds')
+    for n, v in sorted(ix['videos'].items()):
+        if v.get('labels'): h.update(f"{n} {file_sha256(Path(prepared)/v['labels'])}\n".encode())
+    return h.hexdigest()
