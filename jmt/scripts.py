@@ -57,8 +57,13 @@ def _check_prepare_biovid(a:dict):
     if a['synthetic'] and a['raw'] is None: raise ArgumentError('raw', 'the folder to write the synthetic dataset into, with --synthetic', None)
     check_bounds(a); check_float('t0', a['t0'], lo=0, hi=5.5); check_float('t1', a['t1'], lo=a['t0'], hi=5.5, lo_open=True)  # the 5.5 s window
     check_choice('signals', a['signals'], ('filtered', 'raw')); check_choice('on_error', a['on_error'], ('raise', 'skip'))
-    chans = [c.strip() for c in a['channels'].split(',') if c.strip()]
-    if not chans: raise ArgumentError('channels', 'a comma-separated list of ' + ', '.join(_BIO_CHANNELS), a['channels'])
+    _check_channels(a['channels'])
+
+def _check_channels(s:str|None):
+    "`--channels`: None, or a comma-separated list of BioVid's biosignal channels."
+    if s is None: return
+    chans = [c.strip() for c in s.split(',') if c.strip()]
+    if not chans: raise ArgumentError('channels', 'a comma-separated list of ' + ', '.join(_BIO_CHANNELS), s)
     for c in chans: check_choice('channels', c, _BIO_CHANNELS)
 
 @script(lock=lambda a: a['out'], check=_check_prepare_biovid)  # one-line errors, --debug, --wait; one writer per --out folder
@@ -120,7 +125,7 @@ def _check_extract(a:dict):
     check_choice('backbone', a['backbone'], ('visual', 'audio', 'bio')); check_bounds(a); check_device(a['device'])
     check_choice('dataset', a['dataset'], ('affwild2', 'biovid'), none_ok=True); check_choice('pool', a['pool'], ('avg', 'flatten'))
     check_choice('task', a['task'], ('binary', 'multiclass', 'regression'), none_ok=True)
-    check_choice('precision', a['precision'], ('auto', 'bf16', 'fp16', 'fp32'))
+    check_choice('precision', a['precision'], ('auto', 'bf16', 'fp16', 'fp32')); _check_channels(a['channels'])
 
 @script(lock=_out_folder, check=_check_extract)  # one-line errors, --debug, --wait; one writer per feature folder
 def extract_features_main(prepared:str=None, # the prepared dataset folder (output of the data preparation scripts); default: $JMT_DATA
@@ -169,7 +174,7 @@ def _check_train_backbone(a:dict):
     "The arguments of `train_backbone.py`, before any work (the library checks them again, and the rest)."
     check_choice('backbone', a['backbone'], ('visual', 'audio', 'bio')); check_bounds(a); check_device(a['device'])
     check_choice('dataset', a['dataset'], ('affwild2', 'biovid'), none_ok=True); check_choice('opt', a['opt'], ('sgd', 'adam'), none_ok=True)
-    check_choice('task', a['task'], ('binary', 'multiclass'))
+    check_choice('task', a['task'], ('binary', 'multiclass')); _check_channels(a['channels'])
 
 @script(check=_check_train_backbone)  # one-line errors, --debug, --wait (train_backbone locks --out)
 def train_backbone_main(prepared:str=None, # the prepared dataset folder; default: $JMT_DATA
