@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Per-frame valence/arousal of any video with a trained run: a thin CLI over `jmt.predict.predict_main` (the future `jmt-predict`).
+"""Per-frame valence/arousal of any video with a trained run: `jmt-predict` (`jmt.cli.predict`, over `jmt.predict_cli.predict_main`).
 
     python data_scripts/predict.py my.mp4 --run runs/train/jmt_fold-official --out predictions
     python data_scripts/predict.py videos/ --run RUN --out OUT --overlay --device cpu
@@ -9,9 +9,9 @@ For each video: OUT/<video>.csv (frame,time_s,valence,arousal,face,x,y,w,h), OUT
 OUT/<video>.overlay.mp4. Videos already done are skipped (--redo predicts them again); a failing video is reported in one
 line and the others go on. The run folder must hold predict.json (`jmt.predict.write_predict_bundle`).
 """
-from jmt.core import run_cli
-from jmt.predict import predict_main
+from jmt.commands import run_cli
+from jmt.cli import predict  # parses and checks the arguments before torch loads
 
 if __name__ == '__main__':
     import sys
-    sys.exit(run_cli(predict_main.__wrapped__, prog='predict.py'))
+    sys.exit(run_cli(predict.__wrapped__, prog='predict.py', check=predict.check))

@@ -7,13 +7,15 @@ from __future__ import annotations
 import os, warnings
 from pathlib import Path
 
-from fastcore.script import bool_arg
-from .core import ArgumentError, data_root, script, check_choice, check_device, check_float, check_int
+from fastcore.script import Param, bool_arg
+from .core import ArgumentError, data_root, check_choice, check_device
+from .commands import LOCK_FILE, check_bounds, script
 from .presets import run_settings
+# Only light imports here: every command line parses and checks its arguments (--help, usage errors) before torch loads.
 
 # %% auto #0
 __all__ = ['cache_name', 'data_layout', 'is_data_folder', 'resolve_data', 'link_raw', 'prepare', 'feature_root', 'extract',
-           'train']
+           'train', 'predict']
 
 # %% ../nbs/37_cli.ipynb #5189e214
 def cache_name(img_size:int, # face crop side fed to the visual backbone
@@ -62,7 +64,20 @@ def link_raw(layout:dict, # from `data_layout`
                                 f"or put the raw folder (or a link to it) there")
     return r
 
-@script(lock=lambda a: data_layout(a['data'])['prepared'])  # one-line errors, --debug, --wait; one writer per prepared folder
+def _check_prepare(a:dict):
+    "`jmt-prepare`'s arguments, checked before anything is linked or written (the dataset's names need `jmt.tasks`)."
+    check_bounds(a); check_choice('on_error', a['on_error'], ('raise', 'skip'))
+    from jmt.tasks import get_task
+    task = get_task(a['dataset'])
+    for k in ('test_list', 'test_sample', 'img_size'):
+        if a[k] is not None and k not in task.prepare_options:
+            raise ArgumentError(k, f"left out for --dataset {task.name} (it takes {', '.join(task.prepare_options) or 'none of them'})", a[k])
+
+def _unlink_new(link:Path, prepared:Path):
+    "Remove `link`, made by this run, when the run failed before preparing anything (only the lock file is in `prepared`)."
+    if link.is_symlink() and not [p for p in (prepared.iterdir() if prepared.is_dir() else []) if p.name != LOCK_FILE]: link.unlink()
+
+@script(lock=lambda a: data_layout(a['data'])['prepared'], check=_check_prepare)  # one-line errors, --debug, --wait; one writer per prepared folder
 def prepare(data:str=None, # the data folder (holds raw/, gets prepared/); default: $JMT_DATA
             raw:str=None, # the raw dataset folder, linked as DATA/raw (default: DATA/raw itself)
             dataset:str='affwild2', # a dataset of `jmt.tasks.TASKS`: affwild2, biovid
@@ -76,14 +91,16 @@ def prepare(data:str=None, # the data folder (holds raw/, gets prepared/); defau
            ) -> Path:
     "`jmt-prepare`: validate the data folder's raw dataset and write DATA/prepared (resumable: finished videos are skipped)."
     from jmt.tasks import get_task
-    task = get_task(dataset)  # the dataset's Task knows how to prepare its raw folder
+    task = get_task(dataset)  # the dataset's Task knows how to prepare its raw folder (arguments: `_check_prepare`)
     kw = {k: v for k, v in dict(test_list=test_list, test_sample=test_sample, img_size=img_size).items() if v is not None}  # passed through
-    for k, v in kw.items():
-        if k not in task.prepare_options: raise ArgumentError(k, f"left out for --dataset {task.name} (it takes {', '.join(task.prepare_options) or 'none of them'})", v)
-    L = data_layout(data); r = link_raw(L, raw, task.name)
+    L = data_layout(data); new = not (L['raw'].is_symlink() or L['raw'].exists())
+    r = link_raw(L, raw, task.name)
     with warnings.catch_warnings(record=True) as caught:  # redone videos, truncated files: one clean line each
         warnings.simplefilter('always')
-        summary = task.prepare_raw(r, L['prepared'], progress=not quiet, folds=folds, seed=seed, on_error=on_error, **kw)
+        try: summary = task.prepare_raw(r, L['prepared'], progress=not quiet, folds=folds, seed=seed, on_error=on_error, **kw)
+        except BaseException:
+            if new: _unlink_new(L['raw'], L['prepared'])  # a failed first run leaves no link behind
+            raise
     for m in dict.fromkeys(str(w.message) for w in caught): print(f'WARNING: {m}')
     print(summary)
     _after_prepare(task, L['prepared'])
@@ -110,12 +127,16 @@ def feature_root(layout:dict, # from `data_layout`
     task = get_task(dataset)
     return layout['features']/task.cache_name(task.data_settings(img_size=img_size, clip_stride=clip_stride, **given))
 
-def _extract_lock(a:dict) -> Path|None:
+def _check_extract(a:dict):
+    "`jmt-extract`'s arguments, checked before the lock and any work (the dataset's modalities need `jmt.tasks`)."
+    check_bounds(a); check_device(a['device']); check_choice('precision', a['precision'], ('auto', 'bf16', 'fp16', 'fp32'))
     from jmt.tasks import get_task
     check_choice('backbone', a['backbone'], list(get_task(a['dataset']).mods))
+
+def _extract_lock(a:dict) -> Path|None:
     return feature_root(data_layout(a['data']), a['img_size'], a['clip_stride'], a['dataset'], n_clips=a['n_clips'])/a['backbone']
 
-@script(lock=_extract_lock)  # one writer per feature folder
+@script(lock=_extract_lock, check=_check_extract)  # one writer per feature folder
 def extract(backbone:str=None, # a modality of the dataset: visual or audio (Aff-Wild2), visual or bio (BioVid)
             data:str=None, # the data folder (holds prepared/, gets features/); default: $JMT_DATA
             dataset:str='affwild2', # a dataset of `jmt.tasks.TASKS`: affwild2, biovid
@@ -155,7 +176,11 @@ def _barrier():
     from jmt.distributed import is_dist
     if is_dist(): dist.barrier()
 
-@script  # `jmt-train`: one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
+def _check_train(a:dict):
+    "`jmt-train`'s numbers and device, checked before torch loads (the dataset's models and folds: in `train`, before any work)."
+    check_bounds(a); check_device(a['device'])
+
+@script(check=_check_train)  # `jmt-train`: one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
 def train(dataset:str='synthetic', # synthetic (the synthetic Aff-Wild2), or a dataset of `jmt.tasks.TASKS`: affwild2, biovid
           data:str=None, # a data folder (jmt-prepare's: raw/, prepared/, features/; used as it is) or a raw dataset folder; default: $JMT_DATA; unused for synthetic
           out_dir:str='runs/train', # outputs; data, prepared files and features go to OUT_DIR/data unless --work_dir
@@ -191,13 +216,7 @@ def train(dataset:str='synthetic', # synthetic (the synthetic Aff-Wild2), or a d
     from jmt.fusion import PRESETS
     task = get_task(dataset)  # every argument is checked before any work
     check_choice('model', model, list(task().models()))
-    check_choice('preset', preset, list(PRESETS)); fold = check_fold(fold, task.cli_folds)
-    if epochs is not None: check_int('epochs', epochs, lo=1)  # None: the run preset's (`jmt.presets`)
-    if lr is not None: check_float('lr', lr, lo=0, lo_open=True)
-    if batch_size is not None: check_int('batch_size', batch_size, lo=1)
-    check_int('train_threads', train_threads, lo=0)
-    check_int('seq_len', seq_len, lo=1); check_int('train_stride', train_stride, lo=1, none_ok=True); check_device(device)
-    for k_, v in (('n_videos', n_videos), ('n_frames', n_frames), ('img_size', img_size), ('clip_stride', clip_stride)): check_int(k_, v, lo=1, none_ok=True)
+    check_choice('preset', preset, list(PRESETS)); fold = check_fold(fold, task.cli_folds)  # (numbers: `_check_train`, already)
     drops = check_drops([x for x in (drop or '').split(',') if x])
     dev = setup_distributed()
     o = dict(model=model, preset=preset, fold=fold, seq_len=seq_len, seed=seed, device=str(dev) if is_dist() else device,
@@ -212,3 +231,26 @@ def train(dataset:str='synthetic', # synthetic (the synthetic Aff-Wild2), or a d
     res = task.cli_fit(p, out_dir, s, o)
     if is_main(): task.cli_report(res, p, s, o)
     cleanup_distributed()  # returns None: a console script's return value becomes its exit status
+
+# %% ../nbs/37_cli.ipynb #clipred02
+def _check_predict(a:dict):
+    "`jmt-predict`'s arguments, checked before torch loads."
+    if a['run'] is None: raise ArgumentError('run', 'the training run folder (it holds predict.json)', None)
+    check_device(a['device']); check_choice('timing', a['timing'], ('pts', 'index')); check_choice('detector', a['detector'], ('auto', 'yuface', 'haar'))
+
+@script(check=_check_predict)  # one-line errors (exit 1; bad arguments 2), --debug, --wait
+def predict(video:Param('video files or folders of videos', str, nargs='+'),
+            run:str=None, # the training run folder (holding predict.json)
+            out:str='predictions', # output folder: <video>.csv, <video>.png (and <video>.overlay.mp4)
+            overlay:bool=False, # also write <video>.overlay.mp4 (face box and V/A bars on every frame)
+            crops:str=None, # use these aligned crops (00001.jpg...) instead of face detection (several videos: CROPS/<video>/)
+            device:str='auto', # auto (GPU if any), cpu, cuda
+            detector:str='auto', # face detector: auto (yuface if installed, else Haar), yuface, haar
+            timing:str='pts', # audio window end of a clip: pts (frame timestamps) or index (frame number / fps, as training's prepared audio)
+            redo:bool=False, # predict again videos whose outputs exist
+            quiet:bool=False, # no progress bars
+           ):
+    "`jmt-predict VIDEO... --run RUN --out OUT`: per-frame valence/arousal of any video with a trained run (CSV, plot, overlay)."
+    a = dict(locals())  # the arguments as given
+    from jmt.predict_cli import predict_main  # (torch, the backbones and the video code load only now)
+    return predict_main.__wrapped__(**a)

@@ -8,11 +8,11 @@ import argparse, contextlib, contextvars, datetime, errno, functools, inspect, j
 import shlex, socket, sys, time, warnings
 from pathlib import Path
 from typing import Callable, Iterator
-from .core import ArgumentError
+from .core import ArgumentError, check_float, check_int
 
 # %% auto #0
-__all__ = ['LOCK_FILE', 'WAIT_ENV', 'DEBUG_ENV', 'FolderLockedError', 'lock_holder', 'folder_lock', 'error_line', 'locked',
-           'run_cli', 'script']
+__all__ = ['LOCK_FILE', 'WAIT_ENV', 'DEBUG_ENV', 'BOUNDS', 'FolderLockedError', 'lock_holder', 'folder_lock', 'error_line',
+           'locked', 'run_cli', 'script', 'check_bounds']
 
 # %% ../nbs/13_commands.ipynb #038afde5
 LOCK_FILE = '.jmt.lock'  # the lock file inside a locked folder
@@ -145,9 +145,11 @@ def run_cli(func:Callable, # the function behind the command line (docments beco
             argv:list[str]|None=None, # the arguments (default: `sys.argv[1:]`)
             lock:Callable|None=None, # `lock(args) -> folder or None`: the output folder to hold for the whole run
             prog:str|None=None, # the program name in messages (default: argparse's)
+            check:Callable|None=None, # `check(args)`: checks the parsed arguments (`ArgumentError`) before the lock and any work; default: `script`'s
            ) -> int:
     "Parse `argv` for `func` as `call_parse` does, run it, and return the exit status: 0, 1 (an error, one line), 2 (usage)."
     from fastcore.script import anno_parser
+    if check is None: check = getattr(func, 'check', None)  # the check `script` gave `func`
     p = anno_parser(func, prog)
     spec = getattr(sys.modules.get('__main__'), '__spec__', None)
     if prog is None and getattr(spec, 'name', None): p.prog = f'python -m {spec.name}'  # run as `python -m module`
@@ -164,6 +166,7 @@ def run_cli(func:Callable, # the function behind the command line (docments beco
     wait = (args['wait'] if 'wait' in params else args.pop('wait')) or _truthy(os.environ.get(WAIT_ENV))
     tok = _lock_wait.set(wait)
     try:
+        if check is not None: check(args)
         with _lock_of(lock, args): func(**args)
     except KeyboardInterrupt:
         if debug: raise
@@ -186,17 +189,41 @@ def _is_script_run(frame) -> bool:
 
 def script(func:Callable|None=None, # the command line's function, with docments
            lock:Callable|None=None, # `lock(args) -> folder or None`: an output folder held for the whole run (see `run_cli`)
+           check:Callable|None=None, # `check(args)`: checks the arguments before the lock and any work (see `run_cli`)
           ) -> Callable:
     "Decorator like fastcore's `call_parse` for jmt's command lines: one-line errors, exit status 1/2, `--debug`, `--wait`."
-    if func is None: return functools.partial(script, lock=lock)
+    if func is None: return functools.partial(script, lock=lock, check=check)
+    func.check = check  # the command's argument check (`run_cli(f.__wrapped__)` runs it too)
     @functools.wraps(func)
     def _f(*args, **kwargs):
-        if not args and not kwargs and _is_script_run(inspect.currentframe().f_back): sys.exit(run_cli(func, lock=lock))  # a console script
-        if lock is None: return func(*args, **kwargs)
+        if not args and not kwargs and _is_script_run(inspect.currentframe().f_back): sys.exit(run_cli(func, lock=lock, check=check))  # a console script
+        if lock is None and check is None: return func(*args, **kwargs)
         ba = inspect.signature(func).bind(*args, **kwargs); ba.apply_defaults()
+        if check is not None: check(dict(ba.arguments))
         with _lock_of(lock, dict(ba.arguments)): return func(*args, **kwargs)
     frame = inspect.currentframe().f_back
     if _is_script_run(frame):  # `python data_scripts/x.py ...`: run now
         frame.f_globals[func.__name__] = _f
-        sys.exit(run_cli(func, lock=lock))
+        sys.exit(run_cli(func, lock=lock, check=check))
     return _f
+
+# %% ../nbs/13_commands.ipynb #c0mmB0un2
+BOUNDS = {  # numeric option -> (lo, hi) integers, or (lo, hi, 'float'), (lo, hi, 'float>') for lo excluded: the sane ranges
+    'epochs': (1, 10_000), 'lr': (0, 10, 'float>'), 'batch_size': (1, 4096), 'seq_len': (1, 4096), 'train_stride': (1, 4096),
+    'seed': (0, 2**32 - 1), 'fold_seed': (0, 2**32 - 1), 'folds': (2, 100), 'k': (2, 100), 'max_folds': (1, 100),
+    'img_size': (8, 1024), 'size': (8, 1024), 'clip_stride': (1, 1024), 'n_clips': (1, 64),
+    'n_videos': (1, 1000), 'n_frames': (1, 36_000), 'n_subjects': (1, 1000), 'n_per_class': (1, 1000),
+    'num_workers': (0, 256), 'workers': (1, 256), 'train_threads': (0, 1024), 'patience': (1, 10_000),
+    'sr': (8000, 192_000), 'max_nan_run': (0, 100_000),
+}
+
+def check_bounds(args:dict, # the parsed arguments by name
+                 bounds:dict|None=None, # {name: range} as `BOUNDS` (default: `BOUNDS`)
+                ) -> dict:
+    "`args`, after checking each numeric argument named in `bounds` against its range (`ArgumentError` naming it); None: its default."
+    for k, b in (BOUNDS if bounds is None else bounds).items():
+        v = args.get(k)
+        if v is None or isinstance(v, (str, bool)): continue
+        if len(b) == 2: check_int(k, v, lo=b[0], hi=b[1])
+        else: check_float(k, v, lo=b[0], hi=b[1], lo_open=b[2] == 'float>')
+    return args

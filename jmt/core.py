@@ -4,13 +4,12 @@
 
 # %% ../nbs/00_core.ipynb #26f66425
 from __future__ import annotations
-import contextlib, datetime, hashlib, importlib, json, math, numbers, os, random
+import contextlib, datetime, hashlib, importlib, json, math, numbers, os, random, re
 import subprocess, tempfile, warnings
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import numpy as np
-import torch
+import numpy as np  # (torch is imported inside the functions that use it: `import jmt.core` stays light, see below)
 
 # %% auto #0
 __all__ = ['IN_TEST', 'IN_CI', 'DEVICES', 'set_seed', 'ArgumentError', 'check_int', 'check_float', 'check_choice', 'check_device',
@@ -26,6 +25,7 @@ def set_seed(seed:int=0, # the seed for `random`, NumPy and torch (CPU and every
              deterministic:bool=False, # also ask torch for deterministic algorithms (slower on GPU)
             ) -> int:
     "Seed every random number generator `jmt` uses; returns `seed`."
+    import torch
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -93,16 +93,18 @@ def check_device(device:str|torch.device|None, # a device name, None or 'auto'
                 ) -> str|torch.device|None:
     "`device` if `get_device` accepts it (without choosing one, and without its fallback warnings), else an `ArgumentError`."
     if device is None or str(device) == 'auto': return device
-    try: dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError): raise ArgumentError('device', DEVICES, device) from None
-    if dev.type not in ('cpu', 'cuda', 'mps'): raise ArgumentError('device', DEVICES, device)
-    if dev.type == 'cuda' and dev.index is not None and torch.cuda.is_available() and dev.index >= (n := torch.cuda.device_count()):
-        raise ArgumentError('device', f"'cuda' or one of cuda:0..cuda:{n - 1} (this machine has {n} GPU(s))", device)
+    m = re.fullmatch(r'(cpu|cuda|mps)(?::(\d+))?', str(device)) if isinstance(device, str) or type(device).__name__ == 'device' else None
+    if m is None: raise ArgumentError('device', DEVICES, device)  # checked without torch: a command line's check stays fast
+    if m[1] == 'cuda' and m[2] is not None:  # an index: only torch knows how many GPUs there are
+        import torch
+        if torch.cuda.is_available() and int(m[2]) >= (n := torch.cuda.device_count()):
+            raise ArgumentError('device', f"'cuda' or one of cuda:0..cuda:{n - 1} (this machine has {n} GPU(s))", device)
     return device
 
 def get_device(device:str|torch.device|None=None, # 'cuda', 'cuda:1', 'cpu', 'mps' or None/'auto' for the best available
               ) -> torch.device:
     "The requested torch device, or the best available one; falls back to the CPU with a warning, refuses unknown devices."
+    import torch
     if device is None or str(device) == 'auto':
         if torch.cuda.is_available(): return torch.device('cuda')
         if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
@@ -120,6 +122,7 @@ def autocast_dtype(device:str|torch.device, # the device the model runs on
                    precision:str='auto', # 'auto' (bf16/fp16 on GPU, fp32 on CPU), 'bf16', 'fp16' or 'fp32'
                   ) -> torch.dtype|None:
     "The autocast dtype for `device` (None means full fp32, no autocast)."
+    import torch
     dev = torch.device(device)
     if precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise ValueError(f"precision must be auto|bf16|fp16|fp32, got {precision!r}")
     if precision == 'fp32': return None
@@ -175,6 +178,7 @@ def atomic_save(obj, # anything `torch.save` accepts
                 path:str|os.PathLike, # the final file name
                ) -> Path:
     "`torch.save` to `path` atomically."
+    import torch
     with atomic_write(path) as f: torch.save(obj, f)
     return Path(path)
 
@@ -261,7 +265,7 @@ def write_results(out_dir:str|os.PathLike, # the run's output folder
                   floatfmt:str='.3f', # format of floats in the Markdown table (the CSV keeps full precision)
                  ) -> str:
     "Write `rows` as CSV and Markdown (and `config` as JSON with provenance) atomically; returns the Markdown table."
-    import csv, io, json, datetime
+    import csv, io, json, datetime, torch
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     cols = list(dict.fromkeys(k for r in rows for k in r))
     buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=cols, lineterminator='\n'); w.writeheader(); w.writerows(rows)

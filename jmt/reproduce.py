@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from .core import script, check_choice, write_results, markdown_table
+from .core import ArgumentError, check_choice, check_device, write_results, markdown_table
+from .commands import check_bounds, script
 from .presets import run_settings
 
 # %% auto #0
@@ -187,7 +188,7 @@ def reproduce_affwild2(data:str|os.PathLike|None=None, # a data folder or raw Af
 def _csv(s:str|None, cast=str) -> list|None:
     return None if s is None else [cast(x.strip()) for x in str(s).split(',') if x.strip()]
 
-def _fold(f:str): return f if f == 'official' else int(f)
+def _fold(f:str): return f if f == 'official' else int(f)  # (a ValueError for anything else)
 
 def _affwild2(a:dict, grid:dict, given:dict) -> dict:
     "`jmt-reproduce --dataset affwild2`: Table 1 and the robustness table, printed."
@@ -211,8 +212,31 @@ def _biovid(a:dict, grid:dict, given:dict) -> dict:
     return r
 
 _REPRODUCTIONS = {'affwild2': _affwild2, 'biovid': _biovid}  # dataset -> its reproduction
+_LISTS = {'affwild2': {'folds': (AFFWILD2_FOLDS, _fold, False), 'drops': (AFFWILD2_DROPS, str, True)},  # dataset -> its list options:
+          'biovid': {'tasks': (('binary', 'multiclass'), str, False), 'protocols': (('loso', 'kfold'), str, False)}}  # (items, cast, empty ok)
+_ONLY = {'affwild2': ('folds', 'drops', 'img_size', 'clip_stride', 'audio_weights'),  # options of one dataset's reproduction only
+         'biovid': ('tasks', 'protocols', 'max_folds', 'bio_weights')}
 
-@script  # one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
+def _check_list(name:str, value:str|None, allowed:Sequence, cast=str, empty_ok:bool=False) -> list|None:
+    "The comma-separated `value` as a list of `allowed` items (an `ArgumentError` naming the first other one)."
+    try: xs = _csv(value, cast)
+    except ValueError: xs = None
+    if value is not None and (xs is None or not (xs or empty_ok)):
+        raise ArgumentError(name, 'a comma-separated list of ' + ', '.join(map(str, allowed)), value)
+    for x in xs or []: check_choice(name, x, allowed)
+    return xs
+
+def _check_main(a:dict):
+    "`jmt-reproduce`'s arguments, checked before any data are made (the model names need the model registry, so they come last)."
+    d = check_choice('dataset', a['dataset'], list(_REPRODUCTIONS)); check_bounds(a); check_device(a['device'])
+    for o, k in ((o, k) for o, ks in _ONLY.items() for k in ks):
+        if o != d and a[k] is not None: raise ArgumentError(k, f'left out for --dataset {d} (it is an option of --dataset {o})', a[k])
+    for k, (items, cast, empty_ok) in _LISTS[d].items(): _check_list(k, a[k], items, cast, empty_ok)  # (--drops '': no drop)
+    if a['models'] is not None:
+        from jmt.tasks import get_task
+        _check_list('models', a['models'], get_task(d)().models())
+
+@script(check=_check_main)  # one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
 def main(dataset:str=None, # affwild2 or biovid
          data:str=None, # a data folder (jmt-prepare's) or raw folder; Aff-Wild2 default $JMT_DATA; BioVid: none means the synthetic set
          out_dir:str=None, # runs, tables and figures (default: runs/<dataset>_reproduction)
@@ -239,7 +263,6 @@ def main(dataset:str=None, # affwild2 or biovid
          quiet:bool=False, # no progress bar
         ) -> dict:
     "`jmt-reproduce`: run the Aff-Wild2 Table 1 or the BioVid reproduction as its notebook does, and print the tables."
-    check_choice('dataset', dataset, list(_REPRODUCTIONS))
     out = out_dir or f'runs/{dataset}_reproduction'
     grid = {k: v for k, v in dict(models=_csv(models)).items() if v is not None}
     given = dict(epochs=epochs, lr=lr, batch_size=batch_size, quick=quick, seed=seed, device=device)

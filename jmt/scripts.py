@@ -9,14 +9,22 @@ from pathlib import Path
 
 from fastcore.script import store_true
 
-from .core import ArgumentError, check_choice, script
-from .data.biovid import BIO_CHANNELS
+from .core import ArgumentError, check_choice, check_device, check_float
+from .commands import check_bounds, script
+# Only light imports here: each script parses and checks its arguments (--help, usage errors) before torch or cv2 load.
+_BIO_CHANNELS = ('gsr', 'ecg', 'emg_trapezius')  # `jmt.data.biovid.BIO_CHANNELS` (that module loads the video code), checked below
 
 # %% auto #0
 __all__ = ['prepare_affwild2_main', 'prepare_biovid_main', 'default_workers', 'extract_features_main', 'train_backbone_main']
 
 # %% ../nbs/52_scripts.ipynb #32b03371
-@script(lock=lambda a: a['out'])  # one-line errors, --debug, --wait; one writer per --out folder
+def _check_prepare_affwild2(a:dict):
+    "The arguments of `prepare_affwild2.py`, before the lock and any work (the synthetic set included)."
+    for k in ('raw', 'out'):  # a usage error: exit status 2
+        if a[k] is None: raise ArgumentError(k, 'a folder (usage: prepare_affwild2.py --raw DIR --out DIR)', a[k])
+    check_bounds(a); check_choice('on_error', a['on_error'], ('raise', 'skip'))
+
+@script(lock=lambda a: a['out'], check=_check_prepare_affwild2)  # one-line errors, --debug, --wait; one writer per --out folder
 def prepare_affwild2_main(raw:str=None, # the raw Aff-Wild2 folder (batch1/, batch2/, cropped_aligned/, annotations)
                           out:str=None, # the prepared folder to write (created; re-runs resume)
                           sr:int=44100, # audio sample rate of the prepared audio
@@ -31,31 +39,41 @@ def prepare_affwild2_main(raw:str=None, # the raw Aff-Wild2 folder (batch1/, bat
     "Validate a raw Aff-Wild2 folder and write the prepared index, audio, labels and folds."
     from jmt.data.prepare import prepare_affwild2, format_summary
     from jmt.data.synthetic import write_synthetic_affwild2
-    for k, v in (('raw', raw), ('out', out)):  # a usage error: exit status 2
-        if v is None: raise ArgumentError(k, 'a folder (usage: prepare_affwild2.py --raw DIR --out DIR)', v)
     if synthetic and not Path(raw).exists():
         write_synthetic_affwild2(raw)
         print(f'wrote the synthetic Aff-Wild2 to {raw}')
     with warnings.catch_warnings(record=True) as caught:  # redone videos, truncated files: one clean line each
         warnings.simplefilter('always')
-        try: index = prepare_affwild2(raw, out, sr=sr, k=folds, seed=seed, test_list=test_list, test_sample=test_sample,
-                                      progress=not quiet, on_error=on_error)
-        except ArgumentError as e:  # checked before any work; named as on this command line
-            if e.name != 'k': raise
-            raise ArgumentError('folds', e.allowed, e.value) from None
+        index = prepare_affwild2(raw, out, sr=sr, k=folds, seed=seed, test_list=test_list, test_sample=test_sample,
+                                 progress=not quiet, on_error=on_error)  # (arguments: `_check_prepare_affwild2`)
     for m in dict.fromkeys(str(w.message) for w in caught): print(f'WARNING: {m}')
     print(format_summary(index['summary']))
     print(f"prepared {len(index['videos'])} persons into {out} (index.json, audio/, labels/, folds.json)")
 
 # %% ../nbs/52_scripts.ipynb #8de01866
-@script(lock=lambda a: a['out'])  # one-line errors, --debug, --wait; one writer per --out folder
+def _check_prepare_biovid(a:dict):
+    "The arguments of `prepare_biovid.py`, before the lock and any work (the synthetic set included)."
+    if a['out'] is None: raise ArgumentError('out', 'the folder to write (usage: prepare_biovid.py --raw DIR --out DIR)', None)  # exit status 2
+    if a['synthetic'] and a['raw'] is None: raise ArgumentError('raw', 'the folder to write the synthetic dataset into, with --synthetic', None)
+    check_bounds(a); check_float('t0', a['t0'], lo=0, hi=5.5); check_float('t1', a['t1'], lo=a['t0'], hi=5.5, lo_open=True)  # the 5.5 s window
+    check_choice('signals', a['signals'], ('filtered', 'raw')); check_choice('on_error', a['on_error'], ('raise', 'skip'))
+    _check_channels(a['channels'])
+
+def _check_channels(s:str|None):
+    "`--channels`: None, or a comma-separated list of BioVid's biosignal channels."
+    if s is None: return
+    chans = [c.strip() for c in s.split(',') if c.strip()]
+    if not chans: raise ArgumentError('channels', 'a comma-separated list of ' + ', '.join(_BIO_CHANNELS), s)
+    for c in chans: check_choice('channels', c, _BIO_CHANNELS)
+
+@script(lock=lambda a: a['out'], check=_check_prepare_biovid)  # one-line errors, --debug, --wait; one writer per --out folder
 def prepare_biovid_main(raw:str=None, # BioVid Part A folder (holding starting_point/); default: $JMT_BIOVID
                         out:str=None, # prepared folder to write (resumed when it exists)
                         synthetic:store_true=False, # first write the default synthetic dataset into --raw if it has no samples.csv
                         n_subjects:int=5, # synthetic: subjects
                         n_per_class:int=2, # synthetic: windows per class and subject
                         signals:str='filtered', # 'filtered' or 'raw' biosignals
-                        channels:str=','.join(BIO_CHANNELS), # comma-separated biosignal columns to keep, GSR first
+                        channels:str=','.join(_BIO_CHANNELS), # comma-separated biosignal columns to keep, GSR first
                         t0:float=2.0, # start of the video span (s)
                         t1:float=5.0, # end of the video span (s)
                         size:int=112, # face crop side
@@ -70,9 +88,7 @@ def prepare_biovid_main(raw:str=None, # BioVid Part A folder (holding starting_p
     "Prepare BioVid Part A (or a synthetic copy) into `--out` and print the validation summary."
     from jmt.data.biovid import format_summary, prepare_biovid
     from jmt.data.biovid_synthetic import write_synthetic_biovid
-    if out is None: raise ArgumentError('out', 'the folder to write (usage: prepare_biovid.py --raw DIR --out DIR)', out)  # exit status 2
-    if synthetic:
-        if raw is None: raise ArgumentError('raw', 'the folder to write the synthetic dataset into, with --synthetic', raw)
+    if synthetic:  # (arguments: `_check_prepare_biovid`)
         if not (Path(raw) / 'starting_point' / 'samples.csv').exists():
             t = time.time()
             write_synthetic_biovid(raw, n_subjects=n_subjects, n_per_class=n_per_class, seed=seed)
@@ -104,7 +120,14 @@ def _out_folder(a:dict) -> Path|None:
     return Path(a['cache'] or Path(prepared)/'features')/a['backbone']
 
 
-@script(lock=_out_folder)  # one-line errors, --debug, --wait; one writer per feature folder
+def _check_extract(a:dict):
+    "The arguments of `extract_features.py`, before the lock and any work (the rest: the library, before any work)."
+    check_choice('backbone', a['backbone'], ('visual', 'audio', 'bio')); check_bounds(a); check_device(a['device'])
+    check_choice('dataset', a['dataset'], ('affwild2', 'biovid'), none_ok=True); check_choice('pool', a['pool'], ('avg', 'flatten'))
+    check_choice('task', a['task'], ('binary', 'multiclass', 'regression'), none_ok=True)
+    check_choice('precision', a['precision'], ('auto', 'bf16', 'fp16', 'fp32')); _check_channels(a['channels'])
+
+@script(lock=_out_folder, check=_check_extract)  # one-line errors, --debug, --wait; one writer per feature folder
 def extract_features_main(prepared:str=None, # the prepared dataset folder (output of the data preparation scripts); default: $JMT_DATA
                           backbone:str=None, # which modality backbone: visual, audio or bio
                           weights:str=None, # kinetics400 (visual) / imagenet (audio): torchvision's pretrained weights (downloaded into the torch hub cache once); or a local state_dict file (torchvision's or train_backbone's); default: torch hub cache, else random init with a warning
@@ -129,7 +152,6 @@ def extract_features_main(prepared:str=None, # the prepared dataset folder (outp
     from jmt.extract import extract_prepared
     from jmt.features import read_index
     from jmt.tasks import dataset_of, get_task
-    check_choice('backbone', backbone, ('visual', 'audio', 'bio'))  # (the library checks the rest before any work)
     prepared = data_root(prepared)
     if num_workers is None: num_workers = default_workers(device)
     t = get_task(dataset or dataset_of(backbone))  # the task registry knows each dataset's clip settings
@@ -148,7 +170,13 @@ def extract_features_main(prepared:str=None, # the prepared dataset folder (outp
     return folder
 
 # %% ../nbs/52_scripts.ipynb #5be82877
-@script  # one-line errors, --debug, --wait (train_backbone locks --out)
+def _check_train_backbone(a:dict):
+    "The arguments of `train_backbone.py`, before any work (the library checks them again, and the rest)."
+    check_choice('backbone', a['backbone'], ('visual', 'audio', 'bio')); check_bounds(a); check_device(a['device'])
+    check_choice('dataset', a['dataset'], ('affwild2', 'biovid'), none_ok=True); check_choice('opt', a['opt'], ('sgd', 'adam'), none_ok=True)
+    check_choice('task', a['task'], ('binary', 'multiclass')); _check_channels(a['channels'])
+
+@script(check=_check_train_backbone)  # one-line errors, --debug, --wait (train_backbone locks --out)
 def train_backbone_main(prepared:str=None, # the prepared dataset folder; default: $JMT_DATA
                         backbone:str=None, # which modality: visual, audio or bio
                         out:str='runs/backbone', # output folder (backbone.pt, history, checkpoints)
@@ -173,7 +201,6 @@ def train_backbone_main(prepared:str=None, # the prepared dataset folder; defaul
     "Train a modality backbone (CCC loss on Aff-Wild2, cross-entropy on BioVid) and save OUT/backbone.pt."
     from jmt.core import data_root
     from jmt.unimodal import train_backbone
-    check_choice('backbone', backbone, ('visual', 'audio', 'bio'))  # (the library checks the rest before any work)
     r = train_backbone(data_root(prepared), backbone, out, dataset=dataset, epochs=epochs, lr=lr, batch_size=batch_size, opt=opt,
                        weights=weights, img_size=img_size, clip_stride=clip_stride, n_clips=n_clips, task=task,
                        channels=None if channels is None else [c for c in channels.split(',') if c],

@@ -47,17 +47,17 @@ def _holder(folder, seconds):
 
 def test_jmt_train_bad_arguments_fail_at_once(tmp_path):
     r = _run('-m', 'jmt.train', '--out_dir', tmp_path / 'out', '--epochs', '0')
-    _one_line(r, 2, '--epochs must be an integer >= 1, got 0')
+    _one_line(r, 2, '--epochs must be an integer in 1..10000, got 0')
     assert 'validation CCC' not in r.stdout  # no result of an untrained model
     assert not (tmp_path / 'out').exists()  # nothing was prepared or written
 
 
 @pytest.mark.parametrize('args,msg', [
-    (['--epochs', '-1'], '--epochs must be an integer >= 1, got -1'),
+    (['--epochs', '-1'], '--epochs must be an integer in 1..10000, got -1'),
     (['--device', 'tpu'], "--device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got 'tpu'"),
-    (['--batch_size', '0'], '--batch_size must be an integer >= 1, got 0'),
-    (['--lr', '-1'], '--lr must be a finite number > 0, got -1.0'),
-    (['--seq_len', '0'], '--seq_len must be an integer >= 1, got 0'),
+    (['--batch_size', '0'], '--batch_size must be an integer in 1..4096, got 0'),
+    (['--lr', '-1'], '--lr must be a finite number > 0 and <= 10, got -1.0'),
+    (['--seq_len', '0'], '--seq_len must be an integer in 1..4096, got 0'),
     (['--drop', 'audio,face'], "--drop must be one of 'audio', 'visual', 'frames', got 'face'"),
     (['--fold', '5'], "--fold must be 'official' or an integer in 0..4, got '5'"),
     (['--dataset', 'recola'], "--dataset must be one of 'synthetic', 'affwild2', 'biovid', got 'recola'"),
@@ -102,7 +102,7 @@ def test_data_scripts_fail_in_one_line(tmp_path):
     r = _run('-c', DRIVER, json.dumps([[str(SCRIPTS / a), *b] for a, *b in runs]))
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads(r.stdout.strip().splitlines()[-1])
-    for (rc, err), want, msg in zip(res, [1, 1, 1, 1, 2, 2], [m, m, m, m, '--epochs must be an integer >= 1 (or None), got 0',
+    for (rc, err), want, msg in zip(res, [1, 1, 1, 1, 2, 2], [m, m, m, m, '--epochs must be an integer in 1..10000, got 0',
                                                               'unrecognized arguments: --bogus']):
         _one_line(subprocess.CompletedProcess([], rc, '', err), want, msg)
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # failed runs leave no empty output folders
@@ -165,19 +165,19 @@ def test_a_killed_holders_lock_is_taken_over(tmp_path):
 
 
 def test_data_script_arguments_are_checked_before_any_work(tmp_path):
-    "Every range is checked by the library before anything is read or built: one line naming the argument, exit 2, nothing written."
+    "Every range is checked (the command line's `check`, then the library) before anything is read or built: one line naming the argument, exit 2, nothing written."
     from jmt.data.synthetic import write_synthetic_affwild2
     raw = tmp_path / 'raw'; write_synthetic_affwild2(raw, n_videos=5, n_frames=24, n_val=1, n_test=1)
     nowhere, o = str(tmp_path / 'nothing'), str(tmp_path / 'o')
-    cases = [(['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '0'], '--folds must be an integer >= 2, got 0'),
-             (['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '-3'], '--folds must be an integer >= 2, got -3'),
-             (['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '1'], '--folds must be an integer >= 2, got 1'),
+    cases = [(['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '0'], '--folds must be an integer in 2..100, got 0'),
+             (['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '-3'], '--folds must be an integer in 2..100, got -3'),
+             (['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '1'], '--folds must be an integer in 2..100, got 1'),
              (['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--sr', '0'], '--sr must be an integer in 8000..192000, got 0'),
-             (['prepare_biovid.py', '--raw', nowhere, '--out', o, '--k', '1'], '--k must be an integer >= 2, got 1'),
-             (['prepare_biovid.py', '--raw', nowhere, '--out', o, '--workers', '0'], '--workers must be an integer >= 1, got 0'),
+             (['prepare_biovid.py', '--raw', nowhere, '--out', o, '--k', '1'], '--k must be an integer in 2..100, got 1'),
+             (['prepare_biovid.py', '--raw', nowhere, '--out', o, '--workers', '0'], '--workers must be an integer in 1..256, got 0'),
              (['prepare_biovid.py', '--raw', nowhere, '--out', o, '--t1', '9'], '--t1 must be a finite number > 2.0 and <= 5.5, got 9.0'),
              (['extract_features.py', '--prepared', str(tmp_path), '--backbone', 'audio', '--cache', o, '--batch_size', '0'],
-              '--batch_size must be an integer >= 1, got 0'),
+              '--batch_size must be an integer in 1..4096, got 0'),
              (['extract_features.py', '--prepared', str(tmp_path), '--backbone', 'visual', '--cache', o, '--pool', 'max'],
               "--pool must be one of 'avg', 'flatten', got 'max'"),
              (['extract_features.py', '--prepared', str(tmp_path), '--backbone', 'face'], "--backbone must be one of 'visual', 'audio', 'bio'"),
