@@ -38,7 +38,8 @@ def affwild2_plan(data:str|os.PathLike|None=None, # a data folder or raw Aff-Wil
     if quick and given.get('epochs') is None: given['epochs'] = 1
     s = run_settings('affwild2', data is None, **given)
     kw = dict(preset=preset, epochs=s['epochs'], lr=s['lr'], batch_size=s['batch_size'], seq_len=seq_len, seed=seed, device=device,
-              train_stride=s['train_stride'], standardize=s['standardize'], quiet=True, plot=False)
+              train_stride=s['train_stride'], standardize=s['standardize'], quiet=True, plot=False,
+              **({} if s.get('seq_spacing') is None else {'seq_spacing': s['seq_spacing']}))  # the paper preset: clips 32 frames apart on a stride-1 cache
     config = dict(data=None if data is None else str(data), folds=folds, models=models, drops=drops, img_size=s['img_size'],
                   clip_stride=s['clip_stride'], **kw)
     return dict(folds=folds, models=models, drops=drops, settings=s, kw=kw, config=config, synthetic=data is None)
