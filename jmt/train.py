@@ -212,9 +212,10 @@ def affwild2_loaders(prepared:str|Path, # the prepared folder
                      num_workers:int=0, # DataLoader workers (features are in memory: 0 is fastest)
                      seed:int=0, # shuffling seed
                      feats:Mapping[str, Mapping[str, np.ndarray]]|None=None, # already loaded features (see `affwild2_datasets`)
+                     seq_spacing:int|None=None, # frames between the clips of a sequence (see `affwild2_datasets`)
                     ) -> tuple[DataLoader, DataLoader]:
     "Shuffled training and ordered validation loaders (the Learner shards both under DDP)."
-    tds, vds = affwild2_datasets(prepared, cache, fold, seq_len, train_stride, mods, standardize, feats)
+    tds, vds = affwild2_datasets(prepared, cache, fold, seq_len, train_stride, mods, standardize, feats, seq_spacing)
     g = torch.Generator().manual_seed(seed)
     return (DataLoader(tds, batch_size, shuffle=True, generator=g, num_workers=num_workers),
             DataLoader(vds, batch_size, shuffle=False, num_workers=num_workers))
@@ -349,4 +350,4 @@ def _prepare_raw(cls, raw, prepared, progress:bool=True, folds:int=5, seed:int=0
     index = prepare_affwild2(raw, prepared, k=folds, seed=seed, progress=progress, **kw)
     return f"{format_summary(index['summary'])}\nprepared {len(index['videos'])} persons into {prepared}"
 
-AffWild2Task.prepare_raw, AffWild2Task.prepare_options = classmethod(_prepare_raw), ('test_list', 'test_sample')  # `jmt-prepare --dataset affwild2` (its caches: `Task.cache_name`, img112_stride32)
+AffWild2Task.prepare_raw, AffWild2Task.prepare_options = classmethod(_prepare_raw), ('test_list', 'test_sample')  # `jmt-prepare --dataset affwild2` (its caches: `Task.cache_name`, img112_stride1)
