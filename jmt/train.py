@@ -66,7 +66,7 @@ class AffWild2Task(Task):
                     drop=hp['drop'], train_stride=hp['train_stride'], standardize=hp['standardize'], patience=hp['patience'],
                     windows=list(hp['windows']), constant_tol=hp['constant_tol'], clip_settings=cache_settings(self.cache),
                     features_sha256=features_sha256(feats), **_built_T(net, kw),
-                    **({} if hp['seq_spacing'] is None else {'seq_spacing': hp['seq_spacing']}))  # (absent: runs made before it existed stay resumable)  # also in best.pt/last.pt: what the weights were trained on
+                    **({} if hp['seq_spacing'] is None else {'seq_spacing': hp['seq_spacing']}))  # also in best.pt/last.pt; seq_spacing only when set, so older runs stay resumable
     def resumable(self, learn, run, config, hp, resume):
         "Continue `run`'s last.pt if it is this run; a run made with other settings is refused unless `overwrite`."
         ok = resume and (run/'last.pt').exists()
