@@ -29,13 +29,13 @@ __all__ = ['CONSTANT_TOL', 'DROPS', 'DROP_MODALITY', 'clip_predictions', 'frame_
 def clip_predictions(ds:AffWild2Features, # the (non-shuffled) dataset the predictions were made on
                      P:torch.Tensor, # (N, T, 2) predictions, one row per dataset item, in dataset order
                     ) -> dict[str, torch.Tensor]:
-    "`{video: (n_clips, 2)}` clip predictions from sequence predictions (overlapping windows are averaged)."
+    "`{video: (n_clips, 2)}` clip predictions from sequence predictions (a clip in several sequences gets their mean)."
     if len(P) != len(ds): raise ValueError(f'{len(P)} predicted sequences for a dataset of {len(ds)}')
     s_, c_ = {}, {}
-    for (n, s), p in zip(ds.items, P.detach().float().cpu()):
-        nc = len(ds.ends[n]); L = min(ds.seq_len, nc - s)
+    for i, p in enumerate(P.detach().float().cpu()):
+        n = ds.items[i][0]; nc = len(ds.ends[n]); r = torch.from_numpy(ds.rows(i))
         if n not in s_: s_[n], c_[n] = torch.zeros(nc, p.shape[-1]), torch.zeros(nc, 1)
-        s_[n][s:s+L] += p[:L]; c_[n][s:s+L] += 1
+        s_[n][r] += p[:len(r)]; c_[n][r] += 1
     return {n: s_[n] / c_[n].clamp_min(1) for n in s_}
 
 def frame_labels(ds:AffWild2Features, # a cached-feature dataset
@@ -252,12 +252,13 @@ def predict_affwild2(net:torch.nn.Module, # a trained fusion model
                      mods:Sequence[str]=('visual', 'audio'), # the modalities the model needs
                      standardize:Sequence[str]|None=None, # training persons whose statistics z-score the features (as in training)
                      feats:Mapping[str, Mapping[str, np.ndarray]]|None=None, # already loaded raw features (e.g. `train_affwild2(...)['feats']`); None: load them
+                     seq_spacing:int|None=None, # frames between the clips of a sequence, as in training; None: the cache's stride
                     ) -> dict[str, np.ndarray]:
     "Per-frame predictions `{person: float (n_frames, 2)}` of a model over `names`."
     from jmt.train import cache_settings, standardized  # as training reads the features (jmt.train imports this module)
     cs = cache_settings(cache)
     feats = {m: feats[m] if feats is not None else load_features(cache, m) for m in mods}
-    index, kw = load_index(prepared), dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
+    index, kw = load_index(prepared), dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'], seq_spacing=seq_spacing)
     if standardize: feats = standardized(feats, AffWild2Features(index, feats, list(standardize), **kw))
     ds = AffWild2Features(index, feats, names, seq_len, **kw)
     fp = frame_predictions(ds, clip_predictions(ds, predict_sequences(net, ds, device=device)), windows)

@@ -24,7 +24,7 @@ from .checkpoint import (CKPT_FORMAT, get_rng_state, set_rng_state, load_checkpo
 
 # %% auto #0
 __all__ = ['NonFiniteLossError', 'NanGuard', 'Tracker', 'EarlyStopping', 'Checkpoint', 'fmt_row', 'ProgressBar', 'in_notebook',
-           'plot_history', 'LivePlot', 'MixedPrecision', 'DistributedTrainer', 'fit_cbs']
+           'plot_history', 'LivePlot', 'MixedPrecision', 'DistributedTrainer', 'EpochData', 'fit_cbs']
 
 # %% ../nbs/31_callbacks.ipynb #7fe7d9e5
 class NonFiniteLossError(RuntimeError):
@@ -287,6 +287,13 @@ class DistributedTrainer(Callback):
         L = self.learn
         if is_dist(): L.preds = tuple(None if t is None else gather_ordered(t, len(L.pred_dl.dataset)) for t in L.preds)
 
+# %% ../nbs/31_callbacks.ipynb #ef99b556
+class EpochData(Callback):
+    "Before each epoch, `train_dl.dataset.set_epoch(epoch, seed)` if the training dataset has it (per-epoch data, e.g. clip-grid phases)."
+    def before_epoch(self):
+        ds = getattr(self.learn.train_dl, 'dataset', None)
+        if callable(getattr(ds, 'set_epoch', None)): ds.set_epoch(self.learn.epoch, self.learn.seed)
+
 # %% ../nbs/31_callbacks.ipynb #f74a4333
 def fit_cbs(monitor:str='mean', # the history key that decides the best epoch (mean validation CCC)
             mode:str='max', # 'max' or 'min' for `monitor`
@@ -297,9 +304,10 @@ def fit_cbs(monitor:str='mean', # the history key that decides the best epoch (m
             quiet:bool=False, # no progress bars or epoch lines
             plot:bool|None=None, # live loss/metric plot; None: only inside a Jupyter kernel
            ) -> list[Callback]:
-    "The callbacks of a training run: NaN guard, progress, checkpoints, early stopping, mixed precision, DDP, live plot."
+    "The callbacks of a training run: NaN guard, progress, checkpoints, early stopping, mixed precision, DDP, the epoch's data, live plot."
     check_int('patience', patience, lo=1, none_ok=True)
-    cbs = [NanGuard(), ProgressBar(quiet), Checkpoint(monitor, mode, load_best, config), MixedPrecision(precision), DistributedTrainer()]
+    cbs = [NanGuard(), ProgressBar(quiet), Checkpoint(monitor, mode, load_best, config), MixedPrecision(precision), DistributedTrainer(),
+           EpochData()]
     if patience is not None: cbs.append(EarlyStopping(patience, monitor=monitor, mode=mode))
     if plot or (plot is None and in_notebook()): cbs.append(LivePlot(monitor))
     return cbs

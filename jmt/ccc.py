@@ -67,15 +67,22 @@ def ccc_loss(pred:Tensor, # predictions (..., K), e.g. (B, T, 2)
 def expand_to_frames(clip_pred:Tensor, # (n_clips, K) one prediction per clip
                      clip_frames:Sequence[int]|Tensor, # (n_clips,) 0-based label frame of each clip, increasing
                      n_frames:int, # frames of the video
+                     how:str='interp', # 'interp': linear between label frames; 'hold': the next clip's prediction
                     ) -> Tensor: # (n_frames, K)
-    "Per-frame predictions: frame i takes the first clip whose label frame is >= i (the last clip after the last one)."
+    "Per-frame predictions from clip predictions: interpolated between clips' label frames, or held; the first/last clip's value outside them."
+    if how not in ('interp', 'hold'): raise ValueError(f"how must be 'interp' or 'hold', got {how!r}")
     clip_pred = torch.as_tensor(clip_pred)
     cf = torch.as_tensor(clip_frames, dtype=torch.long, device=clip_pred.device)
     if cf.dim() != 1 or len(cf) != len(clip_pred) or len(cf) == 0:
         raise ValueError(f"clip_frames has shape {tuple(cf.shape)} but there are {len(clip_pred)} clip predictions (need >= 1)")
     if (cf[1:] <= cf[:-1]).any(): raise ValueError("clip_frames must be strictly increasing (clips in time order)")
-    idx = torch.searchsorted(cf, torch.arange(n_frames, device=cf.device), side='left').clamp_max(len(cf) - 1)
-    return clip_pred[idx]
+    f = torch.arange(n_frames, device=cf.device)
+    j = torch.searchsorted(cf, f, side='left').clamp_max(len(cf) - 1)  # the first clip whose label frame is >= f
+    if how == 'hold' or len(cf) == 1: return clip_pred[j]
+    i = (j - 1).clamp_min(0)  # the clip before it
+    w = ((f - cf[i]) / (cf[j] - cf[i]).clamp_min(1)).clamp(0, 1)  # 0 at clip i's label frame, 1 at clip j's
+    w = w.to(torch.promote_types(clip_pred.dtype, torch.float32))[:, None]
+    return clip_pred[i] * (1 - w) + clip_pred[j] * w
 
 # %% ../nbs/22_ccc.ipynb #e6e2d469
 def moving_average(x:Tensor, # (n, K) per-frame values of one video

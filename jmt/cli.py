@@ -118,7 +118,7 @@ def _after_prepare(task, # the dataset's Task
 # %% ../nbs/37_cli.ipynb #274fdc15
 def feature_root(layout:dict, # from `data_layout`
                  img_size:int|None=None, # None: the paper preset's (112)
-                 clip_stride:int|None=None, # None: the paper preset's (32)
+                 clip_stride:int|None=None, # None: the paper preset's (1: every frame)
                  dataset:str='affwild2', # a dataset of `jmt.tasks.TASKS`
                  **given, # other clip settings of its caches (BioVid: n_clips)
                 ) -> Path:
@@ -142,7 +142,7 @@ def extract(backbone:str=None, # a modality of the dataset: visual or audio (Aff
             dataset:str='affwild2', # a dataset of `jmt.tasks.TASKS`: affwild2, biovid
             weights:str=None, # a state_dict file, or a published weights name (kinetics400, imagenet); default: torch hub cache, else random init (warned)
             img_size:int=None, # face crop side (default: the paper's 112)
-            clip_stride:int=None, # a clip ends every CLIP_STRIDE frames (default: the paper's 32)
+            clip_stride:int=None, # a clip ends every CLIP_STRIDE frames (default: the paper preset's 1, every frame)
             n_clips:int=None, # BioVid: clips per window (default 4)
             seed:int=0, # a random initialisation is drawn from this seed (recorded in the cache)
             batch_size:int=32, # clips per forward pass
@@ -198,7 +198,7 @@ def train(dataset:str='synthetic', # synthetic (the synthetic Aff-Wild2), or a d
           n_videos:int=None, # synthetic: raw videos (default 8)
           n_frames:int=None, # synthetic: mean frames per video (default 240)
           img_size:int=None, # crop side for R(2+1)D (default: 112, synthetic 32)
-          clip_stride:int=None, # frames between clip ends (default: 32, synthetic 8)
+          clip_stride:int=None, # frames between clip ends (default: 1 real, 8 synthetic)
           visual_weights:str=None, # R(2+1)D state_dict file
           audio_weights:str=None, # ResNet-18 state_dict file
           standardize:bool_arg=None, # True/False: z-score features with training statistics (default: True synthetic, False real)

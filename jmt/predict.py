@@ -77,6 +77,7 @@ def write_predict_bundle(run_dir:str|Path, # the training run folder
                          windows:Sequence[int]|None=(20, 50), # post-processing moving-average windows (valence, arousal); None: none
                          mods:Sequence[str]|None=None, # the modalities the model reads; None: as `jmt.train.mods_of` (unimodal_<m>: m; else visual + audio)
                          seed:int|None=None, # random-init backbones whose cache records no seed were drawn from this one (checked by checksum)
+                         seq_spacing:int|None=None, # frames between the clips of a sequence (the paper preset: 32 on a stride-1 cache); None: consecutive clips
                         ) -> Path:
     "Write `RUN/predict.json` (+ `predict_stats.npz`, + `predict_model.pt`): everything `load_run` needs to predict. Returns its path."
     run = Path(run_dir); run.mkdir(parents=True, exist_ok=True)
@@ -96,7 +97,7 @@ def write_predict_bundle(run_dir:str|Path, # the training run folder
     c['audio'] = {**AUDIO_SETTINGS, **clip.get('audio', {})}
     b = {m: _backbone_identity(m, backbones[m], (weights_files or {}).get(m), seed) for m in mods}
     cfg = dict(format=1, model=dict(name=model_name, kwargs=dict(model_kwargs), weights=_rel(wfile, run), weights_sha256=file_sha256(wfile)),
-               mods=mods, seq_len=int(seq_len), clip=c, feature_dtype='float16', backbones=b,
+               mods=mods, seq_len=int(seq_len), clip=c, **({} if seq_spacing is None else {'seq_spacing': int(seq_spacing)}), feature_dtype='float16', backbones=b,
                standardize=None if stats is None else dict(file=STATS, sha256=file_sha256(run/STATS)),
                postprocess=dict(windows=None if windows is None else [int(w) for w in windows], clip=True))
     with atomic_write(run/BUNDLE, 'w') as f: json.dump(cfg, f, indent=1, default=str)
@@ -108,6 +109,7 @@ class Run:
     def __init__(self, path, cfg, net, backbones, stats, device):
         self.path, self.cfg, self.net, self.backbones, self.stats, self.device = path, cfg, net, backbones, stats, device
         self.mods, self.seq_len, self.clip = cfg['mods'], cfg['seq_len'], cfg['clip']
+        self.seq_spacing = cfg.get('seq_spacing') or self.clip['clip_stride']  # frames between a sequence's clips (older bundles: consecutive clips)
         self.windows = cfg['postprocess']['windows']
     def __repr__(self): return f"Run({str(self.path)!r}: {self.cfg['model']['name']} on {'+'.join(self.mods)}, T={self.seq_len}, clip {self.clip['clip_len']}/{self.clip['window']} every {self.clip['clip_stride']} frames, {self.clip['img_size']} px)"
 

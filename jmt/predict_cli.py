@@ -58,21 +58,22 @@ def fuse(run:Run, # a loaded run
          masks:Mapping[str, torch.Tensor], # {modality: bool (n_clips,)}: visual = a face in some frame of the clip, audio = a track
          batch_size:int=8, # sequences per forward
         ) -> torch.Tensor:
-    "(n_clips, 2) clip predictions: standardised features in sequences of `seq_len` clips (last one padded and masked), as `predict_sequences`."
+    "(n_clips, 2) clip predictions: standardised features in sequences of `seq_len` clips `run.seq_spacing` frames apart (the last of each phase padded and masked), as `predict_sequences`."
+    from jmt.data.clips import sequence_rows  # every clip in exactly one sequence, laid out as the validation set's
     T, n = run.seq_len, len(next(iter(feats.values())))
     x = {m: f.float() for m, f in feats.items()}
     if run.stats is not None: x = {m: (f - run.stats[m][0]) / run.stats[m][1] for m, f in x.items()}
-    out = []
-    for b0 in range(0, n, T * batch_size):
-        starts = range(b0, min(n, b0 + T * batch_size), T)
-        xb = {m: torch.zeros(len(starts), T, f.shape[1]) for m, f in x.items()}
-        mb = {m: torch.zeros(len(starts), T, dtype=torch.bool) for m in x}
-        for j, s in enumerate(starts):
-            L = min(T, n - s)
-            for m in x: xb[m][j, :L] = x[m][s:s+L]; mb[m][j, :L] = masks[m][s:s+L]
+    seqs, out = sequence_rows(n, T, max(1, (getattr(run, 'seq_spacing', None) or run.clip['clip_stride']) // run.clip['clip_stride'])), None
+    for b0 in range(0, len(seqs), batch_size):
+        rows = [torch.from_numpy(r) for r in seqs[b0:b0 + batch_size]]
+        xb = {m: torch.zeros(len(rows), T, f.shape[1]) for m, f in x.items()}
+        mb = {m: torch.zeros(len(rows), T, dtype=torch.bool) for m in x}
+        for j, r in enumerate(rows):
+            for m in x: xb[m][j, :len(r)] = x[m][r]; mb[m][j, :len(r)] = masks[m][r]
         P = run.net({m: t.to(run.device) for m, t in xb.items()}, {m: t.to(run.device) for m, t in mb.items()}).float().cpu()
-        out += [P[j, :min(T, n - s)] for j, s in enumerate(starts)]
-    return torch.cat(out)
+        if out is None: out = torch.zeros(n, P.shape[-1])
+        for j, r in enumerate(rows): out[r] = P[j, :len(r)]
+    return out if out is not None else torch.zeros(0, 2)
 
 def predict_video(video:str|Path, # any video PyAV reads
                   run:str|Path|Run, # a run folder (`load_run`) or a loaded `Run`

@@ -12,8 +12,9 @@ __all__ = ['RUN_PRESETS', 'run_settings']
 # %% ../nbs/36_presets.ipynb #90160bd8
 RUN_PRESETS = {  # (dataset, 'synthetic' | 'paper') -> the run's settings
     ('affwild2', 'synthetic'): dict(epochs=5, lr=5e-3, batch_size=4, train_stride=2, standardize=True, img_size=32, clip_stride=8,
-                                    n_videos=8, n_frames=240),
-    ('affwild2', 'paper'): dict(epochs=5, lr=5e-4, batch_size=2, train_stride=None, standardize=False, img_size=112, clip_stride=32),
+                                    n_videos=8, n_frames=240, seq_spacing=None),
+    ('affwild2', 'paper'): dict(epochs=5, lr=5e-4, batch_size=2, train_stride=None, standardize=False, img_size=112, clip_stride=1,
+                                seq_spacing=32),
     ('biovid', 'synthetic'): dict(epochs=5, lr=1e-2, batch_size=4, standardize=True),
     ('biovid', 'paper'): dict(epochs=5, lr=5e-4, batch_size=2, standardize=False),
 }

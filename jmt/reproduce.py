@@ -39,7 +39,8 @@ def affwild2_plan(data:str|os.PathLike|None=None, # a data folder or raw Aff-Wil
     if quick and given.get('epochs') is None: given['epochs'] = 1
     s = run_settings('affwild2', data is None, **given)
     kw = dict(preset=preset, epochs=s['epochs'], lr=s['lr'], batch_size=s['batch_size'], seq_len=seq_len, seed=seed, device=device,
-              train_stride=s['train_stride'], standardize=s['standardize'], quiet=True, plot=False)
+              train_stride=s['train_stride'], standardize=s['standardize'], quiet=True, plot=False,
+              **({} if s.get('seq_spacing') is None else {'seq_spacing': s['seq_spacing']}))  # the paper preset: clips 32 frames apart on a stride-1 cache
     config = dict(data=None if data is None else str(data), folds=folds, models=models, drops=drops, img_size=s['img_size'],
                   clip_stride=s['clip_stride'], **kw)
     return dict(folds=folds, models=models, drops=drops, settings=s, kw=kw, config=config, synthetic=data is None)
@@ -251,7 +252,7 @@ def main(dataset:str=None, # affwild2 or biovid
          lr:float=None, # learning rate (default: the run preset's)
          batch_size:int=None, # batch size (default: the run preset's)
          img_size:int=None, # Aff-Wild2: face crop side (default: the run preset's, 32 synthetic, 112 real)
-         clip_stride:int=None, # Aff-Wild2: a clip ends every CLIP_STRIDE frames (default: 8 synthetic, 32 real)
+         clip_stride:int=None, # Aff-Wild2: a clip ends every CLIP_STRIDE frames (default: 8 synthetic, 1 real)
          seq_len:int=16, # Aff-Wild2: clips per sequence
          n_videos:int=8, # synthetic Aff-Wild2: raw videos
          n_frames:int=240, # synthetic Aff-Wild2: mean frames per video

@@ -43,7 +43,7 @@ class AffWild2Task(Task):
     name, mods, n_out, monitor, mode, n_folds = 'affwild2', ('visual', 'audio'), 2, 'mean', 'max', 5
     loss = staticmethod(ccc_loss)
     clip_loss, clip_metric, clip_monitor = staticmethod(ccc_loss), staticmethod(va_metrics), 'mean'  # a backbone on raw clips (`train_backbone`)
-    hparams = dict(seq_len=16, train_stride=None, standardize=False, drop=None, windows=(20, 50), patience=2,
+    hparams = dict(seq_len=16, seq_spacing=None, train_stride=None, standardize=False, drop=None, windows=(20, 50), patience=2,
                    constant_tol=CONSTANT_TOL, overwrite=False)
     write_synthetic = staticmethod(write_synthetic_affwild2)  # the synthetic Aff-Wild2, in the raw format
     clip_args = ('names', 'clip_stride', 'clip_len', 'window', 'img_size', 'raw_root', 'train')  # what `AffWild2Clips` takes
@@ -51,7 +51,8 @@ class AffWild2Task(Task):
     def __init__(self, prepared=None, cache=None): self.prepared, self.cache = prepared, cache
     def features(self, mods): return {m: load_features(self.cache, m) for m in mods}  # read and verified once per run
     def datasets(self, fold, feats, mods, hp):
-        return affwild2_datasets(self.prepared, self.cache, fold, hp['seq_len'], hp['train_stride'], mods, hp['standardize'], feats)
+        return affwild2_datasets(self.prepared, self.cache, fold, hp['seq_len'], hp['train_stride'], mods, hp['standardize'], feats,
+                                hp['seq_spacing'])
     def metric(self, vds, hp): return AbawMetric(vds, hp['windows'])  # the epoch metric, and the final evaluations
     def learner_kw(self, hp): return dict(patience=hp['patience'])
     def clip_dataset(self, modality, **kw) -> AffWild2Clips:
@@ -67,7 +68,8 @@ class AffWild2Task(Task):
                     epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seq_len=hp['seq_len'], seed=r['seed'], device=r['device'],
                     drop=hp['drop'], train_stride=hp['train_stride'], standardize=hp['standardize'], patience=hp['patience'],
                     windows=list(hp['windows']), constant_tol=hp['constant_tol'], clip_settings=cache_settings(self.cache),
-                    features_sha256=features_sha256(feats), **_built_T(net, kw))  # also in best.pt/last.pt: what the weights were trained on
+                    features_sha256=features_sha256(feats), **_built_T(net, kw),
+                    **({} if hp['seq_spacing'] is None else {'seq_spacing': hp['seq_spacing']}))  # also in best.pt/last.pt; seq_spacing only when set, so older runs stay resumable
     def resumable(self, learn, run, config, hp, resume):
         "Continue `run`'s last.pt if it is this run; a run made with other settings is refused unless `overwrite`."
         ok = resume and (run/'last.pt').exists()
@@ -101,7 +103,7 @@ class AffWild2Task(Task):
                 if f.stem not in frames: f.unlink()
             write_results(run, 'results', rows, c['config'])
             _write_bundle(run, model, c['preset'], {'T': hp['seq_len'], **c['kw']}, net, best, c['feats'], c['tds'], hp['standardize'],
-                          self.cache, mods, hp['seq_len'], seed, hp['windows'])
+                          self.cache, mods, hp['seq_len'], seed, hp['windows'], hp['seq_spacing'])
         return dict(**res, metrics=evals['none'], train_names=c['tds'].names, feats=c['feats'], standardize=hp['standardize'],
                     robustness=evals, history=learn.history, run_dir=run, net=net, learner=learn, valid_ds=vds,
                     clip_preds=clip_preds, frame_preds=frames, rows=rows)
@@ -190,15 +192,16 @@ def affwild2_datasets(prepared:str|Path, # the prepared folder
                       mods:Sequence[str]=('visual', 'audio'), # modalities to load
                       standardize:bool=False, # z-score each feature dimension with the training persons' statistics
                       feats:Mapping[str, Mapping[str, np.ndarray]]|None=None, # `{modality: load_features(cache, modality)}` already loaded (and verified); None: load them
+                      seq_spacing:int|None=None, # frames between the clips of a sequence (the paper preset: 32 on a stride-1 cache); None: the cache's stride
                      ) -> tuple[AffWild2Features, AffWild2Features]:
-    "Training and validation datasets of cached-feature sequences for `fold`."
+    "Training (one clip-grid phase per person and epoch) and validation (every phase: every clip predicted) sequence datasets for `fold`."
     index = load_index(prepared)
     folds = json.loads((Path(prepared)/'folds.json').read_text())
     tr, va = fold_split(folds, fold)
     feats = {m: feats[m] if feats is not None else load_features(cache, m) for m in mods}
     cs = cache_settings(cache)
-    kw = dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'])
-    tds, vds = AffWild2Features(index, feats, tr, seq_len, train_stride, **kw), AffWild2Features(index, feats, va, seq_len, **kw)
+    kw = dict(clip_stride=cs['clip_stride'], clip_len=cs['clip_len'], window=cs['window'], seq_spacing=seq_spacing)
+    tds, vds = AffWild2Features(index, feats, tr, seq_len, train_stride, phases='epoch', **kw), AffWild2Features(index, feats, va, seq_len, **kw)
     if standardize: tds.feats = vds.feats = standardized(feats, tds)  # same rows, new values: the datasets stay valid
     return tds, vds
 
@@ -213,15 +216,16 @@ def affwild2_loaders(prepared:str|Path, # the prepared folder
                      num_workers:int=0, # DataLoader workers (features are in memory: 0 is fastest)
                      seed:int=0, # shuffling seed
                      feats:Mapping[str, Mapping[str, np.ndarray]]|None=None, # already loaded features (see `affwild2_datasets`)
+                     seq_spacing:int|None=None, # frames between the clips of a sequence (see `affwild2_datasets`)
                     ) -> tuple[DataLoader, DataLoader]:
     "Shuffled training and ordered validation loaders (the Learner shards both under DDP)."
-    tds, vds = affwild2_datasets(prepared, cache, fold, seq_len, train_stride, mods, standardize, feats)
+    tds, vds = affwild2_datasets(prepared, cache, fold, seq_len, train_stride, mods, standardize, feats, seq_spacing)
     g = torch.Generator().manual_seed(seed)
     return (DataLoader(tds, batch_size, shuffle=True, generator=g, num_workers=num_workers),
             DataLoader(vds, batch_size, shuffle=False, num_workers=num_workers))
 
 # %% ../nbs/34_affwild2.ipynb #9458703e
-def _write_bundle(run, model, preset, kw, net, best, feats, train_ds, standardize, cache, mods, seq_len, seed, windows):
+def _write_bundle(run, model, preset, kw, net, best, feats, train_ds, standardize, cache, mods, seq_len, seed, windows, seq_spacing=None):
     "The run's predict bundle (`jmt.predict.write_predict_bundle`): what `jmt-predict` needs to score any video with this run."
     from jmt.predict import write_predict_bundle, training_stats  # here, not at the top: jmt.predict loads the video stack (PyAV, OpenCV)
     idx = {m: read_index(cache, m) for m in mods}
@@ -229,7 +233,8 @@ def _write_bundle(run, model, preset, kw, net, best, feats, train_ds, standardiz
     fusion = {'weights': 'best.pt'} if best is not None and (run/'best.pt').is_file() else {'model': net}  # net holds the best epoch's weights
     return write_predict_bundle(run, model_name=model, model_kwargs={'preset': preset, **kw}, **fusion,
                                 stats=training_stats(feats, train_ds) if standardize else None, clip=cache_settings(cache),
-                                seq_len=seq_len, mods=mods, backbones=idx, weights_files=files, seed=seed, windows=windows)
+                                seq_len=seq_len, mods=mods, backbones=idx, weights_files=files, seed=seed, windows=windows,
+                                seq_spacing=seq_spacing)
 
 _run_name = run_name  # (`jmt.tasks.run_name`) runs never share a folder
 
@@ -248,7 +253,7 @@ def _train_run(a:dict) -> Path|None:
     "Check `train_affwild2`'s arguments before any work; its run folder, locked by the writing process (rank 0)."
     check_choice('model', a['model'], AFFWILD2_MODELS); check_choice('preset', a['preset'], list(PRESETS))
     check_int('epochs', a['epochs'], lo=1); check_float('lr', a['lr'], lo=0, lo_open=True)
-    check_int('batch_size', a['batch_size'], lo=1); check_int('seq_len', a['seq_len'], lo=1); check_int('seed', a['seed'])
+    check_int('batch_size', a['batch_size'], lo=1); check_int('seq_len', a['seq_len'], lo=1); check_int('seed', a['seed']); check_int('seq_spacing', a['seq_spacing'], lo=1, none_ok=True)
     check_int('train_stride', a['train_stride'], lo=1, none_ok=True); check_int('patience', a['patience'], lo=1, none_ok=True)
     check_device(a['device']); check_drops(a['drop']); check_float('constant_tol', a['constant_tol'], lo=0)
     if len(list(a['windows'])) != 2: raise ArgumentError('windows', 'two integers >= 1 (valence, arousal)', a['windows'])
@@ -293,13 +298,14 @@ def train_affwild2(prepared:str|Path, # the prepared folder (`prepare_affwild2_f
                    constant_tol:float=CONSTANT_TOL, # prediction std below which an evaluation counts as constant (warned about)
                    resume:bool=True, # reuse (or continue) the run folder's checkpoints made with this config and data; a damaged one is redone, saying why
                    overwrite:bool=False, # replace a run folder made with other settings or features (else it is refused)
+                   seq_spacing:int|None=None, # frames between the clips of a sequence (the paper preset: 32 on a stride-1 cache); None: the cache's stride
                    **kw, # fusion overrides passed to `make_model` (e.g. n_heads=4)
                   ) -> dict:
     "Train one model on one fold with the Learner and evaluate it with the ABAW protocol; returns metrics, history, paths."
     fold = fold if fold == 'official' else int(fold)
     return fit_task(AffWild2Task(prepared, cache), model, fold, out_dir, preset, epochs, lr, batch_size, seed, device, quiet, plot,
                     resume, seq_len=seq_len, drop=drop, train_stride=train_stride, standardize=standardize, patience=patience,
-                    windows=windows, constant_tol=constant_tol, overwrite=overwrite, **kw)
+                    windows=windows, constant_tol=constant_tol, overwrite=overwrite, seq_spacing=seq_spacing, **kw)
 
 
 # %% ../nbs/34_affwild2.ipynb #aw2moved
@@ -317,7 +323,7 @@ def _cli_prepare(cls, data, work_dir, out_dir, synthetic:bool, s:dict, o:dict, p
 def _cli_fit(cls, p:dict, out_dir, s:dict, o:dict) -> dict:
     return train_affwild2(p['prepared'], p['cache'], out_dir, o['model'], o['preset'], o['fold'], s['epochs'], s['lr'], s['batch_size'],
                           o['seq_len'], o['seed'], o['device'], o['drops'], s['train_stride'], standardize=s['standardize'],
-                          quiet=o['quiet'], overwrite=o['overwrite'])
+                          quiet=o['quiet'], overwrite=o['overwrite'], seq_spacing=s.get('seq_spacing'))
 
 def _cli_report(cls, res:dict, p:dict, s:dict, o:dict):
     "Print the validation CCC; with `submission`, write the ABAW submission of the test split."
@@ -329,7 +335,7 @@ def _cli_report(cls, res:dict, p:dict, s:dict, o:dict):
     if sample is None: return print(f"no ABAW sample submission under {p['raw']}: submission skipped (jmt-prepare --test_sample FILE)")
     sub = write_submission(predict_affwild2(res['net'], p['prepared'], p['cache'], 'test', o['seq_len'], device=o['device'],
                                             mods=mods_of(model), standardize=res['train_names'] if s['standardize'] else None,
-                                            feats=res['feats']), sample, res['run_dir']/'submission.csv')
+                                            feats=res['feats'], seq_spacing=s.get('seq_spacing')), sample, res['run_dir']/'submission.csv')
     print(f"submission: {sub['rows']} rows ({sub['padded']} padded) in {sub['path']}")
 
 AffWild2Task.cli_prepare, AffWild2Task.cli_fit, AffWild2Task.cli_report = map(classmethod, (_cli_prepare, _cli_fit, _cli_report))
@@ -349,4 +355,4 @@ def _prepare_raw(cls, raw, prepared, progress:bool=True, folds:int=5, seed:int=0
     index = prepare_affwild2(raw, prepared, k=folds, seed=seed, progress=progress, **kw)
     return f"{format_summary(index['summary'])}\nprepared {len(index['videos'])} persons into {prepared}"
 
-AffWild2Task.prepare_raw, AffWild2Task.prepare_options = classmethod(_prepare_raw), ('test_list', 'test_sample')  # `jmt-prepare --dataset affwild2` (its caches: `Task.cache_name`, img112_stride32)
+AffWild2Task.prepare_raw, AffWild2Task.prepare_options = classmethod(_prepare_raw), ('test_list', 'test_sample')  # `jmt-prepare --dataset affwild2` (its caches: `Task.cache_name`, img112_stride1)

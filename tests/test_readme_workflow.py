@@ -14,10 +14,10 @@ def test_readme_real_data_block(tmp_path):
     from jmt.data.synthetic import write_synthetic_affwild2
     # not tmp_path/'jmt': the commands run in tmp_path, where a folder named jmt would shadow the package (a namespace package)
     raw, data = tmp_path/'affwild2', tmp_path/'jmt_data'
-    write_synthetic_affwild2(raw, n_videos=7, n_frames=48)
+    write_synthetic_affwild2(raw, n_videos=7, n_frames=16)  # the paper preset extracts a clip at every frame (112 px): few frames
     run_block(tmp_path, raw, data)
     caches = sorted(p.parent.relative_to(data) for p in data.rglob('features/*/*/index.json'))
-    assert [str(c) for c in caches] == ['features/img112_stride32/audio', 'features/img112_stride32/visual'], caches
+    assert [str(c) for c in caches] == ['features/img112_stride1/audio', 'features/img112_stride1/visual'], caches
     assert not [p for p in tmp_path.rglob('index.json') if 'features' in p.parts and data not in p.parents]  # no second copy
     # features, audio and labels are never written again; the indexes a re-run rewrites keep their content
     stamp = lambda: {p: p.read_bytes() if p.suffix == '.json' else p.stat().st_mtime_ns for p in data.rglob('*') if p.is_file()}

@@ -84,9 +84,9 @@ def test_cli_defaults_are_train_notebooks_preset(tmp_path, monkeypatch):
 def test_cli_real_data_gets_the_paper_preset(tmp_path, monkeypatch):
     (tmp_path/'raw').mkdir()
     seen = _spy_main(tmp_path, monkeypatch, dataset='affwild2', data=str(tmp_path/'raw'))
-    assert (seen['prep']['img_size'], seen['prep']['clip_stride']) == (112, 32)
+    assert (seen['prep']['img_size'], seen['prep']['clip_stride']) == (112, 1)  # a clip ending at every frame
     t = seen['train']
-    assert (t['lr'], t['batch_size'], t['train_stride'], t['standardize']) == (5e-4, 2, None, False)
+    assert (t['lr'], t['batch_size'], t['train_stride'], t['standardize'], t['seq_spacing']) == (5e-4, 2, None, False, 32)
 
 
 def test_cli_synthetic_biovid_gets_its_preset(tmp_path, monkeypatch):

@@ -20,8 +20,8 @@ from .prepare import load_index, load_labels, audio_window, log_mel
 
 # %% auto #0
 __all__ = ['KINETICS_MEAN', 'KINETICS_STD', 'clip_ends', 'clip_frames', 'clips_to_frames', 'read_rgb', 'load_crops',
-           'train_augment', 'normalize_clip', 'AffWild2Clips', 'AffWild2Features', 'show_clip', 'show_frame',
-           'clip_viewer']
+           'train_augment', 'normalize_clip', 'AffWild2Clips', 'sequence_rows', 'AffWild2Features', 'show_clip',
+           'show_frame', 'clip_viewer']
 
 # %% ../../nbs/04_data.clips.ipynb #f8789c9e
 def clip_ends(n_frames:int, # frames of the person
@@ -182,21 +182,37 @@ class AffWild2Clips(Dataset):
         return out
 
 # %% ../../nbs/04_data.clips.ipynb #e0d4eed8
+def sequence_rows(n_rows:int, # cache rows (clips) of the person
+                  seq_len:int=16, # clips per sequence (T)
+                  step:int=1, # cache rows between consecutive clips of a sequence
+                  starts_every:int|None=None, # a sequence starts every this many clips of a phase; default `seq_len` (no overlap)
+                 ) -> list[np.ndarray]:
+    "Cache rows of every sequence of every phase `0..step-1`: with no overlap each row is in exactly one sequence."
+    se = starts_every or seq_len
+    return [np.arange(p, n_rows, step)[k:k+seq_len] for p in range(min(step, n_rows))
+            for k in range(0, len(range(p, n_rows, step)), se)]
+
 class AffWild2Features(Dataset):
-    "Sequences of `seq_len` clips of cached backbone features with per-clip labels and masks."
+    "Sequences of `seq_len` clips of cached backbone features, `seq_spacing` frames apart, with per-clip labels and masks."
     def __init__(self, prepared:str|Path|dict, # prepared folder (or its `load_index`)
                  feats:Mapping[str, Mapping[str, np.ndarray|torch.Tensor]], # {modality: {person: (n_clips, D)}}
                  names:list[str]|str|None=None, # person names, a split or None for all
                  seq_len:int=16, # clips per sequence (T)
-                 seq_stride:int|None=None, # a sequence starts every `seq_stride` clips (default `seq_len`: no overlap)
+                 seq_stride:int|None=None, # a sequence starts every `seq_stride` clips of its phase (default `seq_len`: no overlap)
                  clip_stride:int=32, # the clip stride the features were extracted with
                  clip_len:int=8, # frames per clip (for the visual mask)
                  window:int=32, # frames spanned by a clip (for the visual mask)
                  raw_root:str|Path|None=None, # override the raw folder recorded in the index (for the crop masks)
+                 seq_spacing:int|None=None, # frames between consecutive clips of a sequence, a multiple of `clip_stride`; None: `clip_stride`
+                 phases:str='all', # 'all': a sequence per phase (every clip predicted once); 'epoch': one phase per person, drawn by `set_epoch`
                 ):
         self.index = prepared if isinstance(prepared, dict) else load_index(prepared)
         self.names, self.feats, self.seq_len = _names(self.index, names), feats, seq_len
         self.seq_stride = seq_stride or seq_len
+        spacing = seq_spacing or clip_stride
+        if spacing % clip_stride: raise ValueError(f'seq_spacing {spacing} must be a multiple of clip_stride {clip_stride}')
+        if phases not in ('all', 'epoch'): raise ValueError(f"phases must be 'all' or 'epoch', got {phases!r}")
+        self.step, self.phases, self.seq_spacing, self.phase = spacing // clip_stride, phases, spacing, {}
         raw = Path(raw_root or self.index['raw_root'])
         self.ends, self.items, self.masks, self.labels = {}, [], {}, {}
         for n in self.names:
@@ -207,25 +223,37 @@ class AffWild2Features(Dataset):
                     raise ValueError(f'{m} features of {n!r} have {len(fm[n])} rows but {v["n_frames"]} frames at clip_stride '
                                      f'{clip_stride} give {len(e)} clips: use the clip settings the cache was made with')
             cm = crop_mask(raw/v['crops'], v['n_frames'])
-            self.masks[n] = {'visual': np.array([cm[clip_frames(x, clip_len, window)].any() for x in e]),
+            self.masks[n] = {'visual': cm[clip_frames(e[:, None], clip_len, window)].any(1),
                              'audio': np.full(len(e), bool(v['has_audio']))}
             va, vm = load_labels(self.index, n); self.labels[n] = (va[e], vm[e])
-            self.items += [(n, s) for s in range(0, len(e), self.seq_stride)]
+            rows = sequence_rows(len(e), seq_len, self.step if phases == 'all' else 1, self.seq_stride if phases == 'all' else None)
+            if phases == 'all': self.items += [(n, int(r[0])) for r in rows]
+            else: self.items += [(n, self.step*k) for k in range(0, -(-len(e) // self.step), self.seq_stride)]  # phase 0's starts
+    def set_epoch(self, epoch:int, # the training epoch (0-based)
+                  seed:int=0, # the run's seed
+                 ):
+        "With `phases='epoch'`: draw each person's phase (clip-grid offset) for `epoch`, a function of `(seed, epoch)` only."
+        g = np.random.default_rng([seed, epoch])
+        self.phase = {n: int(p) % min(self.step, len(self.ends[n])) for n, p in zip(self.names, g.integers(0, self.step, len(self.names)))}
+    def rows(self, i:int) -> np.ndarray:
+        "The cache rows of item `i` (its clips, at most `seq_len`, `step` rows apart)."
+        n, s = self.items[i]; s += self.phase.get(n, 0) if self.phases == 'epoch' else 0
+        return np.arange(s, len(self.ends[n]), self.step)[:self.seq_len]
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
-        n, s = self.items[i]; T = self.seq_len; L = min(T, len(self.ends[n]) - s)
+        n = self.items[i][0]; r = self.rows(i); T = self.seq_len; L = len(r)
         valid = torch.zeros(T, dtype=torch.bool); valid[:L] = True
         x, mask = {}, {}
         for m, fm in self.feats.items():
-            f = torch.from_numpy(np.array(fm[n][s:s+L], dtype=np.float32))  # a float32 copy: read-only memory maps stay untouched
+            f = torch.from_numpy(np.array(fm[n][r[0]:r[-1]+1:self.step] if L else fm[n][:0], dtype=np.float32))  # a float32 copy: read-only memory maps stay untouched
             x[m] = F.pad(f, (0, 0, 0, T-L))
-            mk = torch.zeros(T, dtype=torch.bool); mk[:L] = torch.from_numpy(self.masks[n].get(m, np.ones(len(self.ends[n]), bool))[s:s+L])
+            mk = torch.zeros(T, dtype=torch.bool); mk[:L] = torch.from_numpy(self.masks[n].get(m, np.ones(len(self.ends[n]), bool))[r])
             mask[m] = mk
         va, vm = self.labels[n]
-        label = torch.zeros(T, 2); label[:L] = torch.from_numpy(va[s:s+L])
-        lmask = torch.zeros(T, 2, dtype=torch.bool); lmask[:L] = torch.from_numpy(vm[s:s+L])
-        end = torch.full((T,), -1, dtype=torch.long); end[:L] = torch.from_numpy(self.ends[n][s:s+L])
-        return dict(video=n, start=s, x=x, mask=mask, label=label, label_mask=lmask, valid=valid, end=end)
+        label = torch.zeros(T, 2); label[:L] = torch.from_numpy(va[r])
+        lmask = torch.zeros(T, 2, dtype=torch.bool); lmask[:L] = torch.from_numpy(vm[r])
+        end = torch.full((T,), -1, dtype=torch.long); end[:L] = torch.from_numpy(self.ends[n][r])
+        return dict(video=n, start=int(r[0]) if L else -1, x=x, mask=mask, label=label, label_mask=lmask, valid=valid, end=end)
 
 # %% ../../nbs/04_data.clips.ipynb #817bb904
 def show_clip(ds:AffWild2Clips, # a raw-clip dataset
