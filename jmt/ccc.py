@@ -241,8 +241,7 @@ def spread_clip_values(values:np.ndarray, # (n_clips,) one value per clip end
     check_choice('how', how, ('hold', 'interp'))
     values, ends = np.asarray(values, dtype=np.float64), np.asarray(ends)
     if len(ends) == 0: return np.zeros(n_frames)
-    if how == 'hold': return expand_to_frames(torch.from_numpy(values)[:, None], ends, n_frames)[:, 0].numpy()
-    return np.interp(np.arange(n_frames), ends, values)
+    return expand_to_frames(torch.from_numpy(values)[:, None], ends, n_frames, how=how)[:, 0].numpy()
 
 def _label_arrays(labels) -> dict[str, np.ndarray]:
     "`{video: (n_frames, 2)}` labels with -5 from a prepared folder (its labelled persons), its index, or a dict of arrays."
