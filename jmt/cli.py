@@ -110,10 +110,9 @@ def prepare(data:str=None, # the data folder (holds raw/, gets prepared/); defau
 def _after_prepare(task, # the dataset's Task
                    prepared:Path, # the prepared folder just written
                   ):
-    "`jmt-prepare`'s last line: on Aff-Wild2, the label ceiling at the paper preset's clip stride (`jmt.ccc.label_ceiling_line`)."
-    if task.name != 'affwild2': return
-    from jmt.ccc import label_ceiling_line
-    print(label_ceiling_line(prepared, run_settings('affwild2', False)['clip_stride']))
+    "`jmt-prepare`'s last line: the task's report on the prepared folder, where it has one (Aff-Wild2: the label ceiling)."
+    line = getattr(task, 'prepare_report', lambda prepared: None)(prepared)
+    if line: print(line)
 
 # %% ../nbs/37_cli.ipynb #274fdc15
 def feature_root(layout:dict, # from `data_layout`

@@ -48,6 +48,7 @@ class AffWild2Task(Task):
     write_synthetic = staticmethod(write_synthetic_affwild2)  # the synthetic Aff-Wild2, in the raw format
     clip_args = ('names', 'clip_stride', 'clip_len', 'window', 'img_size', 'raw_root', 'train')  # what `AffWild2Clips` takes
     clip_keys = {'visual': clip_args, 'audio': tuple(k for k in clip_args if k != 'train')}  # the audio clips are never augmented
+    prepared_parts = {'visual': (), 'audio': ('audio',)}  # what each modality reads from prepared/ (the crops stay in raw/)
     def __init__(self, prepared=None, cache=None): self.prepared, self.cache = prepared, cache
     def features(self, mods): return {m: load_features(self.cache, m) for m in mods}  # read and verified once per run
     def datasets(self, fold, feats, mods, hp):
@@ -58,8 +59,8 @@ class AffWild2Task(Task):
     def clip_dataset(self, modality, **kw) -> AffWild2Clips:
         "The raw clips of `modality` (`train=True`: augmented visual crops), with the settings its clips depend on."
         kw = {k: v for k, v in kw.items() if v is not None and v is not False and k in self.clip_keys[modality]}
-        if modality == 'audio':  # the prepared audio is hashed against the preparation's record: a changed file is refused, named
-            from jmt.data.prepare import verify_prepared; verify_prepared(self.prepared, ('audio',))
+        if self.prepared_parts[modality]:  # prepared files are hashed against the preparation's record: a changed one is refused, named
+            from jmt.data.prepare import verify_prepared; verify_prepared(self.prepared, self.prepared_parts[modality])
         return AffWild2Clips(self.prepared, modalities=(modality,), **kw)
     def split(self, seed:int=0): return 'train', 'val'  # the default names of a backbone training
     def config(self, r, hp, kw, net, feats):
@@ -107,6 +108,16 @@ class AffWild2Task(Task):
         return dict(**res, metrics=evals['none'], train_names=c['tds'].names, feats=c['feats'], standardize=hp['standardize'],
                     robustness=evals, history=learn.history, run_dir=run, net=net, learner=learn, valid_ds=vds,
                     clip_preds=clip_preds, frame_preds=frames, rows=rows)
+
+# %% ../nbs/34_affwild2.ipynb #aw2ceil2
+def _prepare_report(cls,
+                    prepared:Path, # the prepared folder `jmt-prepare` just wrote
+                   ) -> str: # one line
+    "The labels' own CCC when taken every 32 frames (held, interpolated) and at every frame: what a clip stride costs."
+    from .ccc import label_ceiling_line
+    return label_ceiling_line(prepared, 32)
+
+AffWild2Task.prepare_report = classmethod(_prepare_report)
 
 # %% ../nbs/34_affwild2.ipynb #6975e8c0
 SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb, from `jmt.presets`

@@ -157,6 +157,7 @@ class BioVidTask(Task):
     hparams = dict(standardize=False, select='last', checkpoints=False)
     clip_args = ('task', 'samples', 'names', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')  # what `BioVidClips` takes
     clip_keys = {'visual': clip_args, 'bio': tuple(k for k in clip_args if k != 'img_size')}  # a command's --img_size is the face crops'
+    prepared_parts = {'visual': ('frames',), 'bio': ('signals',)}  # what each modality reads from prepared/
     write_synthetic = staticmethod(write_synthetic_biovid)  # the synthetic BioVid, in the real folder layout
     cache_keys = {'img_size': 'img', 'n_clips': 'clips'}  # a data folder's caches: features/img<img_size>_clips<n_clips>/<modality>
     data_defaults = dict(img_size=64, n_clips=4, channels=['gsr'], task='multiclass')  # as `prepare_biovid_features`: every class's windows
@@ -193,7 +194,7 @@ class BioVidTask(Task):
         if 'names' in kw: kw['samples'] = kw.pop('names')
         kw = {k: v for k, v in kw.items() if v is not None and k in self.clip_args}
         from jmt.data.biovid_prepare import verify_prepared_biovid  # a changed prepared file is refused, named, before any work
-        verify_prepared_biovid(self.prepared, ('frames',) if modality == 'visual' else ('signals',))
+        verify_prepared_biovid(self.prepared, self.prepared_parts[modality])
         return BioVidClips(self.prepared, **{'task': self.task, **kw}, modalities=(modality,))
     def cache_settings(self, ds:BioVidClips) -> dict:
         "What a BioVid cache records: the preparation's settings and the clip settings (as its caches always have, without `clip_len`)."
