@@ -1,11 +1,13 @@
 # The README's commands. `make train` runs the main job; `make test` runs exactly what CI runs.
 PY ?= python
 OUT ?= runs
+PY3 ?= python3
 
 .PHONY: install train test sync readme clean
 
+# installs exactly the tested versions: requirements.lock constrains every package, transitive ones included
 install:
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install -c requirements.lock -e ".[dev]"
 
 train: install
 	mkdir -p $(OUT)
@@ -24,3 +26,15 @@ readme:
 	jupyter nbconvert --to notebook --execute --inplace nbs/index.ipynb
 	nbdev_clean --fname nbs/index.ipynb
 	$(PY) tools/make_readme.py
+
+# The lock and the drift alarm (CONTRIBUTING.md "Dependencies"). `make lock` needs uv (pip install uv).
+.PHONY: lock smoke check-latest
+lock:
+	$(PY) tools/lock.py
+
+smoke:
+	$(PY) tools/smoke.py
+
+# a throwaway venv with the newest versions settings.ini allows (no lock): smoke, a few fast tests, then what moved
+check-latest:
+	PY3=$(PY3) bash tools/check_latest.sh
