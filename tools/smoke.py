@@ -1,7 +1,8 @@
 """Smoke test of an installed environment: does what `make install` put there load together?
 
 Checks, in order: torch imports; torchvision and torchaudio load with it (a torchvision op, and one log-mel through
-torchaudio with jmt's own `log_mel`); every `jmt` module imports; every console script in settings.ini answers `--help`.
+torchaudio with jmt's own `log_mel`); every `jmt` module imports; every console script in settings.ini answers `--help`;
+`pip check` finds every declared requirement met.
 Each failure prints ONE line naming the package or the pair at fault; exit 1 if any. Run by `.ci/run` and
 `make check-latest` with the environment's python: `python tools/smoke.py`.
 """
@@ -82,6 +83,13 @@ def check_scripts() -> list[str]:
     return fails
 
 
+def check_metadata() -> list[str]:
+    "`pip check`: every installed package's declared requirements are met; one line per unmet one."
+    r = subprocess.run([sys.executable, '-m', 'pip', 'check'], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if r.returncode == 0 or 'No module named pip' in r.stderr: return []
+    return [f'pip check: {l.strip()}' for l in r.stdout.strip().splitlines() if l.strip()]
+
+
 def main() -> int:
     t0 = time.time()
     print(f'smoke: python {sys.version.split()[0]} at {sys.executable}; torch {version("torch")}, '
@@ -89,6 +97,7 @@ def main() -> int:
     fails = check_torch_family()
     if not fails: fails = check_modules()  # a broken torch family breaks most modules: report the cause, not 30 effects
     if not fails: fails = check_scripts()
+    fails += check_metadata()
     for f in fails: print('SMOKE FAIL: ' + f, file=sys.stderr)
     print(f'smoke: {"FAILED" if fails else "ok"} in {time.time() - t0:.0f} s', flush=True)
     return 1 if fails else 0
