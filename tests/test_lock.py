@@ -57,3 +57,15 @@ def test_mismatches_catches_each_disagreement():
 def test_read_lock_refuses_a_line_it_cannot_read(tmp_path):
     (tmp_path/'x.lock').write_text('torch>=2.11\n')
     with pytest.raises(ValueError, match='make lock'): lock.read_lock(tmp_path/'x.lock')
+
+
+def test_install_and_ci_use_the_lock_in_a_new_venv():
+    "make install installs under the lock's constraints; .ci/run builds a new venv (no system packages) and smoke-tests it."
+    mk = (ROOT/'Makefile').read_text()
+    install = mk.split('\ninstall:', 1)[1].split('\n\n', 1)[0]
+    assert '-c requirements.lock' in install and '-e ".[dev]"' in install, install
+    ci = (ROOT/'.ci'/'run').read_text()
+    assert '-m venv "$VENV"' in ci and 'system-site-packages' not in ci, 'CI must build its environment from nothing'
+    assert 'make install PY="$PY"' in ci and 'tools/smoke.py' in ci and 'make test PY="$PY"' in ci
+    code = '\n'.join(l for l in ci.splitlines() if not l.lstrip().startswith('#'))
+    assert code.index('make install') < code.index('tools/smoke.py') < code.index('make test PY')

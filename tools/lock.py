@@ -1,6 +1,6 @@
 """The lock: requirements.lock pins every package `make install` installs, made from settings.ini by `uv pip compile`.
 
-`python tools/lock.py` (`make lock`) regenerates it from settings.ini's `requirements` + `dev_requirements` (settings.ini
+`python tools/lock.py` (`make lock`; `--keep` to move only what settings.ini forces) regenerates it from settings.ini's `requirements` + `dev_requirements` (settings.ini
 stays the one source; the lock is never edited by hand). `python tools/lock.py --drift` prints which installed packages
 differ from the lock (`make check-latest` uses it). The lock is universal (markers for every OS and Python >= 3.11) and
 resolved for Python 3.11, the version CI and the README use.
@@ -48,7 +48,8 @@ def compile_lock(out: Path = LOCK, upgrade: bool = True) -> None:
         sys.exit('tools/lock.py: `uv` not found; install it with `pip install uv` (the lock is made by `uv pip compile`)')
     reqs = '\n'.join(settings_requirements()) + '\n'
     args = cmd + ['pip', 'compile', '-', '--universal', '--python-version', PYTHON, '--no-config',
-                  '--index-url', 'https://pypi.org/simple', '--custom-compile-command', 'make lock', '-o', str(out)]
+                  '--index-url', 'https://pypi.org/simple', '--custom-compile-command', f'make lock  (uv pip compile --universal --python-version {PYTHON}, from settings.ini)',
+            '-o', str(out)]
     if upgrade: args.append('--upgrade')
     r = subprocess.run(args, input=reqs, text=True, cwd=ROOT)
     if r.returncode: sys.exit(f'tools/lock.py: uv pip compile failed (exit {r.returncode}); see its message above')
@@ -71,13 +72,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--drift', action='store_true', help='print the installed packages that differ from the lock')
     ap.add_argument('-o', '--out', type=Path, default=LOCK, help='where to write the lock')
+    ap.add_argument('--keep', action='store_true', help="keep the lock's versions where settings.ini still allows them (default: newest)")
     args = ap.parse_args(argv)
     if args.drift:
         lines = drift()
         print('\n'.join(lines) if lines else 'no package moved: the newest allowed versions are the locked ones')
         print(f'{len(lines)} package(s) differ from requirements.lock')
         return 0
-    compile_lock(args.out)
+    compile_lock(args.out, upgrade=not args.keep)
     return 0
 
 
