@@ -1,11 +1,13 @@
 # The README's commands. `make train` runs the main job; `make test` runs exactly what CI runs.
 PY ?= python
 OUT ?= runs
+PY3 ?= python3
 
 .PHONY: install train test sync readme clean
 
+# installs exactly the tested versions: requirements.lock constrains every package, transitive ones included
 install:
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install -c requirements.lock -e ".[dev]"
 
 train: install
 	mkdir -p $(OUT)
@@ -25,7 +27,19 @@ readme:
 	nbdev_clean --fname nbs/index.ipynb
 	$(PY) tools/make_readme.py
 
+# The lock and the drift alarm (CONTRIBUTING.md "Dependencies"). `make lock` needs uv (pip install uv).
+.PHONY: lock smoke check-latest
+lock:
+	$(PY) tools/lock.py
+
+smoke:
+	$(PY) tools/smoke.py
+
+# a throwaway venv with the newest versions settings.ini allows (no lock): smoke, a few fast tests, then what moved
+check-latest:
+	PY3=$(PY3) bash tools/check_latest.sh
+
 # On a GPU machine: every CUDA path of jmt measured or checked, one table (bench/gpu_check.py, < 8 min); JSON in $(OUT)/gpu_check.json
 .PHONY: gpu-check
-gpu-check:
+gpu-check: install
 	$(PY) bench/gpu_check.py --out $(OUT)/gpu_check.json

@@ -24,6 +24,30 @@ def _run(args, cwd, env, timeout=600):
     return r.stdout
 
 
+def dep_dirs() -> list[str]:
+    "The site-packages folders this interpreter imports from: a venv's own, or a system install's (and what they fall back on)."
+    return list(dict.fromkeys(p for p in map(str, sys.path) if Path(p).name in ('site-packages', 'dist-packages') and Path(p).is_dir()))
+
+
+def see_deps(py, cwd, env):
+    """Let the venv of `py` import this environment's packages. `venv --system-site-packages` would show it the *base*
+    interpreter's packages, which from inside a venv are not the ones installed here; a `.pth` file in the new venv's
+    site-packages lists ours instead (plain paths: their own .pth files, e.g. an editable jmt, are not processed)."""
+    site = _run([py, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], cwd, env).strip()
+    (Path(site)/'_jmt_test_deps.pth').write_text('\n'.join(dep_dirs()) + '\n')
+
+
+def test_new_venv_sees_this_environments_packages(tmp_path):
+    "From a venv or a system install alike, the venv made by see_deps imports torch from where this interpreter does."
+    import torch
+    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV')}
+    _run([sys.executable, '-m', 'venv', '--without-pip', tmp_path/'v'], tmp_path, env)
+    py = tmp_path/'v'/('Scripts/python.exe' if os.name == 'nt' else 'bin/python')
+    see_deps(py, tmp_path, env)
+    where = _run([py, '-c', 'import torch; print(torch.__file__)'], tmp_path, env).strip()
+    assert Path(where).resolve() == Path(torch.__file__).resolve(), (where, torch.__file__)
+
+
 @pytest.mark.slow
 def test_every_command_from_a_wheel(tmp_path):
     # build from a copy of the sources (an in-tree build would leave build/ and *.egg-info in the repository)
@@ -36,8 +60,9 @@ def test_every_command_from_a_wheel(tmp_path):
     wheel, = (tmp_path/'dist').glob('jmt-*.whl')
     # a fresh venv that sees the installed dependencies (torch, ...) but gets jmt only from the wheel; no network
     venv = tmp_path/'venv'
-    _run([sys.executable, '-m', 'venv', '--system-site-packages', venv], tmp_path, env)
+    _run([sys.executable, '-m', 'venv', venv], tmp_path, env)
     bin_ = venv/('Scripts' if os.name == 'nt' else 'bin')
+    see_deps(bin_/'python', tmp_path, env)
     _run([bin_/'python', '-m', 'pip', 'install', '--no-deps', '--no-index', '--force-reinstall', wheel], tmp_path, env)
     away = tmp_path/'elsewhere'; away.mkdir()  # outside the repository: nothing can come from the source tree
     where = _run([bin_/'python', '-c', 'import jmt; print(jmt.__file__)'], away, env).strip()
