@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
+from .core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 
 import jmt
 from .backbones import Backbone, freeze, input_key, state_sha256

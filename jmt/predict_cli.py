@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from .core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 from fastcore.script import Param
 
 from .core import atomic_write, autocast_dtype, check_choice, check_device, script

@@ -316,7 +316,7 @@ def _cli_fit(cls, p:dict, out_dir, s:dict, o:dict) -> dict:
     fold = int(o['fold']) if o['fold'] != 'official' else 0
     return train_biovid(p['prepared'], p['cache'], Path(out_dir)/'biovid'/run_name(o['model'], o['preset'], fold, o['seed']),
                         model=o['model'], fold=fold, preset=o['preset'], epochs=s['epochs'], lr=s['lr'], batch_size=s['batch_size'],
-                        seed=o['seed'], device=o['device'], quiet=o['quiet'], standardize=s['standardize'])
+                        seed=o['seed'], device=o['device'], quiet=o['quiet'], standardize=s['standardize'], overwrite=o['overwrite'])
 
 def _cli_report(cls, res:dict, p:dict, s:dict, o:dict):
     "`jmt-train --dataset biovid`'s summary line: the model, the held-out fold, its accuracy and F1 against chance, the protocol."

@@ -13,7 +13,7 @@ import av
 import numpy as np
 import torch
 import torchaudio
-from tqdm.auto import tqdm
+from ..core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 
 from ..core import atomic_write, check_choice, check_int, file_sha256
 from .affwild2 import VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds, person_to_raw
