@@ -291,7 +291,7 @@ def load_tensors(path:str|os.PathLike, # a file written by `torch.save`
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as e:
         msg = str(e)
-        if 'Weights only load failed' in msg or 'Unsupported global' in msg or 'Unsupported operand' in msg:
+        if 'Unsupported global' in msg or 'Unsupported class' in msg:  # (garbage says 'Unsupported operand': unreadable)
             g = re.search(r'Unsupported global: GLOBAL ([\w.]+)', msg)
             raise UnsafeFileError(f"{what} {str(path)!r} was refused for safety: it holds Python objects other than tensors"
                                   f"{f' ({g[1]})' if g else ''}, which could run code when loaded; use a file that holds only "

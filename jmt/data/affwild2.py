@@ -27,7 +27,10 @@ def read_va_labels(path:str|Path, # a `<name>.txt` label file
     "Parse an Aff-Wild2 VA label file into values float32 (n, 2) (0 where invalid) and a mask bool (n, 2)."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'label file {str(path)!r} does not exist')
-    lines = path.read_text(encoding='utf-8-sig').splitlines()  # utf-8-sig: a byte-order mark is not part of the header
+    try: lines = path.read_text(encoding='utf-8-sig').splitlines()  # utf-8-sig: a byte-order mark is not part of the header
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not a text label file (byte {e.start} is not UTF-8 text: a binary file?): an Aff-Wild2 VA "
+                         "label file is text, 'valence,arousal' then one line per frame; re-copy it from the release") from None
     if not lines or lines[0].strip().lower().replace(' ', '') != 'valence,arousal':
         got = lines[0][:40] if lines else '(empty file)'
         raise ValueError(f"{path}: line 1: expected the header 'valence,arousal', got {got!r}")
@@ -123,13 +126,20 @@ def read_test_sample(path:str|Path, # an ABAW VA sample submission
         rows[loc.split('/')[0]] += 1
     return dict(rows)
 
+def _not_kind(p:Path, kind:str) -> str:
+    "Why `p` is not a test list (its first line that is not a person name) or a sample submission (its line 1)."
+    try: lines = p.read_text(encoding='utf-8-sig', errors='replace').splitlines()
+    except OSError as e: return f"it cannot be read ({e.strerror})"
+    if kind == 'sample': return f"its line 1 is {(lines or ['(empty file)'])[0][:60]!r}"
+    bad = next(((i, l) for i, l in enumerate(lines, 1) if l.strip() and not _NAME.fullmatch(l.strip().rstrip(','))), None)
+    return f"line {bad[0]} is not a person name: {bad[1][:60]!r}; fix or delete that line" if bad else "it holds no person name"
+
 def _given(path:str|Path, kind:str) -> Path:
     p = Path(path).expanduser()
     if not p.is_file(): raise FileNotFoundError(f"test_{kind} file {str(p)!r} does not exist")
     if (k := test_file_kind(p)) != kind:
         other = {'list': 'test_list=', 'sample': 'test_sample='}.get(k)
-        raise ValueError(f"{p} is not {_KINDS[kind]}: " + (f"it is {_KINDS[k]}; pass it as {other}" if other else
-                         "its first lines are neither"))
+        raise ValueError(f"{p} is not {_KINDS[kind]}: " + (f"it is {_KINDS[k]}; pass it as {other}" if other else _not_kind(p, kind)))
     return p
 
 def find_test_files(files:list[Path], # candidate files, e.g. every file under the raw folder (`_walk`)
