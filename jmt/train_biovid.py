@@ -226,7 +226,7 @@ class BioVidTask(Task):
                    fold_name=folds['folds'][c['fold']]['name'], n_train=len(c['tds']), n_test=len(te),
                    accuracy=m['accuracy'], macro_f1=m['macro_f1'], chance=1 / N_CLASSES[task],
                    confusion=confusion_matrix(P, Y, N_CLASSES[task], M).tolist(), protocol_tag=protocol_tag(folds),
-                   select=c['hp']['select'], epochs_run=len(learn.history), n_params=count_params(net), train_time_s=c['train_time_s'],
+                   select=c['hp']['select'], epochs_run=len(learn.history), n_params=count_params(net),  # (the seconds: timings.json)
                    history=learn.history, config=c['config'])
         res['predictions'] = [dict(sample=r['sample'], subject=r['subject'], label=int(y), pred=int(p.argmax()),
                                    **{f'p{k}': float(v) for k, v in enumerate(p)}) for r, y, p in zip(te.recs, Y, prob)]
