@@ -23,3 +23,11 @@ def test_jmt_train_log_has_plain_lines_and_warnings(tmp_path):
     assert 'UserWarning' not in err and 'warnings.warn' not in err, err[-3000:]
     feats = tmp_path/'runs'/'data'/'features'
     assert [p.name for p in feats.glob('*/*') if p.is_dir()] == ['audio']  # no visual features for an audio model
+
+
+def test_jmt_train_biovid_unimodal_bio_extracts_only_bio(tmp_path):
+    r = subprocess.run([sys.executable, '-m', 'jmt.train', '--dataset', 'biovid', '--out_dir', str(tmp_path/'runs'), '--model',
+                        'unimodal_bio', '--epochs', '1'], capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    feats = tmp_path/'runs'/'data'/'biovid'/'features'
+    assert sorted(p.name for p in feats.iterdir() if p.is_dir()) == ['bio'], list(feats.iterdir())  # no face features for a bio model
