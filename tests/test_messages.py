@@ -86,3 +86,24 @@ def test_the_lock_message_names_the_wait_flag(tmp_path):
         with pytest.raises(Exception) as e: folder_lock(tmp_path, wait=False).__enter__()
     finally: os.close(fd)
     assert 'rerun with --wait' in str(e.value) and 'wait=True' not in str(e.value), str(e.value)
+
+
+def test_a_test_list_found_with_one_bad_line_is_named(tmp_path):
+    "Recognised by content, a list with one bad line used to be reported as 'no ABAW test-set list'."
+    from jmt.data.affwild2 import find_test_files, missing_test_files_note
+    f = tmp_path/'Valence_Arousal_test_set_release.txt'; f.write_text('1-30-1280x720\n2-30-640x360\nthis is not a name!\n')
+    note = missing_test_files_note(tmp_path, find_test_files([f], {'1-30-1280x720'}, set()))
+    assert f"{f} looks like an ABAW test-set list but line 3 is not a person name: 'this is not a name!'" in note, note
+
+
+def test_prepare_names_the_bad_line_of_the_test_list(tmp_path):
+    import warnings
+    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.data.prepare import prepare_affwild2
+    write_synthetic_affwild2(tmp_path/'raw', n_videos=7, n_frames=24)
+    lst = [f for f in (tmp_path/'raw').rglob('*.txt') if 'test_set' in f.name.lower()]
+    assert len(lst) == 1, lst
+    lst[0].write_text(lst[0].read_text() + 'oops, not a name\n')
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always'); prepare_affwild2(tmp_path/'raw', tmp_path/'prepared', progress=False)
+    assert any("looks like an ABAW test-set list but line" in str(x.message) and "'oops, not a name'" in str(x.message) for x in w), [str(x.message) for x in w]

@@ -328,7 +328,7 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     save_folds(folds, out/'folds.json')
     index = dict(version=1, raw_root=str(raw), audio=s, audio_dtype=AUDIO_DTYPE,
                  summary=dict(summarize(videos), failed=dict(sorted(failed.items())),
-                              test_files={k: _rel(f, raw) for k, f in tf.items()}), videos=videos)
+                              test_files={k: _rel(f, raw) for k, f in tf.items() if k in ('list', 'sample')}), videos=videos)
     with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
     return dict(index, redone=redone)
 
