@@ -15,7 +15,7 @@ import torch
 from .core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 from fastcore.script import Param
 
-from .core import atomic_write, autocast_dtype, check_choice, check_device, script
+from .core import atomic_write, autocast_dtype, check_choice, check_device, script, DiskFullError, _disk_full
 from .backbones import input_key
 from .ccc import expand_to_frames, moving_average, postprocess_va
 from .features import backbone_forward
@@ -199,6 +199,9 @@ def write_overlay(video:str|Path, # the video predicted
             if s is not None:
                 for p in s.encode(): c.mux(p)
         os.replace(tmp, path)
+    except OSError as e:  # (PyAV's errors are OSErrors with the errno)
+        if _disk_full(e, path.parent): raise DiskFullError(path, e) from None
+        raise
     finally:
         if tmp.exists(): tmp.unlink()
     return path

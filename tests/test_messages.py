@@ -107,3 +107,20 @@ def test_prepare_names_the_bad_line_of_the_test_list(tmp_path):
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always'); prepare_affwild2(tmp_path/'raw', tmp_path/'prepared', progress=False)
     assert any("looks like an ABAW test-set list but line" in str(x.message) and "'oops, not a name'" in str(x.message) for x in w), [str(x.message) for x in w]
+
+
+def test_a_full_disk_while_writing_an_overlay(tmp_path, monkeypatch):
+    import av
+    from jmt.core import DiskFullError
+    from jmt.data.video import write_face_video
+    from jmt.predict_cli import write_overlay
+    v = write_face_video(tmp_path/'v.mp4', n_frames=8, size=(96, 72), motion=False)['path']
+    res = dict(n_frames=8, box=np.zeros((8, 4)), face=np.zeros(8, bool), va=np.zeros((8, 2)))
+    orig = av.open
+    def full(f, mode='r', *a, **k):
+        if mode == 'w': raise av.error.OSError(errno.ENOSPC, 'No space left on device')
+        return orig(f, mode, *a, **k)
+    monkeypatch.setattr(av, 'open', full)
+    with pytest.raises(DiskFullError, match=re.escape(f"disk full: cannot write {str(tmp_path/'o'/'v.overlay.mp4')!r}")):
+        write_overlay(v, res, tmp_path/'o'/'v.overlay.mp4')
+    assert not [p for p in (tmp_path/'o').iterdir()]  # no temporary file left
