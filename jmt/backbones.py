@@ -13,7 +13,7 @@ from torch import nn
 from torchvision.models import resnet18, ResNet18_Weights
 from torchvision.models.video import r2plus1d_18, R2Plus1D_18_Weights
 
-from .core import file_sha256
+from .core import file_sha256, load_tensors
 
 # %% auto #0
 __all__ = ['PRETRAINED', 'WEIGHT_NAMES', 'BACKBONES', 'hub_path', 'find_hub_weights', 'resolve_weights', 'PretrainedMissingError',
@@ -125,7 +125,7 @@ class Backbone(nn.Module):
     def load_weights(self, path:str|os.PathLike, # a state_dict file: torchvision's or one saved from this module
                     ) -> Backbone:
         "Load weights from a local file (`weights_only=True`) and record its checksum."
-        self._load(torch.load(path, map_location='cpu', weights_only=True), f"weights file {str(path)!r}")
+        self._load(load_tensors(path, f'{self.name} weights file'), f"weights file {str(path)!r}")
         self.weights_source, self.weights_sha256 = str(path), file_sha256(path)
         return self
 

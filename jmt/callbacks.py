@@ -4,7 +4,7 @@
 
 # %% ../nbs/31_callbacks.ipynb #629ed446
 from __future__ import annotations
-import json, math, warnings
+import json, math, sys, warnings
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
@@ -15,8 +15,9 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DistributedSampler
 from fastcore.basics import patch
 from tqdm.auto import tqdm
+from .core import progress_bar
 
-from .core import atomic_write, atomic_save, autocast_dtype, check_choice, check_int, git_commit
+from .core import atomic_write, atomic_save, autocast_dtype, check_choice, check_int, git_commit, update_timings, TIMINGS
 from .distributed import is_dist, is_main, world_size, gather_ordered, distributed_loader
 from .learner import Callback, CancelStepException
 from .checkpoint import (CKPT_FORMAT, get_rng_state, set_rng_state, load_checkpoint, run_config, config_diff,
@@ -83,7 +84,7 @@ class EarlyStopping(Tracker):
 
 # %% ../nbs/31_callbacks.ipynb #a80b0e9b
 class Checkpoint(Tracker):
-    "Track the best epoch as a detached CPU copy of the weights; rank 0 writes `best.pt`, `last.pt`, `history.json`."
+    "Track the best epoch as a detached CPU copy of the weights; rank 0 writes `best.pt`, `last.pt`, `history.json` (and the epochs' seconds in `timings.json`)."
     order = 20
     def __init__(self, monitor:str='mean', mode:str='max', # see `Tracker`
                  load_best:bool=True, # after `fit`, copy the best weights into the model
@@ -115,6 +116,7 @@ class Checkpoint(Tracker):
         if L.path is not None and is_main():
             atomic_save(self.learner_state(), L.path/'last.pt')
             with atomic_write(L.path/'history.json', 'w') as f: json.dump(L.history, f, indent=1)
+            update_timings(L.path, epochs=L.recorder.times)  # apart: the files above are the same bytes in two identical runs
         if is_dist(): dist.barrier()  # nobody runs ahead of a checkpoint being written
 
     def after_fit(self):
@@ -124,15 +126,22 @@ class Checkpoint(Tracker):
             with atomic_write(L.path/'history.json', 'w') as f: json.dump(L.history, f, indent=1)
 
 # %% ../nbs/31_callbacks.ipynb #eb392034
+def _canonical(o):
+    "`o` with every string interned: pickle shares equal objects only, so a resumed run (whose keys were loaded) writes the bytes of a fresh one."
+    if isinstance(o, str): return sys.intern(o)
+    if isinstance(o, dict): return {_canonical(k): _canonical(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)) and type(o) in (list, tuple): return type(o)(_canonical(v) for v in o)
+    return o
+
 @patch
 def learner_state(self:Checkpoint) -> dict:
     "Everything a resumed run needs (`last.pt`): weights, optimizer, scheduler, RNG states, epoch, callback states (loss scale included)."
     L = self.learn
-    return {'format': CKPT_FORMAT, 'epoch': L.epoch, 'stop': L.stop, 'seed': L.seed, 'world_size': world_size(),
+    return _canonical({'format': CKPT_FORMAT, 'epoch': L.epoch, 'stop': L.stop, 'seed': L.seed, 'world_size': world_size(),
             'model': L.model.state_dict(), 'opt': L.opt.state_dict(),
             'sched': None if L.sched is None else L.sched.state_dict(),
             'rng': get_rng_state(L.train_dl), 'cbs': {cb.name: cb.state_dict() for cb in L.cbs},
-            'config': self.config, 'git_commit': git_commit(), 'torch': str(torch.__version__)}
+            'config': self.config, 'git_commit': git_commit(), 'torch': str(torch.__version__)})
 
 @patch
 def resume(self:Checkpoint) -> bool:
@@ -153,6 +162,9 @@ def resume(self:Checkpoint) -> bool:
     set_rng_state(ck['rng'], L.train_dl)
     L.epoch, L.stop = ck['epoch'], ck['stop']
     for cb in L.cbs: cb.load_state_dict(ck['cbs'].get(cb.name, {}))
+    try: old = json.loads((L.path/TIMINGS).read_text()).get('epochs')  # the finished epochs' seconds (None where lost)
+    except (OSError, ValueError, AttributeError): old = None
+    n = len(L.recorder.times); L.recorder.times = ([*old, *[None] * n] if isinstance(old, list) else [None] * n)[:n]
     return True
 
 @patch
@@ -177,7 +189,7 @@ def fmt_row(row:dict) -> str:
     return '  '.join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
 
 class ProgressBar(Callback):
-    "`tqdm.auto` bars over epochs and batches plus one line per epoch (rank 0 only; `quiet=True` for none)."
+    "Bars over epochs and batches (`progress_bar`: plain lines in a log) plus one line per epoch (rank 0 only; `quiet=True` for none)."
     order = 50
     def __init__(self, quiet:bool=False, # no bars, no lines
                  every:int=10, # refresh the loss shown on the batch bar every `every` batches
@@ -186,10 +198,10 @@ class ProgressBar(Callback):
     def off(self) -> bool: return self.quiet or not is_main()
     def before_fit(self):
         if self.off: return
-        self.ebar = tqdm(total=self.learn.n_epochs, initial=self.learn.epoch, desc='fit', unit='epoch')
+        self.ebar = progress_bar(total=self.learn.n_epochs, initial=self.learn.epoch, desc='fit', unit='epoch')
     def before_epoch(self):
         if self.off: return
-        self.bbar = tqdm(total=len(self.learn.train_dl), desc=f'epoch {self.learn.epoch + 1}', leave=False, unit='batch')
+        self.bbar = progress_bar(total=len(self.learn.train_dl), desc=f'epoch {self.learn.epoch + 1}', leave=False, unit='batch')
     def after_batch(self):
         if self.off: return
         self.bbar.update()
@@ -197,7 +209,7 @@ class ProgressBar(Callback):
     def after_epoch(self):
         if self.off: return
         self.bbar.close(); self.ebar.update()
-        tqdm.write(fmt_row(self.learn.history[-1]))
+        tqdm.write(fmt_row({**self.learn.history[-1], 'time': self.learn.recorder.times[-1]}))
     def after_fit(self):
         if self.ebar is not None: self.ebar.close()
 

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from .core import load_tensors
 from .distributed import is_main
 
 # %% auto #0
@@ -52,8 +53,8 @@ def load_checkpoint(path:str|Path, # a `last.pt` or `best.pt` written by `Learne
     "Load a checkpoint on the CPU with `weights_only=True` (no code runs), with errors that name the file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist: check the run folder")
-    try: ck = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise RuntimeError(f"cannot load checkpoint {str(path)!r} ({e}); delete it to start afresh") from e
+    try: ck = load_tensors(path, 'checkpoint')  # refuses objects other than tensors, naming the file
+    except RuntimeError as e: raise RuntimeError(f"{e}; delete it to start afresh") from None
     if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
         raise ValueError(f"{str(path)!r} is not a jmt.learner checkpoint (expected format {CKPT_FORMAT!r})")
     return ck

@@ -12,7 +12,7 @@ from .core import ArgumentError, check_float, check_int
 
 # %% auto #0
 __all__ = ['LOCK_FILE', 'WAIT_ENV', 'DEBUG_ENV', 'BOUNDS', 'FolderLockedError', 'lock_holder', 'folder_lock', 'error_line',
-           'locked', 'run_cli', 'script', 'check_bounds']
+           'locked', 'run_cli', 'script', 'plain_warnings', 'check_bounds']
 
 # %% ../nbs/13_commands.ipynb #038afde5
 LOCK_FILE = '.jmt.lock'  # the lock file inside a locked folder
@@ -59,8 +59,8 @@ def _acquire(f:Path, wait:bool, poll:float) -> int|None:
             os.close(fd)
             h = lock_holder(f.parent)
             if not wait:
-                raise FolderLockedError(f"{str(f.parent)!r} is in use by {_who(h)}: wait for it to finish (--wait, or "
-                                        f"wait=True, waits for it), or write to another folder") from None
+                raise FolderLockedError(f"{str(f.parent)!r} is in use by {_who(h)}: wait for it to finish (rerun with --wait, "
+                                        f"or set {WAIT_ENV}=1, to wait for it), or write to another folder") from None
             if not told: print(f"waiting for {str(f.parent)!r}: it is in use by {_who(h)}", file=sys.stderr, flush=True); told = True
             time.sleep(poll); continue
         except OSError as e:  # a filesystem without locks
@@ -167,7 +167,7 @@ def run_cli(func:Callable, # the function behind the command line (docments beco
     tok = _lock_wait.set(wait)
     try:
         if check is not None: check(args)
-        with _lock_of(lock, args): func(**args)
+        with plain_warnings(), _lock_of(lock, args): func(**args)  # warnings as `WARNING: ...` lines
     except KeyboardInterrupt:
         if debug: raise
         print('error: interrupted', file=sys.stderr); return 130
@@ -206,6 +206,20 @@ def script(func:Callable|None=None, # the command line's function, with docments
         frame.f_globals[func.__name__] = _f
         sys.exit(run_cli(func, lock=lock, check=check))
     return _f
+
+# %% ../nbs/13_commands.ipynb #220064ae
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    "`warnings.showwarning` for command lines: `WARNING: <message>` in one line, nothing else."
+    f = file if file is not None else sys.stderr
+    if f is None: return
+    with contextlib.suppress(OSError, ValueError): f.write(f"WARNING: {' '.join(str(message).split())}\n"); f.flush()
+
+@contextlib.contextmanager
+def plain_warnings():
+    "While the block runs, warnings print as one `WARNING: ...` line each (no source file, line number or code)."
+    old = warnings.showwarning; warnings.showwarning = _warning_line
+    try: yield
+    finally: warnings.showwarning = old
 
 # %% ../nbs/13_commands.ipynb #c0mmB0un2
 BOUNDS = {  # numeric option -> (lo, hi) integers, or (lo, hi, 'float'), (lo, hi, 'float>') for lo excluded: the sane ranges

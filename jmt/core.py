@@ -4,17 +4,18 @@
 
 # %% ../nbs/00_core.ipynb #26f66425
 from __future__ import annotations
-import contextlib, datetime, hashlib, importlib, json, math, numbers, os, random, re
-import subprocess, tempfile, warnings
+import contextlib, datetime, errno, hashlib, importlib, json, math, numbers, os, random, re
+import shutil, subprocess, sys, tempfile, warnings
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np  # (torch is imported inside the functions that use it: `import jmt.core` stays light, see below)
 
 # %% auto #0
-__all__ = ['IN_TEST', 'IN_CI', 'DEVICES', 'set_seed', 'ArgumentError', 'check_int', 'check_float', 'check_choice', 'check_device',
-           'get_device', 'autocast_dtype', 'data_root', 'atomic_write', 'atomic_save', 'file_sha256', 'git_commit',
-           'UnsafeNameError', 'safe_name', 'inside_root', 'markdown_table', 'write_results', 'moved_names']
+__all__ = ['IN_TEST', 'IN_CI', 'DEVICES', 'TIMINGS', 'PROGRESS_ENV', 'set_seed', 'ArgumentError', 'check_int', 'check_float',
+           'check_choice', 'check_device', 'get_device', 'autocast_dtype', 'data_root', 'DiskFullError', 'atomic_write',
+           'atomic_save', 'file_sha256', 'git_commit', 'UnsafeNameError', 'safe_name', 'inside_root', 'markdown_table',
+           'update_timings', 'write_results', 'moved_names', 'UnsafeFileError', 'load_tensors', 'progress_bar']
 
 # %% ../nbs/00_core.ipynb #e58fdd00
 IN_TEST: bool = bool(os.environ.get('IN_TEST'))  # True under `nbdev_test` (and in pytest when set), shrink demos
@@ -156,6 +157,23 @@ def _umask() -> int:
     m = os.umask(0o022); os.umask(m)
     return m
 
+class DiskFullError(OSError):
+    "A file could not be written because its disk (or quota) is full: the message names the file and its folder."
+    def __init__(self, path, e:BaseException|None=None):
+        path = Path(path); free = shutil.disk_usage(path.parent).free if path.parent.is_dir() else None
+        super().__init__(errno.ENOSPC, f"disk full: cannot write {str(path)!r} (its folder {str(path.parent)!r} has "
+                                       f"{'?' if free is None else f'{free / 2**20:.0f} MiB'} free): free some space, or write to another folder")
+    def __str__(self): return self.strerror
+
+def _disk_full(e:BaseException, folder:Path) -> bool:
+    "Does `e` (from writing into `folder`) say the disk is full? errno, NumPy's and torch's messages."
+    if getattr(e, 'errno', None) in (errno.ENOSPC, errno.EDQUOT): return True
+    msg = str(e)
+    if 'No space left' in msg or 'Not enough free space' in msg or 'Disk quota exceeded' in msg: return True
+    with contextlib.suppress(OSError):  # torch.save's writer only says 'file write failed'
+        return 'write failed' in msg and shutil.disk_usage(folder).free < 2**26
+    return False
+
 @contextlib.contextmanager
 def atomic_write(path:str|os.PathLike, # the final file name
                  mode:str='wb', # 'wb' for bytes, 'w' for text
@@ -170,8 +188,9 @@ def atomic_write(path:str|os.PathLike, # the final file name
             yield f
             f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        if isinstance(e, (OSError, RuntimeError)) and _disk_full(e, path.parent): raise DiskFullError(path, e) from None
         raise
 
 def atomic_save(obj, # anything `torch.save` accepts
@@ -258,13 +277,26 @@ def markdown_table(rows:list[dict], # one dict per row; the first row's keys (th
     lines += ['| ' + ' | '.join(fmt(r.get(c)) for c in cols) + ' |' for r in rows]
     return '\n'.join(lines) + '\n'
 
+TIMINGS = 'timings.json'  # a run folder's timings: the only file two identical runs write differently
+
+def update_timings(folder:str|os.PathLike, # the run's folder
+                   **times, # seconds, dates, per-epoch lists... merged into the file's top-level keys
+                  ) -> Path:
+    "Merge `times` into `folder/timings.json` (atomically): every timing of a run lives there, so its other files are reproducible bytes."
+    import json
+    f = Path(folder)/TIMINGS
+    try: old = json.loads(f.read_text())
+    except (OSError, ValueError): old = {}
+    with atomic_write(f, 'w') as fh: json.dump({**(old if isinstance(old, dict) else {}), **times}, fh, indent=1, default=str)
+    return f
+
 def write_results(out_dir:str|os.PathLike, # the run's output folder
                   name:str, # base name of the table files (`<name>.csv`, `<name>.md`)
                   rows:list[dict], # the results, one dict per row
                   config:dict|None=None, # the run's parameters, saved with the git commit in `config.json`
                   floatfmt:str='.3f', # format of floats in the Markdown table (the CSV keeps full precision)
                  ) -> str:
-    "Write `rows` as CSV and Markdown (and `config` as JSON with provenance) atomically; returns the Markdown table."
+    "Write `rows` as CSV and Markdown (and `config` as JSON with provenance; the date in `timings.json`) atomically; returns the Markdown table."
     import csv, io, json, datetime, torch
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     cols = list(dict.fromkeys(k for r in rows for k in r))
@@ -273,9 +305,9 @@ def write_results(out_dir:str|os.PathLike, # the run's output folder
     md = markdown_table(rows, floatfmt)
     with atomic_write(out/f'{name}.md', 'w') as f: f.write(md)
     if config is not None:
-        meta = {'config': config, 'git_commit': git_commit(_pkg_dir()),
-                'time': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), 'torch': torch.__version__}
+        meta = {'config': config, 'git_commit': git_commit(_pkg_dir()), 'torch': torch.__version__}
         with atomic_write(out/'config.json', 'w') as f: json.dump(meta, f, indent=2, default=str)
+        update_timings(out, finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
     return md
 
 # %% ../nbs/00_core.ipynb #9c9cb4b5
@@ -289,6 +321,58 @@ def moved_names(module:str, # the old module's `__name__`
         return getattr(importlib.import_module(where[name]), name)
     __getattr__.moved = where  # {name: its new module}, for the checks
     return __getattr__
+
+# %% ../nbs/00_core.ipynb #07da1cf8
+class UnsafeFileError(ValueError):
+    "A `.pt` file holds Python objects other than tensors: refused, since loading them could run code."
+
+def load_tensors(path:str|os.PathLike, # a file written by `torch.save`
+                 what:str='weights file', # what it is, for the messages: 'checkpoint', 'R(2+1)D weights file', ...
+                ):
+    "`torch.load(path, weights_only=True)` on the CPU; errors name the file and say why (refused for safety, or unreadable)."
+    import pickle
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as e:
+        msg = str(e)
+        if 'Unsupported global' in msg or 'Unsupported class' in msg:  # (garbage says 'Unsupported operand': unreadable)
+            g = re.search(r'Unsupported global: GLOBAL ([\w.]+)', msg)
+            raise UnsafeFileError(f"{what} {str(path)!r} was refused for safety: it holds Python objects other than tensors"
+                                  f"{f' ({g[1]})' if g else ''}, which could run code when loaded; use a file that holds only "
+                                  "tensors (a state_dict: torch.save(model.state_dict(), FILE))") from None
+        raise RuntimeError(f"{what} {str(path)!r} is not a readable PyTorch file ({type(e).__name__}: truncated, or not "
+                           "written by torch.save)") from None
+
+# %% ../nbs/00_core.ipynb #b6538656
+PROGRESS_ENV = 'JMT_PROGRESS_INTERVAL'  # seconds between two progress lines in a log (default 10)
+
+class _Lines:
+    "A file for tqdm that turns its `\\r` redraws and cursor moves into plain lines (for a log file or a pipe)."
+    def __init__(self, f): self.f = f
+    def write(self, s:str) -> int:
+        for part in re.split(r'[\r\n]+', re.sub(r'\x1b\[[0-9;]*[A-Za-z]', '', s)):
+            if part.strip(): self.f.write(part.rstrip() + '\n')
+        return len(s)
+    def flush(self): self.f.flush()
+
+def _interactive(f) -> bool:
+    "Is `f` a terminal or a Jupyter output stream (where a bar can redraw itself)?"
+    return type(f).__module__.startswith('ipykernel') or bool(getattr(f, 'isatty', lambda: False)())
+
+def progress_bar(iterable=None, # what to iterate over (or None and `update` by hand)
+                 file=None, # where to write (default: stderr)
+                 **kw, # tqdm's (total, desc, unit, disable, leave, ...)
+                ):
+    "A tqdm bar on a terminal or in Jupyter; in a log, a plain progress line every `$JMT_PROGRESS_INTERVAL` seconds."
+    f = file if file is not None else sys.stderr
+    if _interactive(f):
+        from tqdm.auto import tqdm
+        return tqdm(iterable, file=file, **kw)
+    from tqdm import tqdm
+    try: every = float(os.environ.get(PROGRESS_ENV, 10))
+    except ValueError: every = 10.
+    return tqdm(iterable, file=_Lines(f), mininterval=every, maxinterval=max(every, 10.), miniters=1, dynamic_ncols=False, **kw)
 
 # %% ../nbs/00_core.ipynb #c6bf7eb8
 # Moved to `jmt.commands` (13_commands); still importable from here, so no importer has to change.

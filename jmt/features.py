@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
+from .core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 
 import jmt
 from .backbones import Backbone, freeze, input_key, state_sha256
@@ -262,8 +262,8 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
     folder = Path(cache_root)/modality
     index = read_index(cache_root, modality)
     if index is None:
-        raise FileNotFoundError(f"no feature cache in {str(folder)!r} (index.json missing): run "
-                                f"`python data_scripts/extract_features.py --prepared DIR --backbone {modality} --cache {cache_root}` first")
+        raise FileNotFoundError(f"no feature cache in {str(folder)!r} (index.json missing): extract the features first, "
+                                f"`jmt-extract --backbone {modality} --data DATA` (with the data folder's settings)")
     expected = {'modality': modality}
     if expect_settings is not None: expected['settings'] = expect_settings
     if backbone is not None:
@@ -290,7 +290,7 @@ class BadFeaturesError(ValueError):
 def _verify_modality(folder:Path, index:dict) -> int:
     "Check every feature file of one modality against its record (size, SHA-256) and for non-finite values; returns the count."
     from jmt.core import safe_name  # a video name in the index becomes a file name
-    fix = (f"re-run `python data_scripts/extract_features.py` on this cache (it redoes damaged videos), or delete the file")
+    fix = (f"re-run `jmt-extract --backbone {folder.name}` with this cache's data folder and settings (it redoes damaged videos), or delete the file")
     recs, bad = index.get('records', {}), []
     for v, n in index['videos'].items():
         p = folder/f'{safe_name(v, "video", folder/"index.json")}.npy'

@@ -76,20 +76,22 @@ class Callback:
 
 # %% ../nbs/30_learner.ipynb #c10b9d5c
 class Recorder(Callback):
-    "Write one row per epoch into `history`: epoch, mean training loss, validation log, lr, time."
-    order = -10
-    def __init__(self): self.history = []
-    def reset(self): self.history = []
+    "Write one row per epoch into `history` (epoch, mean training loss, validation log, lr) and its seconds into `times`."
+    order = -10  # the times are kept apart: a history (and every checkpoint holding it) is the same bytes in two identical runs
+    def __init__(self): self.history, self.times = [], []
+    def reset(self): self.history, self.times = [], []
     def state_dict(self) -> dict: return {'history': self.history}
-    def load_state_dict(self, sd:dict): self.history = list(sd.get('history', []))
+    def load_state_dict(self, sd:dict):
+        self.history = [{k: v for k, v in r.items() if k != 'time'} for r in sd.get('history', [])]  # (older checkpoints had 'time')
+        self.times = [None] * len(self.history)  # not in the checkpoint: `Checkpoint.resume` reads them back from timings.json
     def before_epoch(self):
         self.t0, self.lr = time.time(), self.learn.opt.param_groups[0]['lr']
         self.tot = torch.zeros(2, dtype=torch.float64, device=self.learn.device)
     def after_batch(self): self.tot += torch.stack([self.learn.loss.detach().double(), self.tot.new_ones(())])
     def after_epoch(self):
         L = self.learn
-        self.history.append({'epoch': L.epoch, 'train_loss': (self.tot[0] / self.tot[1]).item(), **L.valid_log,
-                             'lr': self.lr, 'time': round(time.time() - self.t0, 3)})
+        self.history.append({'epoch': L.epoch, 'train_loss': (self.tot[0] / self.tot[1]).item(), **L.valid_log, 'lr': self.lr})
+        self.times.append(round(time.time() - self.t0, 3))
 
 # %% ../nbs/30_learner.ipynb #8502c35e
 class Learner:
@@ -135,7 +137,7 @@ class Learner:
 
     @property
     def history(self) -> list[dict]:
-        "One dict per finished epoch: `epoch`, `train_loss`, `valid_loss`, the metric's keys, `lr`, `time`."
+        "One dict per finished epoch: `epoch`, `train_loss`, `valid_loss`, the metric's keys, `lr` (seconds: `recorder.times`)."
         return self.recorder.history
 
 # %% ../nbs/30_learner.ipynb #d34a9e72

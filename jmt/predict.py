@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
-from .core import atomic_save, atomic_write, check_device, file_sha256, get_device, moved_names
+from .core import atomic_save, atomic_write, check_device, file_sha256, get_device, load_tensors, moved_names
 from .backbones import BACKBONES, Backbone, PRETRAINED, find_hub_weights, freeze, make_backbone, state_sha256
 from .models import make_model
 from .feature_stats import feature_stats
@@ -142,6 +142,12 @@ def _load_backbone(m:str, b:dict, run:Path, given:str|Path|None) -> Backbone:
     bb = make_backbone(m, p, **kw)
     return bb
 
+def _is_biovid_run(run:Path) -> bool:
+    "Does `run` hold a BioVid run (its results record a protocol and pain task)?"
+    try: c = json.loads((run/'config.json').read_text()).get('config', {})
+    except (OSError, ValueError, AttributeError): c = {}
+    return 'protocol' in c or (run/'results.json').is_file() and 'protocol' in (run/'results.json').read_text()[:100000]
+
 def load_run(run_dir:str|Path, # a training run folder holding `predict.json` (`write_predict_bundle`)
              device:str|torch.device|None=None, # None/'auto': the GPU when there is one; 'cpu' forces the CPU
              weights:Mapping[str, str|Path]|None=None, # {modality: backbone weights file} overriding the recorded ones (checked by checksum)
@@ -151,16 +157,23 @@ def load_run(run_dir:str|Path, # a training run folder holding `predict.json` (`
     if not run.is_dir(): raise RunFolderError(f'run folder {run} not found')
     p = run/BUNDLE
     if not p.is_file():
-        raise RunFolderError(f'{p} not found: {run} is not a run folder with a predict bundle (train with a jmt that writes it, '
-                             f'or call jmt.predict.write_predict_bundle on the run)')
+        if _is_biovid_run(run):
+            raise RunFolderError(f'{run} is a BioVid run (pain classes): jmt-predict takes Aff-Wild2 runs (valence/arousal), '
+                                 'e.g. a run folder of `jmt-train --dataset affwild2`')
+        raise RunFolderError(f'{p} not found: {run} is not an Aff-Wild2 run folder of jmt-train (pass the folder that holds '
+                             f'predict.json, e.g. runs/train/jmt_release_fold-official_seed-0)')
     try: cfg = json.loads(p.read_text())
     except json.JSONDecodeError as e: raise RunFolderError(f'{p} line {e.lineno}: not valid JSON ({e.msg}): the bundle is damaged; write it again') from None
     check_device(device); dev = get_device(None if device == 'auto' else device)
     from jmt.core import inside_root  # the bundle's relative paths must stay inside the run folder
     mc = cfg['model']; wf = _need(inside_root(mc['weights'], run, 'model weights', p) if not Path(mc['weights']).is_absolute() else Path(mc['weights']), f"fusion weights ({mc['weights']})", run)
     if file_sha256(wf) != mc['weights_sha256']:
-        raise RunFolderError(f"{wf}: the fusion weights changed since {p} was written (checksum differs): the run was retrained; write the bundle again")
-    sd = torch.load(wf, map_location='cpu', weights_only=True)
+        try: load_tensors(wf, 'fusion weights file')
+        except Exception: raise RunFolderError(f"{wf} is damaged (truncated, or not a PyTorch file; its checksum differs from {p}'s): "
+                                               "train the run again (jmt-train --overwrite) or restore the file") from None
+        raise RunFolderError(f"{wf}: the fusion weights changed since {p} was written (checksum differs): the run was retrained "
+                             "without writing its bundle; train it again with jmt-train, which writes both")
+    sd = load_tensors(wf, 'fusion weights file')
     if isinstance(sd, dict) and isinstance(sd.get('model'), dict): sd = sd['model']  # a Learner checkpoint (best.pt)
     net = make_model(mc['name'], mods=tuple(cfg['mods']), **mc['kwargs'])
     net.load_state_dict(sd); net.eval().to(dev)

@@ -4,17 +4,18 @@
 
 # %% ../nbs/41_predict_cli.ipynb #6afd6a1d
 from __future__ import annotations
-import csv, io, math, os, sys, time, warnings
+import csv, hashlib, io, json, math, os, sys, time, warnings
+from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from .core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 from fastcore.script import Param
 
-from .core import atomic_write, autocast_dtype, check_choice, check_device, script
+from .core import atomic_write, autocast_dtype, check_choice, check_device, script, DiskFullError, _disk_full
 from .backbones import input_key
 from .ccc import expand_to_frames, moving_average, postprocess_va
 from .features import backbone_forward
@@ -22,8 +23,9 @@ from .data.video import probe_video, video_clips, video_frames
 from .predict import Run, load_run
 
 # %% auto #0
-__all__ = ['CSV_HEADER', 'VIDEO_SUFFIXES', 'fuse', 'predict_video', 'write_csv', 'read_csv', 'plot_prediction', 'write_overlay',
-           'video_list', 'outputs_of', 'predict_videos', 'predict_main']
+__all__ = ['CSV_HEADER', 'VIDEO_SUFFIXES', 'MANIFEST', 'fuse', 'predict_video', 'write_csv', 'read_csv', 'plot_prediction',
+           'write_overlay', 'is_output', 'video_list', 'output_names', 'outputs_of', 'run_identity', 'predict_videos',
+           'predict_main']
 
 # %% ../nbs/41_predict_cli.ipynb #3105cb25
 def _smooth(p:torch.Tensor, windows, clip:bool=True) -> torch.Tensor:
@@ -198,79 +200,137 @@ def write_overlay(video:str|Path, # the video predicted
             if s is not None:
                 for p in s.encode(): c.mux(p)
         os.replace(tmp, path)
+    except OSError as e:  # (PyAV's errors are OSErrors with the errno)
+        if _disk_full(e, path.parent): raise DiskFullError(path, e) from None
+        raise
     finally:
         if tmp.exists(): tmp.unlink()
     return path
 
 # %% ../nbs/41_predict_cli.ipynb #0a863232
 VIDEO_SUFFIXES = ('.mp4', '.mkv', '.avi', '.webm', '.mov', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.ts')
+MANIFEST = 'jmt-predict.json'  # in an output folder: each output's video, run identity, settings and files
+
+def _manifest(folder:str|Path) -> dict:
+    "`{output name: record}` of what jmt-predict wrote into `folder` ({} if nothing)."
+    try: d = json.loads((Path(folder)/MANIFEST).read_text())
+    except (OSError, ValueError): return {}
+    return d.get('outputs', {}) if isinstance(d, dict) and isinstance(d.get('outputs'), dict) else {}
+
+def _written(folder:str|Path) -> set[str]:
+    "The names of the files jmt-predict recorded writing into `folder`."
+    return {f for r in _manifest(folder).values() if isinstance(r, dict) for f in r.get('files', [])}
+
+def is_output(path:str|Path, # a file
+              out:str|Path|None=None, # the output folder of this call, whose recorded files are outputs too
+             ) -> bool:
+    "Is `path` a file jmt-predict writes (`*.overlay.mp4`, a temporary file, or one recorded in its folder's or `out`'s manifest)?"
+    p = Path(path); n = p.name
+    if n.endswith('.overlay.mp4') or (n.startswith('.') and n.endswith('.tmp.mp4')): return True
+    return n in _written(p.parent) or (out is not None and Path(out).resolve() == p.parent.resolve() and n in _written(out))
 
 def video_list(paths:Sequence[str|Path], # video files and folders of videos
+               out:str|Path|None=None, # the output folder: its outputs are never inputs
               ) -> list[Path]:
-    "The videos to predict: files as given, folders expanded to the videos they hold (by suffix, sorted)."
-    out = []
+    "The videos to predict: files as given, folders expanded (by suffix, sorted); each file once, jmt-predict's own outputs left out."
+    found, seen = [], set()
     for p in map(Path, paths):
         if p.is_dir():
-            vs = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES)
+            vs = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES and not is_output(q, out))
             if not vs: warnings.warn(f'{p}: no video file ({", ".join(VIDEO_SUFFIXES)}) in this folder')
-            out += vs
-        else: out.append(p)
-    return out
+        elif p.is_file() and is_output(p, out): print(f'{p}: an output of jmt-predict, not predicted', file=sys.stderr); vs = []
+        else: vs = [p]
+        for q in vs:
+            if (k := q.resolve()) not in seen: seen.add(k); found.append(q)  # the same file given twice: once
+    return found
 
-def outputs_of(video:str|Path, out:str|Path, overlay:bool=False) -> dict[str, Path]:
-    "The files `predict_main` writes for `video` in `out`."
-    o, n = Path(out), Path(video).stem
+def output_names(vids:Sequence[Path], # the videos of one call
+                ) -> dict[Path, str]:
+    "The base name of each video's outputs: its stem (`my.mp4` -> `my.csv`), or its whole name where stems collide (`face.mp4.csv`)."
+    n = Counter(v.stem for v in vids)
+    names = {v: v.stem if n[v.stem] == 1 else v.name for v in vids}
+    dup = sorted({s for s in names.values() if list(names.values()).count(s) > 1})
+    if dup: raise ValueError(f'two videos in different folders have the same name ({dup}): their outputs would collide; predict them into different --out folders')
+    return names
+
+def outputs_of(video:str|Path, out:str|Path, overlay:bool=False, name:str|None=None) -> dict[str, Path]:
+    "The files `predict_main` writes for `video` in `out` (named `name`, default the video's stem: see `output_names`)."
+    o, n = Path(out), name or Path(video).stem
     return {'csv': o/f'{n}.csv', 'png': o/f'{n}.png', **({'overlay': o/f'{n}.overlay.mp4'} if overlay else {})}
 
+def run_identity(run:str|Path|Run, # a run folder or a loaded `Run`
+                ) -> str|None:
+    "SHA-256 of the run's predict bundle (fusion weights checksum, backbones, clip and post-processing settings); None if unreadable."
+    try: cfg = run.cfg if isinstance(run, Run) else json.loads((Path(run)/'predict.json').read_text())
+    except (OSError, ValueError): return None
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()
+
+def _record(out:Path, name:str, rec:dict):
+    "Add `name`'s record to `out`'s manifest (atomically)."
+    m = _manifest(out); m[name] = rec
+    with atomic_write(out/MANIFEST, 'w') as f: json.dump({'format': 1, 'outputs': dict(sorted(m.items()))}, f, indent=1)
+
+# %% ../nbs/41_predict_cli.ipynb #0c69ed0e
 def predict_videos(videos:Sequence[str|Path], # video files and/or folders of videos
                    run:str|Path|Run, # the training run folder (or a loaded `Run`)
                    out:str|Path, # output folder
                    overlay:bool=False, # also write `<video>.overlay.mp4`
                    crops:str|Path|None=None, # aligned crops: the crop folder (one video) or a folder of `<video stem>/` crop folders
                    device:str|None=None, # None/'auto': GPU if any; 'cpu'
-                   redo:bool=False, # predict again videos whose outputs exist
+                   redo:bool=False, # predict again videos already done with this run and settings
                    progress:bool=True, # progress bars
                    **kw, # `predict_video` keywords (timing, detector, detect_every, batch_size)
                   ) -> dict[str, str]:
     "Predict every video into `out`; a failing video is reported in one line and the others go on. Returns `{video: 'done'|'skipped'|error}`."
-    vids = video_list(videos); out = Path(out)  # created by the first file written: a run that fails early leaves no folder
-    if not vids: raise FileNotFoundError(f'no video to predict in {[str(v) for v in videos]}')
-    stems = [v.stem for v in vids]
-    if len(set(stems)) < len(stems): raise ValueError(f'two videos share a name ({sorted({s for s in stems if stems.count(s) > 1})}): their outputs would collide in {out}')
-    todo = [v for v in vids if redo or not all(p.is_file() for p in outputs_of(v, out, overlay).values())]
+    out = Path(out); vids = video_list(videos, out)  # `out` is created by the first file written: a run that fails early leaves no folder
+    if not vids:
+        if all(Path(v).is_file() for v in videos): return {}  # only jmt-predict's own outputs were given (said above)
+        raise FileNotFoundError(f'no video to predict in {[str(v) for v in videos]}')
+    names, ident, done = output_names(vids), run_identity(run), _manifest(out)
+    crop_of = lambda v: None if crops is None else Path(crops)/v.stem if (Path(crops)/v.stem).is_dir() else Path(crops)
+    settings = lambda v: {'timing': kw.get('timing', 'pts'), 'detector': kw.get('detector', 'auto'), 'detect_every': kw.get('detect_every', 2),
+                          'crops': None if crop_of(v) is None else str(crop_of(v).resolve())}  # what changes the predictions
+    def is_done(v):
+        r = done.get(names[v])
+        return (ident is not None and isinstance(r, dict) and r.get('video') == str(v.resolve()) and r.get('run') == ident
+                and r.get('settings') == settings(v) and all(p.is_file() and p.name in r.get('files', []) for p in outputs_of(v, out, overlay, names[v]).values()))
+    todo = [v for v in vids if redo or not is_done(v)]
     status = {str(v): 'skipped' for v in vids if v not in todo}
-    for v in status: print(f'{v}: already done in {out}, skipped', file=sys.stderr)
+    for v in status: print(f'{v}: already done in {out} with this run and settings, skipped', file=sys.stderr)
     if not todo: return status
     run = run if isinstance(run, Run) else load_run(run, device)
     for v in tqdm(todo, desc='videos', unit='video', disable=not progress or len(todo) < 2):
-        try:
-            c = None
-            if crops is not None:
-                c = Path(crops)/v.stem if (Path(crops)/v.stem).is_dir() else Path(crops)
-                if len(vids) > 1 and c == Path(crops): raise FileNotFoundError(f'{Path(crops)/v.stem} not found: with several videos, --crops holds one folder per video')
-            with warnings.catch_warnings(record=True) as ws:
-                warnings.simplefilter('always')
-                res = predict_video(v, run, crops=c, progress=progress, **kw)
-                o = outputs_of(v, out, overlay)
-                if overlay: write_overlay(v, res, o['overlay'])
-                plot_prediction(res, o['png']); write_csv(res, o['csv'])  # the CSV last: it marks the video done
-            for w in ws: print(f'warning: {w.message}', file=sys.stderr)
-            status[str(v)] = 'done'
-        except Exception as e:
-            status[str(v)] = msg = str(e) if str(v) in str(e) else f'{v}: {e}'
-            print(f'error: {msg}', file=sys.stderr)
+        status[str(v)] = _predict_one(v, run, out, overlay, crop_of(v), len(vids), crops, names[v], progress, kw)
+        if status[str(v)] == 'done': _record(out, names[v], dict(video=str(v.resolve()), run=ident, settings=settings(v),
+                                                                 files=sorted(p.name for p in outputs_of(v, out, overlay, names[v]).values())))
     return status
+
+def _predict_one(v:Path, run:Run, out:Path, overlay:bool, c:Path|None, n:int, crops, name:str, progress:bool, kw:dict) -> str:
+    "Predict `v` and write its outputs; 'done', or the error in one line (printed)."
+    try:
+        if c is not None and n > 1 and c == Path(crops): raise FileNotFoundError(f'{Path(crops)/v.stem} not found: with several videos, --crops holds one folder per video')
+        with warnings.catch_warnings(record=True) as ws:
+            warnings.simplefilter('always')
+            res = predict_video(v, run, crops=c, progress=progress, **kw)
+            o = outputs_of(v, out, overlay, name)
+            if overlay: write_overlay(v, res, o['overlay'])
+            plot_prediction(res, o['png']); write_csv(res, o['csv'])  # the CSV last
+        for w in ws: print(f'WARNING: {w.message}', file=sys.stderr)
+        return 'done'
+    except Exception as e:
+        msg = str(e) if str(v) in str(e) else f'{v}: {e}'
+        print(f'error: {msg}', file=sys.stderr); return msg
 
 @script
 def predict_main(video:Param('video files or folders of videos', str, nargs='+'),
                  run:str=None, # the training run folder (holding predict.json)
-                 out:str='predictions', # output folder: <video>.csv, <video>.png (and <video>.overlay.mp4)
+                 out:str='predictions', # output folder: <stem>.csv, <stem>.png (and <stem>.overlay.mp4; <name>.csv where stems collide), jmt-predict.json
                  overlay:bool=False, # also write <video>.overlay.mp4 (face box and V/A bars on every frame)
                  crops:str=None, # use these aligned crops (00001.jpg...) instead of face detection (several videos: CROPS/<video>/)
                  device:str='auto', # auto (GPU if any), cpu, cuda
                  detector:str='auto', # face detector: auto (yuface if installed, else Haar), yuface, haar
                  timing:str='pts', # audio window end of a clip: pts (frame timestamps) or index (frame number / fps, as training's prepared audio)
-                 redo:bool=False, # predict again videos whose outputs exist
+                 redo:bool=False, # predict again videos already done with this run and settings
                  quiet:bool=False, # no progress bars
                 ):
     "`jmt-predict VIDEO... --run RUN --out OUT`: per-frame valence/arousal of any video with a trained run (CSV, plot, overlay)."

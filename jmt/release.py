@@ -114,16 +114,14 @@ def load_release(checkpoint, # a path to the release's checkpoint, or its state_
                  **kw, # overrides passed to `make_model` (e.g. head_dropout=.2 for training further)
                 ) -> nn.Module:
     "The jmt model equivalent to a checkpoint of the release's `Two_transformers`, weights loaded, in eval mode."
-    import pickle, warnings
+    import warnings
     from pathlib import Path
     src = 'the state_dict'
     if isinstance(checkpoint, (str, Path)):
         src = str(checkpoint)
-        try: checkpoint = torch.load(checkpoint, map_location='cpu', weights_only=True)
-        except FileNotFoundError: raise FileNotFoundError(f"no release checkpoint at {src}") from None
-        except pickle.UnpicklingError as e:
-            raise ValueError(f"{src} holds more than tensors (a pickled model?), which is not loaded (weights_only=True): save "
-                             f"the release model's state_dict instead, torch.save(model.state_dict(), path) ({e})") from None
+        if not Path(src).is_file(): raise FileNotFoundError(f"no release checkpoint at {src}")
+        from jmt.core import load_tensors
+        checkpoint = load_tensors(src, 'release checkpoint')  # a pickled model is refused for safety: save its state_dict
     sd = _unwrap(checkpoint)
     found = [v for v, (key, *_) in RELEASE_VARIANTS.items() if key in sd]
     if len(found) != 1:

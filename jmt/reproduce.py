@@ -73,7 +73,7 @@ def affwild2_runs(plan:dict, # from `affwild2_plan`
                  ) -> dict:
     "Train (or reuse) every (fold, model) of `plan`: `{(fold, model): train_affwild2 result}`."
     import torch
-    from tqdm.auto import tqdm
+    from jmt.core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
     from jmt.fusion import PEER_NAMES
     from jmt.train import train_affwild2
     if train_threads: torch.set_num_threads(train_threads)

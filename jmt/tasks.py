@@ -13,14 +13,17 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .core import ArgumentError, check_choice, check_int, get_device, set_seed
+from .core import ArgumentError, check_choice, check_int, get_device, set_seed, update_timings
 from .fusion import MODEL_NAMES, make_model
 from .learner import Learner, default_y
 from .callbacks import fit_cbs
+from .checkpoint import config_change, config_diff
+from .distributed import is_main
 
 # %% auto #0
-__all__ = ['TASKS', 'TASK_ALIASES', 'Task', 'run_name', 'check_fold', 'fit_task', 'cross_validate', 'extract_task_features',
-           'get_task', 'make_task', 'dataset_of']
+__all__ = ['TASKS', 'TASK_ALIASES', 'Task', 'run_name', 'check_fold', 'RunExistsError', 'finished_config', 'run_exists_msg',
+           'refuse_replacing', 'fit_task', 'cross_validate', 'extract_task_features', 'get_task', 'make_task',
+           'dataset_of']
 
 # %% ../nbs/32_tasks.ipynb #bf8a6cd0
 class Task:
@@ -113,6 +116,33 @@ def check_fold(fold:int|str, # 'official' or a fold number (a string such as '3'
     if f < 0 or (k is not None and f >= k): raise ArgumentError('fold', allowed, fold)
     return f
 
+# %% ../nbs/32_tasks.ipynb #c3864712
+class RunExistsError(FileExistsError):
+    "The run folder holds a finished run made with other settings or features: it is not replaced without `overwrite`."
+
+def finished_config(run:str|os.PathLike|None, # a run folder
+                   ) -> dict|None:
+    "The configuration of the finished run in `run` (its `config.json`, written with the results), else None."
+    try: d = json.loads((Path(run)/'config.json').read_text()) if run is not None else None
+    except (OSError, ValueError): return None
+    return d['config'] if isinstance(d, dict) and isinstance(d.get('config'), dict) else None
+
+def run_exists_msg(run:str|os.PathLike, # the run folder
+                   change:str, # what differs: `config_change(diff)`, 'it was made with another configuration (key: old → new; ...)'
+                  ) -> str:
+    "One line: the run in `run` was made otherwise (what changed), it is left as it is, and the two ways out."
+    why = change.removeprefix('it was made with ')
+    data = ' (the features were re-extracted or repaired since)' if 'features_sha256' in why else ''
+    return (f"{str(run)!r} holds a run made with other settings: {why}{data}; it was left as it is: pass --overwrite "
+            "(overwrite=True) to replace it, or another --out_dir to keep both")
+
+def refuse_replacing(run:str|os.PathLike|None, # the run folder `fit_task` is about to write
+                     config:dict, # the configuration of the run about to be made
+                    ):
+    "Raise `RunExistsError` if `run` holds a finished run whose configuration (data checksums included) differs from `config`."
+    old = finished_config(run)
+    if old is not None and (diff := config_diff(old, config)): raise RunExistsError(run_exists_msg(run, config_change(diff)))
+
 # %% ../nbs/32_tasks.ipynb #a8ecfa4f
 def fit_task(task:Task, # the dataset's task, bound to its data
              model_name:str='jmt', # a fusion model or baseline (`task.models()`)
@@ -128,10 +158,12 @@ def fit_task(task:Task, # the dataset's task, bound to its data
              plot:bool|None=False, # live learning curves (None: inside Jupyter)
              resume:bool=True, # return (or continue) a finished run of this configuration
              feats:Mapping|None=None, # features already loaded (`task.features(mods)`); None: load them
+             overwrite:bool=False, # replace a finished run made with other settings or features (else `RunExistsError`)
              **hp, # the task's `hparams`; the rest are fusion overrides for `make_model`
             ) -> dict:
     "Train `model_name` on `fold` of `task` with the Learner and return the task's results: the one recipe of every run."
     h = {**task.hparams, **{k: hp.pop(k) for k in list(hp) if k in task.hparams}}  # what is left: model overrides
+    if 'overwrite' in h: h['overwrite'] = overwrite = bool(overwrite or h['overwrite'])  # a task that reads it too
     mods = task.mods_of(model_name)
     if feats is None: feats = task.features(mods)
     tds, vds = task.datasets(fold, feats, mods, h)
@@ -141,6 +173,7 @@ def fit_task(task:Task, # the dataset's task, bound to its data
              device=str(get_device(None if device == 'auto' else device)))
     run = task.run_dir(out_dir, model_name, preset, fold, seed)
     config = task.config(r, h, hp, net, feats)
+    if not overwrite: refuse_replacing(run, config)  # before anything is written: a finished run is never lost
     if resume and (saved := task.saved(run, config)) is not None: return saved
     g = torch.Generator().manual_seed(seed)
     cbs = fit_cbs(monitor=task.monitor, mode=task.mode, config=config, quiet=quiet, plot=plot, **task.learner_kw(h))
@@ -149,8 +182,10 @@ def fit_task(task:Task, # the dataset's task, bound to its data
                     seed=seed, get_y=task.get_y)
     t = time.time()
     learn.fit(epochs, resume=task.resumable(learn, run, config, h, resume))
-    return task.results(dict(r, task=task, learn=learn, net=net, tds=tds, vds=vds, run=run, config=config, feats=feats,
-                             mods=mods, hp=h, kw=hp, train_time_s=time.time() - t))
+    res = task.results(dict(r, task=task, learn=learn, net=net, tds=tds, vds=vds, run=run, config=config, feats=feats,
+                            mods=mods, hp=h, kw=hp, train_time_s=time.time() - t))
+    if run is not None and is_main() and run.is_dir(): update_timings(run, train_s=round(time.time() - t, 3))
+    return res
 
 def cross_validate(task:Task, # the dataset's task
                    model_name:str='jmt', # see `fit_task`

@@ -27,7 +27,7 @@ from .abaw import (CONSTANT_TOL, DROPS, AbawMetric, ConstantPredictionWarning, a
                        read_video_predictions, sample_file, write_submission, write_video_predictions, _warn_degenerate,
                        predict_affwild2)
 from .learner import get_preds
-from .tasks import Task, fit_task, check_fold, run_name, extract_task_features
+from .tasks import Task, fit_task, check_fold, run_name, extract_task_features, RunExistsError, run_exists_msg
 from .presets import RUN_PRESETS, run_settings
 from .cli import cache_name, resolve_data
 from .distributed import is_dist, is_main
@@ -72,12 +72,11 @@ class AffWild2Task(Task):
                     features_sha256=features_sha256(feats), **_built_T(net, kw),
                     **({} if hp['seq_spacing'] is None else {'seq_spacing': hp['seq_spacing']}))  # also in best.pt/last.pt; seq_spacing only when set, so older runs stay resumable
     def resumable(self, learn, run, config, hp, resume):
-        "Continue `run`'s last.pt if it is this run; a run made with other settings is refused unless `overwrite`."
+        "Continue `run`'s last.pt if it is this run; a run made with other settings or features is refused unless `overwrite`."
         ok = resume and (run/'last.pt').exists()
         if ok and (why := learn.checkpoint.resume_problem()):
-            if why.startswith('it was made with another configuration') and not hp['overwrite'] and not _only_data_changed(run, config):
-                raise FileExistsError(f"{str(run)!r} holds a run made with other settings: {why[len('it was made with '):]}. "
-                                      "Pass another out_dir, or overwrite=True (jmt-train --overwrite) to replace it")
+            if why.startswith('it was made with another configuration') and not hp['overwrite']:
+                raise RunExistsError(run_exists_msg(run, why))  # (features re-extracted since included: never lost silently)
             ok = False
             if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
         return ok  # a finished run is not trained again: its best weights come back, the evaluation is redone
@@ -144,6 +143,7 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
                               seed:int=0, # synthetic data and random-init backbones are functions of this seed
                               progress:bool=True, # progress bars
                               reuse:bool=False, # a data folder (`jmt.cli`): use its prepared/ and complete feature caches as they are
+                              mods:Sequence[str]=('visual', 'audio'), # the modalities to extract (a unimodal model needs one: `mods_of`)
                              ) -> dict:
     "Raw (or synthetic) Aff-Wild2 → prepared folder → cached visual and audio features; resumable. Returns the paths."
     w = Path(work_dir); w.mkdir(parents=True, exist_ok=True)
@@ -162,6 +162,7 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
             prepare_affwild2(raw, prepared, progress=progress)
     task, crops = AffWild2Task(prepared, cache), {'visual': dict(img_size=img_size)}  # (audio caches record the Dataset's default crop side, as always)
     for m, wts in (('visual', visual_weights), ('audio', audio_weights)):
+        if m not in mods: continue  # e.g. no visual features (the slow part) for unimodal_audio
         if reuse and wts is None and cache_complete(cache, m, prepared): continue  # made by jmt-extract (its weights): reused
         set_seed(seed)  # as before the seed was passed: the random-init weights are the same draw (byte-identical features)
         with folder_lock(cache/m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
@@ -329,7 +330,8 @@ def _cli_prepare(cls, data, work_dir, out_dir, synthetic:bool, s:dict, o:dict, p
     r = resolve_data(None if synthetic else (data or data_root(None)), work_dir or Path(out_dir)/'data')
     return prepare_affwild2_features(r['work'], raw=r['raw'], n_videos=s.get('n_videos', 8), n_frames=s.get('n_frames', 240),
                                      img_size=s['img_size'], clip_stride=s['clip_stride'], visual_weights=o['visual_weights'],
-                                     audio_weights=o['audio_weights'], device=o['device'], seed=o['seed'], progress=progress, reuse=r['reuse'])
+                                     audio_weights=o['audio_weights'], device=o['device'], seed=o['seed'], progress=progress, reuse=r['reuse'],
+                                     mods=mods_of(o['model']))  # only the features the model reads
 
 def _cli_fit(cls, p:dict, out_dir, s:dict, o:dict) -> dict:
     return train_affwild2(p['prepared'], p['cache'], out_dir, o['model'], o['preset'], o['fold'], s['epochs'], s['lr'], s['batch_size'],

@@ -54,6 +54,7 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
                             bio_weights:str|os.PathLike|None=None, # 1-D CNN state_dict; None: random init (warned)
                             channels:Sequence[str]=('gsr',), # biosignal channels fed to the 1-D CNN (the paper: GSR)
                             batch_size:int=16, # clips per backbone forward pass
+                            mods:Sequence[str]=BIOVID_MODS, # the modalities to extract (a unimodal model reads one)
                             **kw, # passed to `prepare_biovid` (e.g. detector=None, workers=2, reactive=FILE)
                            ) -> dict:
     "Synthetic or real BioVid -> prepared windows -> cached visual and bio clip features; resumable. Returns the paths and settings."
@@ -74,13 +75,13 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
     settings, task = {}, BioVidTask(prepared, cache, 'multiclass')
     clip_kw, names = dict(n_clips=n_clips, img_size=img_size, channels=list(channels)), {r['sample'] for r in task.samples}
     done = lambda m: reuse and (idx := read_index(cache, m)) is not None and names <= set(idx['videos'])  # made by jmt-extract: reused
-    if bio_weights is None and not done('bio'):
+    if bio_weights is None and 'bio' in mods and not done('bio'):
         warnings.warn("bio backbone cnn1d: no weights given (there are no public pretrained ones): using a RANDOM "
                       "INITIALISATION (seeded). Pass bio_weights=FILE, e.g. a 1-D CNN trained on BioVid GSR.")
     for m in BIOVID_MODS:
         set_seed(seed)  # a random-init backbone is the same for the same seed, so a re-run finds (and resumes) its cache
         settings[m] = task.cache_settings(task.clip_dataset(m, **clip_kw))
-        if done(m) and {'visual': visual_weights, 'bio': bio_weights}[m] is None: continue
+        if m not in mods or (done(m) and {'visual': visual_weights, 'bio': bio_weights}[m] is None): continue  # (settings: all)
         with folder_lock(cache / m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
             extract_task_features(task, m, {'visual': visual_weights, 'bio': bio_weights}[m], seed=None, clip_kw=clip_kw,
                                   batch_size=batch_size, device=device, progress=not quiet)
@@ -229,7 +230,7 @@ class BioVidTask(Task):
                    fold_name=folds['folds'][c['fold']]['name'], n_train=len(c['tds']), n_test=len(te),
                    accuracy=m['accuracy'], macro_f1=m['macro_f1'], chance=1 / N_CLASSES[task],
                    confusion=confusion_matrix(P, Y, N_CLASSES[task], M).tolist(), protocol_tag=protocol_tag(folds),
-                   select=c['hp']['select'], epochs_run=len(learn.history), n_params=count_params(net), train_time_s=c['train_time_s'],
+                   select=c['hp']['select'], epochs_run=len(learn.history), n_params=count_params(net),  # (the seconds: timings.json)
                    history=learn.history, config=c['config'])
         res['predictions'] = [dict(sample=r['sample'], subject=r['subject'], label=int(y), pred=int(p.argmax()),
                                    **{f'p{k}': float(v) for k, v in enumerate(p)}) for r, y, p in zip(te.recs, Y, prob)]
@@ -313,13 +314,14 @@ def cross_validate_biovid(prepared:str|os.PathLike, # a folder written by `prepa
 def _cli_prepare(cls, data, work_dir, out_dir, synthetic:bool, s:dict, o:dict, progress:bool) -> dict:
     "`jmt-train`'s BioVid: the synthetic one (no data) or a raw BioVid Part A folder, prepared into WORK."
     work = Path(work_dir) if work_dir else Path(out_dir)/'data'/'biovid'  # never the Aff-Wild2 work folder of the same out_dir
-    return prepare_biovid_features(raw=None if synthetic else data_root(data), work_dir=work, device=o['device'])
+    return prepare_biovid_features(raw=None if synthetic else data_root(data), work_dir=work, device=o['device'],
+                                   mods=_model_mods(o['model']))  # only the features the model reads
 
 def _cli_fit(cls, p:dict, out_dir, s:dict, o:dict) -> dict:
     fold = int(o['fold']) if o['fold'] != 'official' else 0
     return train_biovid(p['prepared'], p['cache'], Path(out_dir)/'biovid'/run_name(o['model'], o['preset'], fold, o['seed']),
                         model=o['model'], fold=fold, preset=o['preset'], epochs=s['epochs'], lr=s['lr'], batch_size=s['batch_size'],
-                        seed=o['seed'], device=o['device'], quiet=o['quiet'], standardize=s['standardize'])
+                        seed=o['seed'], device=o['device'], quiet=o['quiet'], standardize=s['standardize'], overwrite=o['overwrite'])
 
 def _cli_report(cls, res:dict, p:dict, s:dict, o:dict):
     "`jmt-train --dataset biovid`'s summary line: the model, the held-out fold, its accuracy and F1 against chance, the protocol."

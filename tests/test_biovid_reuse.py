@@ -1,6 +1,7 @@
 """`train_biovid` returns a saved result only for the features it was trained on: re-extracting the features into the same
-cache (other backbone weights) trains again, an unchanged cache (a resumed extraction that had nothing to do) does not."""
+cache (other backbone weights) is refused for the finished run unless overwrite=True, then trains again; an unchanged cache (a resumed extraction that had nothing to do) does not."""
 import json, warnings
+import pytest
 
 from jmt.features import extract_prepared
 from jmt.train_biovid import train_biovid
@@ -16,7 +17,7 @@ def _extract(prepared, cache, seed):
 
 def test_reextracted_features_are_trained_on_not_served_a_stale_result(tiny_biovid_prepared, tmp_path):
     prep, cache, run = tiny_biovid_prepared, tmp_path / 'features', tmp_path / 'run'
-    fit = lambda out=run: train_biovid(prep, cache, out, model='unimodal_bio', epochs=1, batch_size=8, quiet=True)
+    fit = lambda out=run, **k: train_biovid(prep, cache, out, model='unimodal_bio', epochs=1, batch_size=8, quiet=True, **k)
 
     def flag():  # only a returned saved result carries it
         p = run / 'results.json'
@@ -28,7 +29,8 @@ def test_reextracted_features_are_trained_on_not_served_a_stale_result(tiny_biov
     _extract(prep, cache, seed=0)  # the same extraction again resumes with nothing to do
     assert fit().get('saved') is True
     _extract(prep, cache, seed=1)  # re-extracted into the same folder with other weights
-    r2 = fit()
+    with pytest.raises(FileExistsError, match='features_sha256'): fit()  # never silently replaced (issue 21), nor served stale
+    r2 = fit(overwrite=True)
     assert 'saved' not in r2, 'a result trained on the old features was returned for the re-extracted ones'
     assert r2['config']['features_sha256'] != r1['config']['features_sha256']
     fresh = fit(tmp_path / 'fresh')  # what training on the new features gives

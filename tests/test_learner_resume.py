@@ -56,7 +56,7 @@ def test_resume_after_sigkill_equals_uninterrupted(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == -signal.SIGKILL, p.stderr[-2000:]
     files = sorted(f.name for f in (tmp_path/'run').iterdir())
-    assert [f for f in files if not f.startswith('.')] == ['best.pt', 'history.json', 'last.pt']
+    assert [f for f in files if not f.startswith('.')] == ['best.pt', 'history.json', 'last.pt', 'timings.json']
     assert load_checkpoint(tmp_path/'run'/'last.pt')['epoch'] == 2
     res = make(tmp_path/'run', init_seed=99)          # a different initial model: everything comes from last.pt
     hres = res.fit(4, resume=True)

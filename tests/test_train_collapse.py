@@ -74,14 +74,16 @@ def test_cached_features_are_verified_once_per_run(feats, tmp_path, monkeypatch)
     assert calls == ['audio'] and set(p) == set(r['valid_ds'].names)
 
 
-def test_a_run_on_repaired_features_is_redone_another_config_refused(feats, tmp_path, monkeypatch):
-    "Features repaired or re-extracted since a run (only features_sha256 differs): the run is redone with a warning; other settings still need overwrite."
+def test_a_run_on_repaired_features_is_refused_like_another_config(feats, tmp_path, monkeypatch):
+    "Features repaired or re-extracted since a run (only features_sha256 differs): refused like other settings (issue 21: a finished run is never lost)."
     import jmt.train
     kw = dict(epochs=1, lr=1e-2, seq_len=4, quiet=True)
     train_affwild2(feats['prepared'], feats['cache'], tmp_path, 'unimodal_audio', **kw)
     sha = jmt.train.features_sha256
     monkeypatch.setattr(jmt.train, 'features_sha256', lambda f: 'repaired-' + sha(f))
-    with pytest.warns(UserWarning, match='redoing the run: it was made with another configuration .features_sha256'):
+    with pytest.raises(FileExistsError, match='another configuration .features_sha256.*re-extracted or repaired.*--overwrite'):
         train_affwild2(feats['prepared'], feats['cache'], tmp_path, 'unimodal_audio', **kw)
     with pytest.raises(FileExistsError, match='made with other settings'):
         train_affwild2(feats['prepared'], feats['cache'], tmp_path, 'unimodal_audio', **{**kw, 'lr': 2e-2})
+    with pytest.warns(UserWarning, match='redoing the run: it was made with another configuration .features_sha256'):
+        train_affwild2(feats['prepared'], feats['cache'], tmp_path, 'unimodal_audio', overwrite=True, **kw)

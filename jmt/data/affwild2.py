@@ -27,7 +27,10 @@ def read_va_labels(path:str|Path, # a `<name>.txt` label file
     "Parse an Aff-Wild2 VA label file into values float32 (n, 2) (0 where invalid) and a mask bool (n, 2)."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'label file {str(path)!r} does not exist')
-    lines = path.read_text(encoding='utf-8-sig').splitlines()  # utf-8-sig: a byte-order mark is not part of the header
+    try: lines = path.read_text(encoding='utf-8-sig').splitlines()  # utf-8-sig: a byte-order mark is not part of the header
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not a text label file (byte {e.start} is not UTF-8 text: a binary file?): an Aff-Wild2 VA "
+                         "label file is text, 'valence,arousal' then one line per frame; re-copy it from the release") from None
     if not lines or lines[0].strip().lower().replace(' ', '') != 'valence,arousal':
         got = lines[0][:40] if lines else '(empty file)'
         raise ValueError(f"{path}: line 1: expected the header 'valence,arousal', got {got!r}")
@@ -132,14 +135,27 @@ def read_test_sample(path:str|Path, # an ABAW VA sample submission
         rows[safe_name(loc.split('/')[0], 'person', path, i)] += 1
     return dict(rows)
 
+def _not_kind(p:Path, kind:str) -> str:
+    "Why `p` is not a test list (its first line that is not a person name) or a sample submission (its line 1)."
+    try: lines = p.read_text(encoding='utf-8-sig', errors='replace').splitlines()
+    except OSError as e: return f"it cannot be read ({e.strerror})"
+    if kind == 'sample': return f"its line 1 is {(lines or ['(empty file)'])[0][:60]!r}"
+    bad = next(((i, l) for i, l in enumerate(lines, 1) if l.strip() and not _NAME.fullmatch(l.strip().rstrip(','))), None)
+    return f"line {bad[0]} is not a person name: {bad[1][:60]!r}; fix or delete that line" if bad else "it holds no person name"
+
+def _almost_list(p:Path) -> bool:
+    "A file that starts like a test-set list (line 1 a person name) but is not one: a bad line to name, not a file to ignore."
+    try:
+        with open(p, encoding='utf-8-sig', errors='replace') as f: return bool(_NAME.fullmatch(f.readline(4096).strip().rstrip(',')))
+    except OSError: return False
+
 def _given(path:str|Path, kind:str) -> Path:
     p = Path(path).expanduser()
     if not p.is_file(): raise FileNotFoundError(f"test_{kind} file {str(p)!r} does not exist")
     if (k := test_file_kind(p)) != kind:
         if kind == 'list' and k is None: read_test_list(p)  # a name that is not a plain file name: named with its line
         other = {'list': 'test_list=', 'sample': 'test_sample='}.get(k)
-        raise ValueError(f"{p} is not {_KINDS[kind]}: " + (f"it is {_KINDS[k]}; pass it as {other}" if other else
-                         "its first lines are neither"))
+        raise ValueError(f"{p} is not {_KINDS[kind]}: " + (f"it is {_KINDS[k]}; pass it as {other}" if other else _not_kind(p, kind)))
     return p
 
 def find_test_files(files:list[Path], # candidate files, e.g. every file under the raw folder (`_walk`)
@@ -173,7 +189,8 @@ def find_test_files(files:list[Path], # candidate files, e.g. every file under t
         raise ValueError(f"the test list {test_list} ({len(set(names))} names) and the sample submission {test_sample} "
                          f"({len(sample_names)} persons) name different persons, e.g. {diff[:3]}: pass the matching pair "
                          f"with test_list= and test_sample= (--test_list, --test_sample)")
-    return dict(list=test_list, sample=test_sample, names=names)
+    near = [] if test_list is not None else [f for f, k in kinds.items() if k is None and f.suffix.lower() == '.txt' and _almost_list(f)]
+    return dict(list=test_list, sample=test_sample, names=names, **({'near_list': near} if near else {}))  # named by `missing_test_files_note`
 
 # %% ../../nbs/02_data.affwild2.ipynb #9fc01f04
 @dataclass
@@ -225,7 +242,7 @@ def scan_affwild2(root:str|Path, # the dataset folder
             raise FileNotFoundError(f"no crop folder {str(crops/n)!r} for {n!r} ({split}): every VA person needs its cropped_aligned/ folder")
         out[n] = VAEntry(n, split, str(raw_video_for(n, raws).relative_to(root)), str((crops/n).relative_to(root)),
                          None if p is None else str(p.relative_to(root)))
-    out.test_files = {k: tf[k] for k in ('list', 'sample')}
+    out.test_files = {k: tf[k] for k in ('list', 'sample', 'near_list') if k in tf}  # (near_list: for the note)
     return out
 
 _HOW_TO_ADD = ("To add them, put the VA test-set name list (one person name per line, e.g. "
@@ -238,12 +255,13 @@ def missing_test_files_note(raw:str|Path, # the scanned folder
                            ) -> str|None:
     "What is missing among the ABAW test files of `raw`, what that means and how to add them; None when both were found."
     tl, ts, how = test_files['list'], test_files['sample'], _HOW_TO_ADD.format(raw=raw)
+    near = ''.join(f" ({f} looks like an ABAW test-set list but {_not_kind(f, 'list')})" for f in test_files.get('near_list', []))
     if tl is None and ts is None:
-        return f"no ABAW test files under {raw}: the test split is empty and no submission can be written. {how}"
+        return f"no ABAW test files under {raw}{near}: the test split is empty and no submission can be written. {how}"
     if ts is None:
         return (f"no ABAW sample submission under {raw} (test list: {tl}): the test persons' frame counts come from their "
                 f"videos, and no submission can be written. {how}")
-    if tl is None: return f"no ABAW test-set list under {raw}: the test persons are read from the sample submission {ts}"
+    if tl is None: return f"no ABAW test-set list under {raw}{near}: the test persons are read from the sample submission {ts}"
     return None
 
 # %% ../../nbs/02_data.affwild2.ipynb #edb7b861

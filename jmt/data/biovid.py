@@ -164,20 +164,38 @@ def haar_face_detector(min_size:int=24, # smallest face side (pixels)
         return [tuple(int(v) for v in b) for b in det.detectMultiScale(g, 1.1, 5, minSize=(min_size, min_size))]
     return detect
 
+class _Boxes:
+    "A `jmt.data.faces.FaceDetector` as `frame -> [(x, y, w, h), ...]`, named by its kind ('yuface' or 'haar')."
+    def __init__(self, det): self.det, self.name = det, det.kind
+    def __call__(self, frame:np.ndarray) -> list: return [tuple(int(v) for v in r[:4]) for r in self.det(frame)]
+
+def _auto_detector() -> Callable|None:
+    "The face detector jmt.predict uses: yuface where installed, else OpenCV's Haar cascade; None if neither exists."
+    from jmt.data.faces import FaceDetector  # (here: jmt.data.faces imports this module)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # (yuface missing: Haar, as before)
+        try: return _Boxes(FaceDetector('auto'))
+        except RuntimeError: return None
+
+def _detector_name(d) -> str:
+    "A readable name of a detector: its `name`, 'haar' for `haar_face_detector`'s, else the function's or class's name."
+    q = getattr(d, '__qualname__', '')
+    return getattr(d, 'name', None) or ('haar' if q.startswith('haar_face_detector') else q.split('.')[-1] or type(d).__name__)
+
 class FaceCropper:
     "Crop one face box per window (median of detections), or the centre square when none is found; resize to `size`."
     def __init__(self, size:int=112, # side of the output crops
-                 detector:str|Callable|None='auto', # 'auto' (Haar if available), None (always centre) or `frame -> boxes`
+                 detector:str|Callable|None='auto', # 'auto' (yuface if installed, else Haar: `jmt.data.faces.FaceDetector`), None (always centre) or `frame -> boxes`
                  margin:float=0.2, # extra context around the detected box, as a fraction of its side
                  detect_every:int=5, # run the detector on every n-th frame
                 ):
         self.size, self.margin, self.detect_every = size, margin, detect_every
         if detector == 'auto':
-            detector = haar_face_detector()
-            if detector is None: warnings.warn("this OpenCV build ships no Haar face cascade (OpenCV >= 5): BioVid faces "
-                                               "fall back to centre crops; pass FaceCropper(detector=...) to detect faces")
+            detector = _auto_detector()
+            if detector is None: warnings.warn("no face detector (yuface is not installed and this OpenCV build ships no Haar cascade): "
+                                               "BioVid faces fall back to centre crops; pass FaceCropper(detector=...) to detect faces")
         self.detector = detector
-        self.name = ('none' if detector is None else getattr(detector, '__qualname__', type(detector).__name__))
+        self.name = 'none' if detector is None else _detector_name(detector)  # e.g. 'yuface', 'haar', a function's name
 
     def box(self, frames:np.ndarray) -> tuple[list[int], bool]:
         "The square crop box `[x, y, side, side]` for a window of frames (N, H, W, 3), and whether a face was found."

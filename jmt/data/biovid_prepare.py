@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
+from ..core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 
 from ..core import atomic_write, check_choice, check_float, check_int, data_root, file_sha256, inside_root
 from .prepare import file_stamp, sources_changed, npy_problem, report_redone

@@ -13,7 +13,7 @@ import av
 import numpy as np
 import torch
 import torchaudio
-from tqdm.auto import tqdm
+from ..core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 
 from ..core import atomic_write, check_choice, check_int, file_sha256, inside_root, safe_name
 from .affwild2 import VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds, person_to_raw
@@ -330,7 +330,7 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     in_data = given.absolute() == out.absolute().parent/'raw'  # a data folder's own raw/ (`jmt.cli`): it moves with the folder
     index = dict(version=1, raw_root=str(raw), raw_root_relative='../raw' if in_data else None, audio=s, audio_dtype=AUDIO_DTYPE,
                  summary=dict(summarize(videos), failed=dict(sorted(failed.items())),
-                              test_files={k: _rel(f, raw) for k, f in tf.items()}), videos=videos)
+                              test_files={k: _rel(f, raw) for k, f in tf.items() if k in ('list', 'sample')}), videos=videos)
     with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
     return dict(index, redone=redone)
 

@@ -113,7 +113,9 @@ def _open(path:str|Path):
     except av.error.FFmpegError as e:
         raise ValueError(f'{p} is not a video PyAV can read ({e.strerror}): is it a video, and complete?') from None
     if not c.streams.video:
-        c.close(); raise ValueError(f'{p} has no video stream (it has: {[s.type for s in c.streams] or "nothing"})')
+        kinds = sorted({s.type for s in c.streams}); c.close()
+        raise ValueError(f"{p} has no video stream ({'it has only ' + ' and '.join(f'{k} streams' for k in kinds) if kinds else 'no stream PyAV can read'}): "
+                         "jmt predicts from a video with a face (and its audio)")
     return c
 
 def _upright(img:np.ndarray, rotation:float) -> np.ndarray:
