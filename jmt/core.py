@@ -333,6 +333,7 @@ def load_tensors(path:str|os.PathLike, # a file written by `torch.save`
     import pickle
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
+    import torch
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as e:
         msg = str(e)
