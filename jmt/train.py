@@ -34,7 +34,7 @@ from .distributed import is_dist, is_main
 from .core import moved_names
 
 # %% auto #0
-__all__ = ['SYNTHETIC', 'AFFWILD2_MODELS', 'DATA_KEYS', 'AffWild2Task', 'prepare_affwild2_features', 'cache_complete', 'mods_of',
+__all__ = ['SYNTHETIC', 'AFFWILD2_MODELS', 'AffWild2Task', 'prepare_affwild2_features', 'cache_complete', 'mods_of',
            'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'train_affwild2']
 
 # %% ../nbs/34_affwild2.ipynb #aw2task1
@@ -275,16 +275,6 @@ def _train_run(a:dict) -> Path|None:
         raise ArgumentError('fold', f"'official' or a non-empty fold {[i for i, f in enumerate(cv) if f]} (fold {fold} of "
                                     f"{Path(a['prepared'])/'folds.json'} is empty: prepare with fewer folds)", fold)
     return Path(a['out_dir'])/_run_name(a['model'], a['preset'], fold, a['seed']) if is_main() else None
-
-DATA_KEYS = ('features_sha256', 'prepared_sha256', 'prepared', 'cache')  # what a run was trained on, not how: when only these change, the run is redone
-# (by content, never by path: 'prepared' and 'cache' are the folder paths older runs recorded instead of `prepared_sha256`)
-
-def _only_data_changed(run:Path, config:dict) -> bool:
-    "True when `run/last.pt` differs from `config` only in the data it was trained on (repaired or re-extracted features)."
-    from jmt.callbacks import config_diff, load_checkpoint  # absolute: the notebook's tests call it outside the package
-    try: old = load_checkpoint(run/'last.pt').get('config')
-    except Exception: return False
-    return old is not None and set(config_diff(old, config)) <= set(DATA_KEYS)
 
 # %% ../nbs/34_affwild2.ipynb #aw2task2
 @locked(_train_run)  # the arguments are checked first; one writer per run folder
