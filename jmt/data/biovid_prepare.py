@@ -155,8 +155,10 @@ def prepare_biovid(raw:str|os.PathLike|None, # the BioVid Part A folder (or None
     failed = {}
     if workers > 1 and callable(detector): raise ValueError("workers > 1 needs detector='auto' or None (a callable is not sent to workers)")
     if workers > 1:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(size, detector)) as ex:
+        ctx = multiprocessing.get_context('spawn')  # not fork: a forked face detector (yuface's threads) can hang forever
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(size, detector)) as ex:
             jobs = ex.map(_prepare_in_worker, todo, [raw] * len(todo), [out] * len(todo), [settings] * len(todo))
             for r, err in tqdm(zip(todo, jobs), total=len(todo), desc='BioVid windows', unit='window', disable=not progress):
                 if err is None: continue
