@@ -240,13 +240,13 @@ def _check_predict(a:dict):
 @script(check=_check_predict)  # one-line errors (exit 1; bad arguments 2), --debug, --wait
 def predict(video:Param('video files or folders of videos', str, nargs='+'),
             run:str=None, # the training run folder (holding predict.json)
-            out:str='predictions', # output folder: <video>.csv, <video>.png (and <video>.overlay.mp4)
+            out:str='predictions', # output folder: <stem>.csv, <stem>.png (and <stem>.overlay.mp4; <name>.csv where stems collide), jmt-predict.json
             overlay:bool=False, # also write <video>.overlay.mp4 (face box and V/A bars on every frame)
             crops:str=None, # use these aligned crops (00001.jpg...) instead of face detection (several videos: CROPS/<video>/)
             device:str='auto', # auto (GPU if any), cpu, cuda
             detector:str='auto', # face detector: auto (yuface if installed, else Haar), yuface, haar
             timing:str='pts', # audio window end of a clip: pts (frame timestamps) or index (frame number / fps, as training's prepared audio)
-            redo:bool=False, # predict again videos whose outputs exist
+            redo:bool=False, # predict again videos already done with this run and settings
             quiet:bool=False, # no progress bars
            ):
     "`jmt-predict VIDEO... --run RUN --out OUT`: per-frame valence/arousal of any video with a trained run (CSV, plot, overlay)."

@@ -48,8 +48,9 @@ def test_moved_data_folder_reuses_the_finished_run(trained, tmp_path, capsys):
     assert _stamps(run) == before  # reused: no checkpoint was written again
 
 
-def test_changed_data_content_is_not_reused(trained):
-    "The other side: the same folder with other feature values is other data: the run is trained again."
+def test_changed_data_content_is_not_reused(trained, capsys):
+    """The other side: the same folder with other feature values is other data: the finished run is refused, left as it is,
+    and trained again only with --overwrite."""
     data, runs, run = trained
     import numpy as np
     before = _stamps(run)
@@ -57,7 +58,12 @@ def test_changed_data_content_is_not_reused(trained):
     a = np.load(f); a[0, 0] += 1; np.save(f, a)
     idx = json.loads((f.parent / 'index.json').read_text()); idx['records'].pop(f.stem, None)  # (re-extracted, as it were)
     (f.parent / 'index.json').write_text(json.dumps(idx))
-    with pytest.warns(UserWarning, match='redoing the run'): assert _train(data, runs) == 0
+    assert _train(data, runs) == 1
+    err = capsys.readouterr().err
+    assert 'features_sha256' in err and '--overwrite' in err, err
+    assert _stamps(run) == before  # not touched
+    assert _cli('train', ['--dataset', 'affwild2', '--data', data, '--out_dir', runs, '--epochs', 1, '--batch_size', 2, '--seq_len', 4,
+                          '--device', 'cpu', '--quiet', '--overwrite', *CLIP]) == 0
     assert _stamps(run) != before  # trained again
 
 

@@ -8,7 +8,9 @@ ROOT = Path(__file__).resolve().parents[1]
 UP = '..' + '/'
 # built from pieces so that this file does not name what it forbids
 FORBIDDEN = [UP + 'shared', 'DESIGN' + '.md', 'SPEC' + '.md', 'papers' + '/', 'JMT_' + 'SHARED']
-UP_PATH = re.compile(r'(?:\.\./)+([\w.-]*)')
+# a relative link or path a reader would follow: a Markdown link or image target, or an HTML src/href (a `../x` in a
+# test of path traversal, or in the prose that explains it, is an example of a bad name, not a reference)
+UP_PATH = re.compile(r'(?:\]\(|src=["\']|href=["\'])((?:\.\./)+[\w./-]*)')
 
 
 def tracked_text_files():
@@ -29,16 +31,19 @@ def outside_refs(name:str, text:str) -> list:
     for i, line in enumerate(text.splitlines(), 1):
         bad += [f'{name}:{i}: {pat!r}' for pat in FORBIDDEN if pat in line]
         for m in UP_PATH.finditer(line):
-            target = (here / m.group(0)).resolve()
+            target = (here / m.group(1)).resolve()
             if not (target.is_relative_to(ROOT) and target.exists()):
-                bad.append(f'{name}:{i}: {m.group(0)!r} leaves the repository (from {here.relative_to(ROOT)}/)')
+                bad.append(f'{name}:{i}: {m.group(1)!r} leaves the repository (from {here.relative_to(ROOT)}/)')
     return bad
 
 
 def test_scanner_catches_outside_paths():
     for pat in FORBIDDEN: assert outside_refs('nbs/x.ipynb', f'see `{pat}/x`'), pat
-    assert outside_refs('nbs/x.ipynb', 'read ' + UP + UP + 'data/x.pt')        # two levels up from nbs/: beside the repo
-    assert outside_refs('nbs/x.ipynb', 'read ' + UP + 'notes/x.txt')           # one level up: no such folder in the repo
+    assert outside_refs('nbs/x.ipynb', 'read [the data](' + UP + UP + 'data/x.pt)')  # two levels up from nbs/: beside the repo
+    assert outside_refs('nbs/x.ipynb', '![fig](' + UP + 'notes/x.png)')                # one level up: no such folder in the repo
+    assert outside_refs('README.md', '<img src="' + UP + 'x.png">')
+    assert not outside_refs('nbs/x.ipynb', '![fig](' + UP + 'nbs/images/index_2.png)')  # a link that stays inside
+    assert not outside_refs('nbs/x.ipynb', "safe_name('" + UP + UP + "escaped')")        # a bad name in a traversal test
     assert not outside_refs('jmt/x.py', '# %% ' + UP + 'nbs/00_core.ipynb')   # nbdev's back-pointers stay inside
     assert not outside_refs('jmt/data/x.py', '# ' + UP + UP + 'nbs/00_core.ipynb')
     assert not outside_refs('nbs/x.ipynb', 'the peers in tests/fixtures/peers/README.md')
