@@ -94,10 +94,10 @@ def load_audio(path:str|Path, # a raw video file
 AUDIO_SETTINGS = dict(sr=44100, n_fft=1024, win_length=882, hop_length=441, n_mels=64, power=2., top_db=80.,
                       mean=-14.8, std=19.895, window=45599)
 
-@lru_cache(maxsize=4)
-def _mel(sr, n_fft, win_length, hop_length, n_mels, power):
+@lru_cache(maxsize=8)
+def _mel(sr, n_fft, win_length, hop_length, n_mels, power, device='cpu'):  # one transform per device: its window and filters live there
     return torchaudio.transforms.MelSpectrogram(sample_rate=sr, n_fft=n_fft, win_length=win_length,
-                                                hop_length=hop_length, n_mels=n_mels, power=power)
+                                                hop_length=hop_length, n_mels=n_mels, power=power).to(device)
 
 def log_mel(wave:torch.Tensor|np.ndarray, # (..., L) mono waveform(s)
             **settings, # overrides of `AUDIO_SETTINGS`
@@ -105,7 +105,7 @@ def log_mel(wave:torch.Tensor|np.ndarray, # (..., L) mono waveform(s)
     "Normalised log-mel spectrogram (..., n_mels, W) with the release's settings (listed in 26_fidelity)."
     s = {**AUDIO_SETTINGS, **settings}
     x = torch.as_tensor(np.asarray(wave, np.float32) if not torch.is_tensor(wave) else wave, dtype=torch.float32)
-    m = _mel(s['sr'], s['n_fft'], s['win_length'], s['hop_length'], s['n_mels'], s['power'])(x)
+    m = _mel(s['sr'], s['n_fft'], s['win_length'], s['hop_length'], s['n_mels'], s['power'], str(x.device))(x)
     db = torchaudio.functional.amplitude_to_DB(m, 10., 1e-10, 0., s['top_db'])
     return (db - s['mean']) / s['std']
 
