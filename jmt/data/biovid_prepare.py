@@ -12,7 +12,7 @@ import numpy as np
 from ..core import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 
 from ..core import atomic_write, check_choice, check_float, check_int, data_root, file_sha256, inside_root
-from .prepare import file_stamp, sources_changed, npy_problem, report_redone
+from .prepare import file_stamp, sources_changed, npy_problem, report_redone, verify_outputs
 from .biovid_synthetic import BIOVID_CLASSES, BIO_SR
 from .biovid import BIO_CHANNELS, FaceCropper, bio_path, make_folds, read_bio, read_samples, read_subject_list, read_video_window, video_path
 
@@ -213,15 +213,7 @@ def verify_prepared_biovid(prepared:str|os.PathLike, # a folder written by `prep
                           ) -> int:
     "Check the prepared files of `parts` against the SHA-256 their meta files recorded; returns how many, else a `ValueError` naming the file."
     from jmt.core import safe_name
-    prepared, n = Path(prepared), 0
-    for r in json.loads((prepared / 'index.json').read_text())['samples']:
-        meta = prepared / 'meta' / f"{safe_name(r['sample'], 'sample', prepared / 'index.json')}.json"
-        outs = json.loads(meta.read_text()).get('built_from', {}).get('outputs', {}) if meta.is_file() else {}
-        for rel, (size, sha) in outs.items():
-            if rel.split('/')[0] not in parts: continue
-            f = inside_root(rel, prepared, 'output', meta)
-            if not f.is_file() or f.stat().st_size != size or file_sha256(f) != sha:
-                raise ValueError(f"{f}: changed since the preparation wrote it (its SHA-256 differs from the one recorded in {meta}, "
-                                 f"or it is missing or truncated): re-run jmt-prepare --dataset biovid on this data folder (it redoes this window)")
-            n += 1
-    return n
+    prepared = Path(prepared)
+    return sum(verify_outputs(prepared / 'meta' / f"{safe_name(r['sample'], 'sample', prepared / 'index.json')}.json", prepared,
+                              tuple(parts), 're-run jmt-prepare --dataset biovid on this data folder (it redoes this window)')
+               for r in json.loads((prepared / 'index.json').read_text())['samples'])

@@ -22,7 +22,8 @@ from .affwild2 import read_test_sample, missing_test_files_note  # the ABAW samp
 # %% auto #0
 __all__ = ['AUDIO_SETTINGS', 'AUDIO_DTYPE', 'video_info', 'read_av', 'load_audio', 'log_mel', 'frame_end_sample', 'audio_window',
            'npy_problem', 'check_unit', 'sources_changed', 'output_record', 'file_stamp', 'report_redone', 'summarize',
-           'format_summary', 'prepare_affwild2', 'load_index', 'load_labels', 'verify_prepared', 'prepared_sha256']
+           'format_summary', 'prepare_affwild2', 'load_index', 'load_labels', 'verify_outputs', 'verify_prepared',
+           'prepared_sha256']
 
 # %% ../../nbs/03_data.prepare.ipynb #9ae83eae
 def video_info(path:str|Path) -> dict:
@@ -358,22 +359,31 @@ def load_labels(index:dict, # from `load_index`
     return np.where(m, va, 0).astype(np.float32), m
 
 # %% ../../nbs/03_data.prepare.ipynb #prepsha4
+def verify_outputs(record:Path, # a build record (`videos/<stem>.json`, BioVid's `meta/<sample>.json`) listing its outputs
+                   root:Path, # the prepared folder the outputs' paths are relative to
+                   parts:tuple[str, ...], # which output folders to check ('audio', 'labels'; BioVid 'frames', 'signals')
+                   fix:str, # what the user does when one changed
+                  ) -> int:
+    "Check the outputs `record` lists under `parts` against their recorded size and SHA-256; returns how many, else a `ValueError` naming the file."
+    outs = json.loads(record.read_text()).get('built_from', {}).get('outputs', {}) if record.is_file() else {}
+    n = 0
+    for rel, (size, sha) in outs.items():
+        if rel.split('/')[0] not in parts: continue
+        p = inside_root(rel, root, 'output', record)
+        if not p.is_file() or p.stat().st_size != size or file_sha256(p) != sha:
+            raise ValueError(f"{p}: changed since the preparation wrote it (its SHA-256 differs from the one recorded in {record}, "
+                             f"or it is missing or truncated): {fix}")
+        n += 1
+    return n
+
 def verify_prepared(prepared:str|Path, # the prepared folder
                     parts:tuple[str, ...]=('audio', 'labels'), # which prepared files to check: 'audio', 'labels'
                    ) -> int:
     "Check the prepared files of `parts` against the SHA-256 recorded when they were written; returns how many, else a `ValueError` naming the file."
-    prepared = Path(prepared); ix = load_index(prepared); n = 0
-    for stem in sorted({Path(v['raw']).stem for v in ix['videos'].values()}):
-        marker = prepared/'videos'/f'{safe_name(stem, "video", prepared/"index.json")}.json'
-        outs = json.loads(marker.read_text()).get('built_from', {}).get('outputs', {}) if marker.is_file() else {}
-        for rel, (size, sha) in outs.items():
-            if rel.split('/')[0] not in parts: continue
-            p = inside_root(rel, prepared, 'output', marker)
-            if not p.is_file() or p.stat().st_size != size or file_sha256(p) != sha:
-                raise ValueError(f"{p}: changed since the preparation wrote it (its SHA-256 differs from the one recorded in {marker}, "
-                                 f"or it is missing or truncated): re-run jmt-prepare on this data folder (it redoes this video)")
-            n += 1
-    return n
+    prepared = Path(prepared); ix = load_index(prepared)
+    return sum(verify_outputs(prepared/'videos'/f'{safe_name(stem, "video", prepared/"index.json")}.json', prepared, parts,
+                              're-run jmt-prepare on this data folder (it redoes this video)')
+               for stem in sorted({Path(v['raw']).stem for v in ix['videos'].values()}))
 
 # %% ../../nbs/03_data.prepare.ipynb #prepmov2
 def prepared_sha256(prepared:str|Path, # the prepared folder
