@@ -221,23 +221,11 @@ def sec_predict(rep:Report, dev:torch.device, cfg:dict, smoke:bool, limit:float)
 
 
 # --- 5. CUDA against CPU ------------------------------------------------------------------------------------------
-def _log_mel_on(wave:torch.Tensor, dev:torch.device) -> tuple[torch.Tensor, str]:
-    "jmt's log-mel of `wave` computed on `dev` (when `log_mel` refuses a CUDA tensor, the same transform moved there)."
-    import copy, torchaudio
-    from jmt.data.prepare import AUDIO_SETTINGS, _mel, log_mel
-    try: return log_mel(wave.to(dev)), ''
-    except RuntimeError as e:
-        if dev.type == 'cpu': raise
-        s = AUDIO_SETTINGS
-        mel = copy.deepcopy(_mel(s['sr'], s['n_fft'], s['win_length'], s['hop_length'], s['n_mels'], s['power'])).to(dev)
-        db = torchaudio.functional.amplitude_to_DB(mel(wave.to(dev)), 10., 1e-10, 0., s['top_db'])
-        return (db - s['mean']) / s['std'], f'log_mel() refuses a {dev.type} tensor ({str(e).splitlines()[0][:80]}); its transform moved to {dev.type}'
-
-
 def sec_compare(rep:Report, dev:torch.device, cfg:dict, smoke:bool):
     from jmt.backbones import make_backbone
     from jmt.ccc import ccc_loss
     from jmt.models import make_model
+    from jmt.data.prepare import log_mel
     cpu, px = torch.device('cpu'), cfg['cmp_px']
     g = torch.Generator().manual_seed(0)
     t = torch.arange(44100) / 44100
@@ -253,10 +241,7 @@ def sec_compare(rep:Report, dev:torch.device, cfg:dict, smoke:bool):
     def on(v, d): return {k: t.to(d) for k, t in v.items()} if isinstance(v, dict) else v.to(d)
     fns = {k: (lambda d, net=net, inp=inp: net.to(d)(on(inp, d))) for k, (net, inp) in nets.items()}
     fns['CCC loss'] = lambda d: ccc_loss(pred.to(d), lab.to(d))
-    note = {}
-    def lm(d):
-        out, n = _log_mel_on(wave, d); note['log-mel'] = n; return out
-    fns['log-mel'] = lm
+    fns['log-mel'] = lambda d: log_mel(wave.to(d))  # on the device of its input
     for name, f in fns.items():
         t32, tbf, kind = TOLS[name]
         try:
@@ -269,8 +254,8 @@ def sec_compare(rep:Report, dev:torch.device, cfg:dict, smoke:bool):
             for prec, out, tol in (('fp32', got, t32), ('bf16 autocast', got16, tbf)):
                 err = (out - ref).abs().max().item() / scale
                 rep.add('compare', f'{name} {dev.type} vs cpu, {prec}', f'{err:.1e} {kind}', 'ok' if err <= tol else 'FAIL',
-                        f"tolerance {tol:.0e} ({'max |diff| / max |cpu|' if kind == 'rel' else 'max |diff|'}); shape {tuple(ref.shape)}"
-                        + (f"; {note[name]}" if note.get(name) else ''), error=err, tolerance=tol, kind=kind)
+                        f"tolerance {tol:.0e} ({'max |diff| / max |cpu|' if kind == 'rel' else 'max |diff|'}); shape {tuple(ref.shape)}",
+                        error=err, tolerance=tol, kind=kind)
         except SectionTimeout: raise
         except Exception as e: rep.add('compare', f'{name} {dev.type} vs cpu', 'error', 'error', _err(e))
 
