@@ -8,6 +8,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import nn, Tensor
 
 # %% auto #0
@@ -69,7 +70,7 @@ def attention_weights(q:Tensor, # queries (..., L, E)
     if keep is not None: w = w * keep[..., None, None].to(w.dtype)
     return w
 
-# %% ../nbs/20_attention.ipynb #1e6e64a1
+# %% ../nbs/20_attention.ipynb #dada43b9
 class MultiHeadAttention(nn.Module):
     "Batch-first multi-head (self- or cross-) attention on `attention`, with `nn.MultiheadAttention`'s parameter layout."
     def __init__(self, d:int=512, # model width D
@@ -102,41 +103,50 @@ class MultiHeadAttention(nn.Module):
     def _attend(self, q, k, v, key_mask):
         return attention(q, k, v, key_mask, self.kind, dropout_p=self.dropout if self.training else 0.)
 
-    def forward(self, x:Tensor, # queries (B, L, D)
-                kv:Tensor|None=None, # keys/values (B, S, D); None = self-attention on `x`
-                key_mask:Tensor|None=None, # bool (B, S); True = key can be attended
-               ) -> Tensor: # (B, L, D)
-        "Attend from `x` to `kv` (or to itself)."
-        d = self.d
-        if kv is None: q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, -1)
-        else:
-            q = F.linear(x, *self._w(slice(0, d)))
-            k, v = F.linear(kv, *self._w(slice(d, 3 * d))).chunk(2, -1)
-        km = None if key_mask is None else key_mask[:, None, :]
-        o = self._attend(self._heads(q), self._heads(k), self._heads(v), km)
-        return self.out_proj(self._merge(o)[:, 0])
+# %% ../nbs/20_attention.ipynb #60ccf68a
+@patch
+def forward(self:MultiHeadAttention, x:Tensor, # queries (B, L, D)
+            kv:Tensor|None=None, # keys/values (B, S, D); None = self-attention on `x`
+            key_mask:Tensor|None=None, # bool (B, S); True = key can be attended
+           ) -> Tensor: # (B, L, D)
+    "Attend from `x` to `kv` (or to itself)."
+    d = self.d
+    if kv is None: q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, -1)
+    else:
+        q = F.linear(x, *self._w(slice(0, d)))
+        k, v = F.linear(kv, *self._w(slice(d, 3 * d))).chunk(2, -1)
+    km = None if key_mask is None else key_mask[:, None, :]
+    o = self._attend(self._heads(q), self._heads(k), self._heads(v), km)
+    return self.out_proj(self._merge(o)[:, 0])
 
-    def forward_multi(self, x:Tensor, # queries (B, L, D)
-                      kvs:list[Tensor], # n key/value sources, each (B, S, D)
-                      key_masks:list[Tensor|None]|None=None, # n bool (B, S) masks (or None)
-                     ) -> list[Tensor]: # n outputs (B, L, D), one per source
-        "Attend from `x` to each of `kvs` with these same weights: one query projection, one key/value projection."
-        n, d = len(kvs), self.d
-        if len({t.shape for t in kvs}) > 1:
-            return [self(x, t, m) for t, m in zip(kvs, key_masks or [None] * n)]
-        q = self._heads(F.linear(x, *self._w(slice(0, d))))
-        k, v = F.linear(torch.cat(kvs, 1), *self._w(slice(d, 3 * d))).chunk(2, -1)
-        km = None
-        if key_masks is not None and any(m is not None for m in key_masks):
-            B, S = kvs[0].shape[:2]
-            km = torch.stack([torch.ones(B, S, dtype=torch.bool, device=x.device) if m is None else m.bool() for m in key_masks], 1)
-            km = km.repeat_interleave(self.h, 1)  # (B, n*h, S)
-        o = self._attend(q.repeat(1, n, 1, 1), self._heads(k, n), self._heads(v, n), km)
-        return list(self.out_proj(self._merge(o, n)).unbind(1))
+# %% ../nbs/20_attention.ipynb #1c97a220
+@patch
+def forward_multi(self:MultiHeadAttention, x:Tensor, # queries (B, L, D)
+                  kvs:list[Tensor], # n key/value sources, each (B, S, D)
+                  key_masks:list[Tensor|None]|None=None, # n bool (B, S) masks (or None)
+                 ) -> list[Tensor]: # n outputs (B, L, D), one per source
+    "Attend from `x` to each of `kvs` with these same weights: one query projection, one key/value projection."
+    n, d = len(kvs), self.d
+    if len({t.shape for t in kvs}) > 1:
+        return [self(x, t, m) for t, m in zip(kvs, key_masks or [None] * n)]
+    q = self._heads(F.linear(x, *self._w(slice(0, d))))
+    k, v = F.linear(torch.cat(kvs, 1), *self._w(slice(d, 3 * d))).chunk(2, -1)
+    km = None
+    if key_masks is not None and any(m is not None for m in key_masks):
+        B, S = kvs[0].shape[:2]
+        km = torch.stack([torch.ones(B, S, dtype=torch.bool, device=x.device) if m is None else m.bool() for m in key_masks], 1)
+        km = km.repeat_interleave(self.h, 1)  # (B, n*h, S)
+    o = self._attend(q.repeat(1, n, 1, 1), self._heads(k, n), self._heads(v, n), km)
+    return list(self.out_proj(self._merge(o, n)).unbind(1))
 
-    @torch.no_grad()
-    def weights(self, x:Tensor, kv:Tensor|None=None, key_mask:Tensor|None=None) -> Tensor:
-        "Attention weights (B, n_heads, L, S) of `forward(x, kv, key_mask)`, for pictures."
+# %% ../nbs/20_attention.ipynb #2d8f6b17
+@patch
+def weights(self:MultiHeadAttention, x:Tensor, # queries (B, L, D)
+            kv:Tensor|None=None, # keys/values (B, S, D); None = self-attention on `x`
+            key_mask:Tensor|None=None, # bool (B, S); True = key can be attended
+           ) -> Tensor: # (B, n_heads, L, S)
+    "Attention weights (B, n_heads, L, S) of `forward(x, kv, key_mask)`, for pictures."
+    with torch.no_grad():
         kv = x if kv is None else kv
         q = self._heads(F.linear(x, *self._w(slice(0, self.d))))
         k = self._heads(F.linear(kv, *self._w(slice(self.d, 2 * self.d))))
