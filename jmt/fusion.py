@@ -8,13 +8,14 @@ from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import nn, Tensor
 
 from .attention import Encoder, MultiHeadAttention
 from .core import moved_names
 
 # %% auto #0
-__all__ = ['MODALITIES', 'fusion_inputs', 'Head', 'release_pair_order', 'TokenHead', 'JMT', 'count_params']
+__all__ = ['MODALITIES', 'fusion_inputs', 'Head', 'release_pair_order', 'TokenHead', 'JMT', 'count_params', 'draw_jmt']
 
 # %% ../nbs/21_fusion.ipynb #51f6fc6f
 MODALITIES = ('visual', 'audio', 'bio')
@@ -82,7 +83,7 @@ class Head(nn.Module):
         h = F.dropout(h, self.p, self.training)
         return (h * self.w2).sum(-1) + self.b2
 
-# %% ../nbs/21_fusion.ipynb #32b4e2ca
+# %% ../nbs/21_fusion.ipynb #81eb196e
 def release_pair_order(mods:tuple[str, ...], # the fused modalities
                        joint:bool=True, # with the joint source
                       ) -> list[tuple[str, str]]: # (query, key) pairs
@@ -94,6 +95,7 @@ def release_pair_order(mods:tuple[str, ...], # the fused modalities
         for m in mods: out += [('joint', m), (m, 'joint')]
     return out
 
+# %% ../nbs/21_fusion.ipynb #72872109
 class TokenHead(nn.Module):
     "The release's SELF_ATTEN head: per clip, tokens -> encoder layer -> self-attention (no residual) -> last token -> per-target FC."
     def __init__(self, d:int=512, # token width
@@ -121,7 +123,16 @@ class TokenHead(nn.Module):
         x = self.encoder(x, km)
         return self.out(self.attn(x[:, -1:], x, km).view(B, T, d))
 
-# %% ../nbs/21_fusion.ipynb #0641772e
+# %% ../nbs/21_fusion.ipynb #2c7f02a6
+def _check_jmt(mods, head) -> tuple:
+    "The fused modalities as a tuple; a readable error for fewer than two, duplicates or an unknown head."
+    mods = tuple(mods)
+    if len(mods) < 2: raise ValueError(f"JMT fuses two or more modalities, got {mods}: use `Unimodal` for one")
+    if len(set(mods)) != len(mods): raise ValueError(f"duplicate modalities in {mods}")
+    if head not in ('self_attn', 'fc'): raise ValueError(f"head must be 'self_attn' or 'fc', got {head!r}")
+    return mods
+
+# %% ../nbs/21_fusion.ipynb #aa72a85b
 class JMT(nn.Module):
     "Joint Multimodal Transformer: joint FC, one encoder per source, key-based cross-attentions, output head; (B,T,D) -> (B,T,n_targets)."
     def __init__(self, mods:tuple[str, ...]=('visual', 'audio'), # fused modalities (two or more)
@@ -145,10 +156,7 @@ class JMT(nn.Module):
                  head_encoder:bool=False, # FC head: the release's 3072-wide self-attention encoder (unused there)
                 ):
         super().__init__()
-        mods = tuple(mods)
-        if len(mods) < 2: raise ValueError(f"JMT fuses two or more modalities, got {mods}: use `Unimodal` for one")
-        if len(set(mods)) != len(mods): raise ValueError(f"duplicate modalities in {mods}")
-        if head not in ('self_attn', 'fc'): raise ValueError(f"head must be 'self_attn' or 'fc', got {head!r}")
+        mods = _check_jmt(mods, head)
         self.mods, self.d_in, self.l2norm, self.shared_cross = mods, d_in, l2norm, shared_cross
         self.proj = nn.ModuleDict({m: nn.Linear(d_in, d) for m in mods}) if d_in != d else None
         self.srcs = mods + (('joint',) if joint else ())
@@ -161,47 +169,62 @@ class JMT(nn.Module):
         else: self.head = TokenHead(d, n_targets, n_heads, d_ff, head_target, head_dropout, attn, dropout, norm_first)
         self.tokens = release_pair_order(mods, joint) if head == 'self_attn' else None  # token order of the SELF_ATTEN head
 
-    def encode(self, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
-               mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}, False = missing at that clip
-              ) -> tuple[dict, dict]: # ({source: (B, T, d)} encoded, {source: (B, T) mask or None})
-        "The step before the cross-attentions: normalise, project, build the joint source, encode each source over T."
-        xs, ms = fusion_inputs(x, mask, self.mods, self.d_in)
-        if self.l2norm: xs = {m: F.normalize(t, dim=-1) for m, t in xs.items()}
-        xs = {m: _zero(t, ms[m]) for m, t in xs.items()}  # a missing modality contributes nothing
-        if self.proj is not None: xs = {m: self.proj[m](t) for m, t in xs.items()}
-        if self.joint_fc is not None:
-            xs['joint'] = self.joint_fc(torch.cat([xs[m] for m in self.mods], -1))
-            ms['joint'] = _any([ms[m] for m in self.mods])
-        return {s: _zero(self.encoders[s](xs[s], ms[s]), ms[s]) for s in self.srcs}, ms
+# %% ../nbs/21_fusion.ipynb #9825f534
+@patch
+def encode(self:JMT, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
+           mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}, False = missing at that clip
+          ) -> tuple[dict, dict]: # ({source: (B, T, d)} encoded, {source: (B, T) mask or None})
+    "The step before the cross-attentions: normalise, project, build the joint source, encode each source over T."
+    xs, ms = fusion_inputs(x, mask, self.mods, self.d_in)
+    if self.l2norm: xs = {m: F.normalize(t, dim=-1) for m, t in xs.items()}
+    xs = {m: _zero(t, ms[m]) for m, t in xs.items()}  # a missing modality contributes nothing
+    if self.proj is not None: xs = {m: self.proj[m](t) for m, t in xs.items()}
+    if self.joint_fc is not None:
+        xs['joint'] = self.joint_fc(torch.cat([xs[m] for m in self.mods], -1))
+        ms['joint'] = _any([ms[m] for m in self.mods])
+    return {s: _zero(self.encoders[s](xs[s], ms[s]), ms[s]) for s in self.srcs}, ms
 
-    def attention_maps(self, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
-                       mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}
-                      ) -> dict[str, Tensor]: # {'q←k': (B, T, T)} head-averaged weights
-        "The cross-attention weights `forward` uses, one map per query←key pair (for pictures)."
-        h, ms = self.encode(x, mask)
-        return {f'{q}←{k}': (self.cross[q] if self.shared_cross else self.cross[f'{q}_{k}']).weights(h[q], h[k], ms[k]).mean(1)
-                for q, k in self.pairs}
+# %% ../nbs/21_fusion.ipynb #afb8202b
+@patch
+def cross_attend(self:JMT, h:dict, # {source: (B, T, d)} from `encode`
+                 ms:dict, # {source: (B, T) bool or None} from `encode`
+                ) -> dict: # {(query, key): (B, T, d)}
+    "The output of every cross-attention pair, zeroed where its query source is missing (no residual, as the release)."
+    outs = {}
+    for q in self.srcs:
+        ks = [k for k in self.srcs if k != q]
+        if self.shared_cross: os_ = self.cross[q].forward_multi(h[q], [h[k] for k in ks], [ms[k] for k in ks])
+        else: os_ = [self.cross[f'{q}_{k}'](h[q], h[k], ms[k]) for k in ks]
+        for k, o in zip(ks, os_): outs[q, k] = _zero(o, ms[q])
+    return outs
 
-    def forward(self, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
-                mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}, False = missing at that clip
-               ) -> Tensor: # (B, T, n_targets)
-        "Per-clip predictions, batch first."
-        h, ms = self.encode(x, mask)
-        outs = {}
-        for q in self.srcs:
-            ks = [k for k in self.srcs if k != q]
-            if self.shared_cross: os_ = self.cross[q].forward_multi(h[q], [h[k] for k in ks], [ms[k] for k in ks])
-            else: os_ = [self.cross[f'{q}_{k}'](h[q], h[k], ms[k]) for k in ks]
-            for k, o in zip(ks, os_): outs[q, k] = _zero(o, ms[q])  # no residual (as the release)
-        if self.tokens is not None:  # SELF_ATTEN: per clip, one token per pair; a token is valid where its query source is
-            z = torch.stack([outs[p] for p in self.tokens], -2)
-            km = None
-            if any(ms[q] is not None for q, _ in self.tokens):
-                ones = torch.ones(z.shape[:2], dtype=torch.bool, device=z.device)
-                km = torch.stack([ones if ms[q] is None else ms[q] for q, _ in self.tokens], -1)
-            return self.head(z, km)
-        z = torch.cat([outs[p] for p in self.pairs], -1)
-        return self.head(z, _any([ms[m] for m in self.mods]) if self.head.encoder is not None else None)
+# %% ../nbs/21_fusion.ipynb #4e069c7e
+@patch
+def forward(self:JMT, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
+            mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}, False = missing at that clip
+           ) -> Tensor: # (B, T, n_targets)
+    "Per-clip predictions, batch first."
+    h, ms = self.encode(x, mask)
+    outs = self.cross_attend(h, ms)
+    if self.tokens is not None:  # SELF_ATTEN: per clip, one token per pair; a token is valid where its query source is
+        z = torch.stack([outs[p] for p in self.tokens], -2)
+        km = None
+        if any(ms[q] is not None for q, _ in self.tokens):
+            ones = torch.ones(z.shape[:2], dtype=torch.bool, device=z.device)
+            km = torch.stack([ones if ms[q] is None else ms[q] for q, _ in self.tokens], -1)
+        return self.head(z, km)
+    z = torch.cat([outs[p] for p in self.pairs], -1)
+    return self.head(z, _any([ms[m] for m in self.mods]) if self.head.encoder is not None else None)
+
+# %% ../nbs/21_fusion.ipynb #9dfe23d8
+@patch
+def attention_maps(self:JMT, x:Mapping[str, Tensor], # {modality: (B, T, d_in)}
+                   mask:Mapping[str, Tensor]|None=None, # {modality: (B, T) bool}
+                  ) -> dict[str, Tensor]: # {'q←k': (B, T, T)} head-averaged weights
+    "The cross-attention weights `forward` uses, one map per query←key pair (for pictures)."
+    h, ms = self.encode(x, mask)
+    return {f'{q}←{k}': (self.cross[q] if self.shared_cross else self.cross[f'{q}_{k}']).weights(h[q], h[k], ms[k]).mean(1)
+            for q, k in self.pairs}
 
 # %% ../nbs/21_fusion.ipynb #d61a38ca
 def count_params(model:nn.Module, # any module
@@ -209,6 +232,87 @@ def count_params(model:nn.Module, # any module
                 ) -> int:
     "Number of (trainable) parameters of `model`."
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)
+
+# %% ../nbs/21_fusion.ipynb #312f77f2
+_COLORS = {'visual': '#cfe3f7', 'audio': '#fde2c8', 'joint': '#e2d4f0', 'bio': '#d9efd9'}
+
+def _short(s:str) -> str: return {'visual': 'v', 'audio': 'a', 'joint': 'j', 'bio': 'b'}.get(s, s)
+def _pair_label(q:str, k:str) -> str: return f'{_short(q)} ← {_short(k)}'
+
+def _box(ax, x, y, w, h, text, color, gid=None, fontsize=8):
+    "A rounded box centred on (x, y) with its text; `gid` names it for tests."
+    from matplotlib.patches import FancyBboxPatch
+    ax.add_patch(FancyBboxPatch((x - w/2, y - h/2), w, h, boxstyle='round,pad=0.02', fc=color, ec='0.25', lw=1, gid=gid))
+    ax.text(x, y, text, ha='center', va='center', fontsize=fontsize)
+
+def _arrow(ax, a, b, color='0.3', ls='-'):
+    ax.annotate('', xy=b, xytext=a, arrowprops=dict(arrowstyle='->', color=color, lw=.8, ls=ls))
+
+def _rows(n:int, top:float, bottom:float) -> list[float]:
+    "n heights evenly spaced from `top` to `bottom` (one: the middle)."
+    return [(top + bottom) / 2] if n == 1 else [top - i * (top - bottom) / (n - 1) for i in range(n)]
+
+# %% ../nbs/21_fusion.ipynb #1de4ace2
+def _draw_body(ax, model, H:float, inputs:dict|None) -> dict:
+    "Inputs, joint FC, one encoder per source, one box per cross-attention pair; returns {pair: y}."
+    d, srcs = model.cross[next(iter(model.cross))].d, model.srcs
+    ys = dict(zip(srcs, _rows(len(srcs), H - .5, .5)))
+    for m in model.mods:
+        proj = f' → {d}' if model.proj is not None else ''
+        _box(ax, 1, ys[m], 1.7, .7, (inputs or {}).get(m, f'{m} features\n(B, T, {model.d_in}){proj}'), _COLORS.get(m, '0.9'), f'source:{m}')
+        _arrow(ax, (1.85, ys[m]), (3.3, ys[m]))
+        if 'joint' in ys: _arrow(ax, (1.85, ys[m]), (1.95, ys['joint']), '0.6')
+    if 'joint' in ys:
+        _box(ax, 2.6, ys['joint'], 1.2, .7, f'joint FC (eq. 1)\n{len(model.mods)}·{d} → {d}', _COLORS['joint'], 'source:joint')
+        _arrow(ax, (3.2, ys['joint']), (3.3, ys['joint']))
+    n_layers = len(model.encoders[srcs[0]].layers)
+    for s in srcs:
+        _box(ax, 4.05, ys[s], 1.4, .7, f'{s} encoder\n{n_layers} layer(s) over T', _COLORS.get(s, '0.9'), f'encoder:{s}')
+    py = dict(zip(model.pairs, _rows(len(model.pairs), H - .4, .4)))
+    for (q, k), y in py.items():
+        _box(ax, 6.45, y, 1.3, .36, f'cross-attn {_pair_label(q, k)}', _COLORS.get(q, '0.9'), f'cross:{q}←{k}')
+        _arrow(ax, (4.75, ys[q]), (5.8, y))  # the query
+        ax.plot([4.75, 5.8], [ys[k], y], color='0.55', lw=.6, ls=':')  # keys and values
+    return py
+
+# %% ../nbs/21_fusion.ipynb #30dfecb2
+def _draw_head(ax, model, py:dict, H:float, targets:list[str]|None):
+    "The output head (SELF_ATTEN tokens or FC concatenation), then one box per target."
+    tok, d = model.tokens is not None, model.cross[next(iter(model.cross))].d
+    order, heads = (model.tokens if tok else model.pairs), (model.head.out if tok else model.head)
+    zs = _rows(len(order), H - .4, .4)
+    for (q, k), z in zip(order, zs):
+        kept = tok and (q, k) == order[-1]
+        _box(ax, 8.05, z, .75, .32, _pair_label(q, k), '#f6c945' if kept else _COLORS.get(q, '0.9'), f"{'token' if tok else 'concat'}:{q}←{k}")
+        ax.plot([7.1, 7.65], [py[q, k], z], color='0.6', lw=.6)
+    mid, P = H / 2, len(order)
+    if tok: txt = f'per clip:\n{P} tokens of {d}\n→ encoder layer\n→ self-attention\nkeep the last\ntoken ({_pair_label(*order[-1])})'
+    else: txt = f'concat\n{P}·{d} = {P * d}' + ('\n→ encoder' if model.head.encoder is not None else '') + f'\n→ FC {heads.fc1.in_features}'
+    _box(ax, 9.75, mid, 1.7, 1.7, txt, '#f4f4c6', 'head')
+    for z in zs: ax.plot([8.45, 8.9], [z, mid], color='0.6', lw=.5)
+    n = heads.n
+    for i, (name, y) in enumerate(zip(targets or [f'output {i}' for i in range(n)], _rows(n, mid + .45 * (n - 1), mid - .45 * (n - 1)))):
+        _box(ax, 11.85, y, 1.35, .55, f'{name}\n{heads.fc1.in_features} → {heads.dt} → 1', '#f4f4c6', f'target:{i}')
+        _arrow(ax, (10.6, mid), (11.15, y))
+
+# %% ../nbs/21_fusion.ipynb #291b8b7e
+def draw_jmt(model:JMT, # the model to draw (any sources, pairs and head)
+             targets:list[str]|None=None, # names of the outputs, e.g. ['valence', 'arousal']; None: 'output i'
+             inputs:dict|None=None, # {modality: text of its input box}, e.g. where its features come from
+             title:str|None=None, # None: the head, the counts and the parameters
+            ):
+    "Draw `model`'s architecture from its own attributes (sources, encoders, cross-attention pairs, head); returns the Figure."
+    import matplotlib.pyplot as plt
+    if not isinstance(model, JMT): raise TypeError(f"draw_jmt draws a JMT model, got {type(model).__name__}")
+    H = max(.55 * len(model.pairs) + .6, 4.)
+    fig, ax = plt.subplots(figsize=(12.5, .85 * H + .4))
+    ax.set_xlim(0, 12.6); ax.set_ylim(0, H); ax.axis('off')
+    _draw_head(ax, model, _draw_body(ax, model, H, inputs), H, targets)
+    head = 'SELF_ATTEN head (the release trains it)' if model.tokens is not None else 'FC head'
+    share = 'shared by query source' if model.shared_cross else 'one per pair'
+    ax.set_title(title or f'JMT, {head}: {len(model.srcs)} sources, {len(model.pairs)} cross-attentions in {len(model.cross)} '
+                 f'modules ({share}), {count_params(model):,} parameters', fontsize=10)
+    return fig
 
 # %% ../nbs/21_fusion.ipynb #370530cf
 # Moved to `jmt.models` (24_models) and `jmt.release` (25_release); still importable from here, so no importer has to change.
