@@ -139,7 +139,33 @@ def write_face_video(path:str|os.PathLike, # the .mp4 to write
         for pkt in st.encode(): out.mux(pkt)
     return n
 
-# %% ../../nbs/05_data.biovid_synthetic.ipynb #bd7b8390
+# %% ../../nbs/05_data.biovid_synthetic.ipynb #772df2fe
+def _write_bio(path:Path, sig:dict):
+    "Write one tab-separated biosignal CSV (time as integer µs)."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cols = list(sig)
+    arr = np.column_stack([sig[c] for c in cols])
+    np.savetxt(path, arr, delimiter='\t', header='\t'.join(cols), comments='',
+               fmt=['%d'] + ['%.6f'] * (len(cols) - 1))
+
+# %% ../../nbs/05_data.biovid_synthetic.ipynb #a1b44e6c
+def _write_sample(root:Path, sub:dict, cls:int, k:int, sample_id:int, seed:int, size:tuple[int, int],
+                  raw_signals:bool, extra_emg:bool) -> tuple:
+    "Write the biosignals (filtered, optionally raw) and the face video of one window; returns its samples.csv row."
+    name = f"{sub['subject_name']}-{BIOVID_CLASSES[cls]}-{k + 1:03d}"
+    srng = np.random.default_rng([seed, sample_id])
+    sig = synth_biosignals(int(cls), sub, srng)
+    if extra_emg:
+        for col in ('emg_corrugator', 'emg_zygomaticus'): sig[col] = srng.normal(0, .02, len(sig['time']))
+    _write_bio(root / 'biosignals_filtered' / sub['subject_name'] / f'{name}_bio.csv', sig)
+    if raw_signals:
+        tt = sig['time'] / 1e6
+        raw = {k: (v + 0.3 + 0.05 * np.sin(2 * np.pi * 50 * tt) if k != 'time' else v) for k, v in sig.items()}
+        _write_bio(root / 'biosignals_raw' / sub['subject_name'] / f'{name}_bio.csv', raw)
+    write_face_video(root / 'video' / sub['subject_name'] / f'{name}.mp4', int(cls), sub, srng, size)
+    return (sub['subject_id'], sub['subject_name'], int(cls), BIOVID_CLASSES[cls], sample_id, name)
+
+# %% ../../nbs/05_data.biovid_synthetic.ipynb #7fd9225a
 def write_synthetic_biovid(root:str|os.PathLike, # folder to write (created; must not already hold a samples.csv)
                            n_subjects:int=5, # number of subjects
                            n_per_class:int=2, # samples per class and subject
@@ -154,34 +180,13 @@ def write_synthetic_biovid(root:str|os.PathLike, # folder to write (created; mus
     if csv_path.exists():
         raise FileExistsError(f"{csv_path} already exists: write the synthetic dataset into an empty folder")
     rng = np.random.default_rng(seed)
-    subjects = synth_subjects(n_subjects, seed)
-    rows, sample_id = [], 0
-    for sub in subjects:
+    rows = []
+    for sub in synth_subjects(n_subjects, seed):
         order = rng.permutation(np.repeat(np.arange(len(BIOVID_CLASSES)), n_per_class))
         for k, cls in enumerate(order):
-            sample_id += 1
-            name = f"{sub['subject_name']}-{BIOVID_CLASSES[cls]}-{k + 1:03d}"
-            rows.append((sub['subject_id'], sub['subject_name'], int(cls), BIOVID_CLASSES[cls], sample_id, name))
-            srng = np.random.default_rng([seed, sample_id])
-            sig = synth_biosignals(int(cls), sub, srng)
-            if extra_emg:
-                for col in ('emg_corrugator', 'emg_zygomaticus'): sig[col] = srng.normal(0, .02, len(sig['time']))
-            _write_bio(root / 'biosignals_filtered' / sub['subject_name'] / f'{name}_bio.csv', sig)
-            if raw_signals:
-                tt = sig['time'] / 1e6
-                raw = {k: (v + 0.3 + 0.05 * np.sin(2 * np.pi * 50 * tt) if k != 'time' else v) for k, v in sig.items()}
-                _write_bio(root / 'biosignals_raw' / sub['subject_name'] / f'{name}_bio.csv', raw)
-            write_face_video(root / 'video' / sub['subject_name'] / f'{name}.mp4', int(cls), sub, srng, size)
+            rows.append(_write_sample(root, sub, int(cls), k, len(rows) + 1, seed, size, raw_signals, extra_emg))
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with open(csv_path, 'w', newline='') as f:
         w = csv.writer(f, delimiter='\t', lineterminator='\n')
         w.writerow(SAMPLES_COLUMNS); w.writerows(rows)
     return root
-
-def _write_bio(path:Path, sig:dict):
-    "Write one tab-separated biosignal CSV (time as integer µs)."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cols = list(sig)
-    arr = np.column_stack([sig[c] for c in cols])
-    np.savetxt(path, arr, delimiter='\t', header='\t'.join(cols), comments='',
-               fmt=['%d'] + ['%.6f'] * (len(cols) - 1))
