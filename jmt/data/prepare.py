@@ -21,11 +21,11 @@ from .affwild2 import read_test_sample, missing_test_files_note  # the ABAW samp
 
 # %% auto #0
 __all__ = ['AUDIO_SETTINGS', 'AUDIO_DTYPE', 'video_info', 'read_av', 'load_audio', 'log_mel', 'frame_end_sample', 'audio_window',
-           'npy_problem', 'check_unit', 'sources_changed', 'output_record', 'file_stamp', 'report_redone', 'summarize',
-           'format_summary', 'prepare_affwild2', 'load_index', 'load_labels', 'verify_outputs', 'verify_prepared',
-           'prepared_sha256']
+           'npy_problem', 'output_record', 'file_stamp', 'check_unit', 'sources_changed', 'report_redone',
+           'verify_outputs', 'summarize', 'format_summary', 'prepare_affwild2', 'load_index', 'load_labels',
+           'verify_prepared', 'prepared_sha256']
 
-# %% ../../nbs/03_data.prepare.ipynb #9ae83eae
+# %% ../../nbs/03_data.prepare.ipynb #c670e63b
 def video_info(path:str|Path) -> dict:
     "Frame rate, frame count declared by the container and whether `path` has an audio track (reads the header only)."
     with av.open(str(path)) as c:
@@ -37,6 +37,41 @@ def _declared_audio_s(c, ast) -> float|None:
     if ast.duration: return float(ast.duration * ast.time_base)
     return c.duration / 1e6 if c.duration else None
 
+# %% ../../nbs/03_data.prepare.ipynb #637c9165
+class _AudioSink:
+    "Decoded audio placed on the video's clock, in one preallocated array (grown only if the header lies)."
+    def __init__(self, n:int, dtype):
+        self.buf, self.pos, self.skip, self.decoded = np.zeros(n, dtype), None, 0, 0  # pos None: not placed yet
+    def start(self, shift:int):
+        "The first decoded sample belongs `shift` samples after the start of frame 0 (< 0: drop the first `-shift`)."
+        self.pos, self.skip = max(shift, 0), max(-shift, 0)
+    def put(self, frames):
+        "Append resampled audio frames, dropping what falls before frame 0."
+        for o in frames:
+            x = o.to_ndarray().reshape(-1); self.decoded += len(x)
+            if self.skip: d = min(self.skip, len(x)); x = x[d:]; self.skip -= d
+            if self.pos + len(x) > len(self.buf):
+                grown = np.zeros(max(2 * len(self.buf), self.pos + len(x)), self.buf.dtype); grown[:self.pos] = self.buf[:self.pos]; self.buf = grown
+            self.buf[self.pos:self.pos+len(x)] = x; self.pos += len(x)
+
+def _audio_plan(c, vs, ast, fps:float, declared:int, sr:int, dtype) -> tuple:
+    "Start of the video (s), declared audio length (s, None if unknown), a mono resampler to `sr` and a sink sized for it."
+    v0 = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.
+    decl_s = max(_declared_audio_s(c, ast) or 0, declared / fps if declared and fps else 0) or None  # the audio should cover the video
+    res = av.AudioResampler(format='s16' if dtype == np.int16 else 'flt', layout='mono', rate=sr)
+    return v0, decl_s, res, _AudioSink(int(((decl_s or declared / max(fps, 1)) + 1) * sr), dtype)
+
+# %% ../../nbs/03_data.prepare.ipynb #370e6f4e
+def _warn_truncated(path, n_frames:int, declared:int, decoded:int|None=None, decl_s:float|None=None, sr:int=44100):
+    "Warn, naming the file, when fewer frames (or less audio) decode than its container declares."
+    if decoded is not None and decl_s and decoded < (decl_s * (1 - .005) - .05) * sr:
+        warnings.warn(f'{path}: the audio decodes to {decoded/sr:.2f} s but the container declares {decl_s:.2f} s of audio and video: '
+                      f'the file is truncated or damaged; the missing audio is silence. Re-copy the file')
+    if declared and n_frames < declared - max(2, declared // 200):
+        warnings.warn(f"{path}: the video has {n_frames} frames but its container declares {declared}: the file is "
+                      f"truncated or damaged. Re-copy the file")
+
+# %% ../../nbs/03_data.prepare.ipynb #ba531a04
 def read_av(path:str|Path, # a raw video file
             sr:int=44100, # output sample rate of the audio
             dtype=np.float32, # np.float32 (in [-1, 1]) or np.int16 (16-bit PCM, full scale 32768)
@@ -50,40 +85,22 @@ def read_av(path:str|Path, # a raw video file
         vs = c.streams.video[0]; ast = c.streams.audio[0] if audio and c.streams.audio else None
         fps, declared = float(vs.average_rate or vs.guessed_rate), int(vs.frames)
         out = dict(fps=fps, declared_frames=declared, has_audio=bool(c.streams.audio), audio=None, n_frames=0)
-        if ast is not None:
-            v0 = float(vs.start_time * vs.time_base) if vs.start_time is not None else 0.
-            decl_s = max(_declared_audio_s(c, ast) or 0, declared / fps if declared and fps else 0) or None  # the audio should cover the video
-            res = av.AudioResampler(format='s16' if dtype == np.int16 else 'flt', layout='mono', rate=sr)
-            buf = np.zeros(int(((decl_s or declared / max(fps, 1)) + 1) * sr), dtype)  # preallocated, grown only if the header lies
-            pos, skip, decoded = None, 0, 0
-            def put(frames):
-                nonlocal buf, pos, skip, decoded
-                for o in frames:
-                    x = o.to_ndarray().reshape(-1); decoded += len(x)
-                    if skip: d = min(skip, len(x)); x = x[d:]; skip -= d
-                    if pos + len(x) > len(buf):
-                        grown = np.zeros(max(2 * len(buf), pos + len(x)), dtype); grown[:pos] = buf[:pos]; buf = grown
-                    buf[pos:pos+len(x)] = x; pos += len(x)
+        if ast is not None: v0, decl_s, res, sink = _audio_plan(c, vs, ast, fps, declared, sr, dtype)
         for pk in c.demux(*([vs] if ast is None else [vs, ast])):
             if pk.stream.type == 'video':
                 out['n_frames'] += pk.size > 0 or pk.pts is not None; continue  # (an AVI's empty chunk is a dropped = repeated frame; the demuxer's final flush packet is no frame)
             for fr in pk.decode():
-                if pos is None:  # place the audio on the video's clock: > 0, it starts after frame 0
-                    shift = int(round(((float(fr.pts * fr.time_base) if fr.pts is not None else 0.) - v0) * sr))
-                    pos, skip = max(shift, 0), max(-shift, 0)
-                put(res.resample(fr))
+                if sink.pos is None:  # place the audio on the video's clock: > 0, it starts after frame 0
+                    sink.start(int(round(((float(fr.pts * fr.time_base) if fr.pts is not None else 0.) - v0) * sr)))
+                sink.put(res.resample(fr))
         if ast is not None:
-            if pos is None: pos = 0
-            put(res.resample(None))
-            out['audio'] = buf[:pos]
-            if decl_s and decoded < (decl_s * (1 - .005) - .05) * sr:
-                warnings.warn(f'{path}: the audio decodes to {decoded/sr:.2f} s but the container declares {decl_s:.2f} s of audio and video: '
-                              f'the file is truncated or damaged; the missing audio is silence. Re-copy the file')
-    if declared and out['n_frames'] < declared - max(2, declared // 200):
-        warnings.warn(f"{path}: the video has {out['n_frames']} frames but its container declares {declared}: the file is "
-                      f"truncated or damaged. Re-copy the file")
+            if sink.pos is None: sink.pos = 0
+            sink.put(res.resample(None))
+            out['audio'] = sink.buf[:sink.pos]
+    _warn_truncated(path, out['n_frames'], declared, *((sink.decoded, decl_s, sr) if ast is not None else ()))
     return out
 
+# %% ../../nbs/03_data.prepare.ipynb #ec0e1838
 def load_audio(path:str|Path, # a raw video file
                sr:int=44100, # output sample rate
                dtype=np.float32, # np.float32 (in [-1, 1]) or np.int16 (16-bit PCM)
@@ -91,7 +108,7 @@ def load_audio(path:str|Path, # a raw video file
     "Mono audio at `sr` whose sample 0 is the start of video frame 0; None if there is no audio track."
     return read_av(path, sr, dtype)['audio']
 
-# %% ../../nbs/03_data.prepare.ipynb #5661dcd0
+# %% ../../nbs/03_data.prepare.ipynb #7066de19
 AUDIO_SETTINGS = dict(sr=44100, n_fft=1024, win_length=882, hop_length=441, n_mels=64, power=2., top_db=80.,
                       mean=-14.8, std=19.895, window=45599)
 
@@ -110,6 +127,7 @@ def log_mel(wave:torch.Tensor|np.ndarray, # (..., L) mono waveform(s)
     db = torchaudio.functional.amplitude_to_DB(m, 10., 1e-10, 0., s['top_db'])
     return (db - s['mean']) / s['std']
 
+# %% ../../nbs/03_data.prepare.ipynb #07d25e61
 def frame_end_sample(frame:int, # 0-based frame index
                      fps:float, # video frame rate
                      sr:int=44100, # audio sample rate
@@ -132,7 +150,7 @@ def audio_window(y:np.ndarray|None, # aligned mono audio from `load_audio` (None
     if y.dtype == np.int16: out *= 1 / 32768  # 16-bit PCM -> [-1, 1); float32 audio (older preparations) is used as it is
     return out
 
-# %% ../../nbs/03_data.prepare.ipynb #d8702b7e
+# %% ../../nbs/03_data.prepare.ipynb #eedea089
 def npy_problem(p:Path, # a .npy file
                 shape:tuple|None=None, # the array shape it must have (None: any)
                ) -> str|None:
@@ -145,6 +163,22 @@ def npy_problem(p:Path, # a .npy file
 
 def _jsonable(o): return json.loads(json.dumps(o, sort_keys=True, default=str))
 
+# %% ../../nbs/03_data.prepare.ipynb #14cfccfe
+def output_record(path:Path, # a finished output file
+                  sources:dict, # what it was built from
+                 ) -> dict:
+    "The build record of one output: its size, SHA-256 and sources."
+    return dict(size=path.stat().st_size, sha256=file_sha256(path), sources=_jsonable(sources))
+
+def file_stamp(path:Path, # an input file or folder
+               root:Path|None=None, # paths are recorded relative to this folder
+               checksum:bool=False, # record the SHA-256 (small files) instead of the modification time
+              ) -> list:
+    "`[path, size, mtime_ns or sha256]` of an input: what a build record compares to see that it changed."
+    st = path.stat(); rel = str(path.relative_to(root)) if root is not None else str(path)
+    return [rel, st.st_size if path.is_file() else None, file_sha256(path) if checksum else st.st_mtime_ns]
+
+# %% ../../nbs/03_data.prepare.ipynb #c6d08b3e
 def check_unit(rec:dict|None, # the unit's build record: {'size', 'sha256', 'sources'} (None: there is none)
                sources:dict, # what the unit would be built from now (JSON-able)
                path:Path, # the unit's output file
@@ -167,20 +201,7 @@ def sources_changed(old:dict, # the recorded sources
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     return f"{', '.join(changed)} changed" if changed else None
 
-def output_record(path:Path, # a finished output file
-                  sources:dict, # what it was built from
-                 ) -> dict:
-    "The build record of one output: its size, SHA-256 and sources."
-    return dict(size=path.stat().st_size, sha256=file_sha256(path), sources=_jsonable(sources))
-
-def file_stamp(path:Path, # an input file or folder
-               root:Path|None=None, # paths are recorded relative to this folder
-               checksum:bool=False, # record the SHA-256 (small files) instead of the modification time
-              ) -> list:
-    "`[path, size, mtime_ns or sha256]` of an input: what a build record compares to see that it changed."
-    st = path.stat(); rel = str(path.relative_to(root)) if root is not None else str(path)
-    return [rel, st.st_size if path.is_file() else None, file_sha256(path) if checksum else st.st_mtime_ns]
-
+# %% ../../nbs/03_data.prepare.ipynb #bc3d6548
 def report_redone(redone:dict[str, str], # {unit: reason}
                   where:str, # what the units belong to, for the message
                  ) -> None:
@@ -191,7 +212,25 @@ def report_redone(redone:dict[str, str], # {unit: reason}
         more = f' and {len(us)-10} more' if len(us) > 10 else ''
         warnings.warn(f"{where}: redone {', '.join(us[:10])}{more}: {why}", stacklevel=3)
 
-# %% ../../nbs/03_data.prepare.ipynb #cd0f3e34
+# %% ../../nbs/03_data.prepare.ipynb #c95aff46
+def verify_outputs(record:Path, # a build record (`videos/<stem>.json`, BioVid's `meta/<sample>.json`) listing its outputs
+                   root:Path, # the prepared folder the outputs' paths are relative to
+                   parts:tuple[str, ...], # which output folders to check ('audio', 'labels'; BioVid 'frames', 'signals')
+                   fix:str, # what the user does when one changed
+                  ) -> int:
+    "Check the outputs `record` lists under `parts` against their recorded size and SHA-256; returns how many, else a `ValueError` naming the file."
+    outs = json.loads(record.read_text()).get('built_from', {}).get('outputs', {}) if record.is_file() else {}
+    n = 0
+    for rel, (size, sha) in outs.items():
+        if rel.split('/')[0] not in parts: continue
+        p = inside_root(rel, root, 'output', record)
+        if not p.is_file() or p.stat().st_size != size or file_sha256(p) != sha:
+            raise ValueError(f"{p}: changed since the preparation wrote it (its SHA-256 differs from the one recorded in {record}, "
+                             f"or it is missing or truncated): {fix}")
+        n += 1
+    return n
+
+# %% ../../nbs/03_data.prepare.ipynb #f0909834
 AUDIO_DTYPE = 'int16'  # prepared audio: 16-bit PCM (full scale 32768), the resolution of the source recordings
 
 def _sources(raw_root:Path, raw:str, people:list[VAEntry], sample:dict, s:dict) -> dict:
@@ -208,12 +247,9 @@ def _label_count_ok(n_lab:int, av_info:dict) -> bool:
     n, decl = av_info['n_frames'], av_info['declared_frames']
     return n <= n_lab <= n + 1 or (0 < n < decl and n <= n_lab <= decl + 1)
 
-def _prepare_raw(raw_root:Path, out:Path, raw:str, people:list[VAEntry], sample:dict, s:dict) -> dict:
-    "Prepare one raw video (audio, each person's labels) and write its marker with the build record last."
-    stem = Path(raw).stem
-    sources = _sources(raw_root, raw, people, sample, s)
-    info = read_av(raw_root/raw, s['sr'], np.int16)
-    rec, outputs = {}, {}
+# %% ../../nbs/03_data.prepare.ipynb #01cf158e
+def _checked_labels(raw_root:Path, raw:str, people:list[VAEntry], info:dict) -> dict[str, np.ndarray]:
+    "Each labelled person's labels float32 (n, 2), -5 where invalid; every label file is checked against the video first."
     labels = {}
     for e in people:  # check every label file before writing anything
         if e.labels is None: continue
@@ -223,28 +259,41 @@ def _prepare_raw(raw_root:Path, out:Path, raw:str, people:list[VAEntry], sample:
                              f"(container: {info['declared_frames']}): a label file needs one line per frame, or one more. "
                              f"Fix the file, or prepare without this video (--on_error skip)")
         labels[e.name] = np.where(m, v, -5.).astype(np.float32)
-    if info['audio'] is not None:
-        p = out/'audio'/f'{stem}.npy'
-        with atomic_write(p) as f: np.save(f, info['audio'])
-        outputs[f'audio/{stem}.npy'] = [p.stat().st_size, file_sha256(p)]
+    return labels
+
+def _save_output(out:Path, rel:str, a:np.ndarray, outputs:dict) -> None:
+    "Save `a` to `out/rel` atomically and record its `[size, sha256]` in `outputs[rel]`."
+    p = out/rel
+    with atomic_write(p) as f: np.save(f, a)
+    outputs[rel] = [p.stat().st_size, file_sha256(p)]
+
+# %% ../../nbs/03_data.prepare.ipynb #14f3a781
+def _person_record(raw_root:Path, e:VAEntry, stem:str, info:dict, va:np.ndarray|None, n:int, outputs:dict) -> dict:
+    "What the index says about person `e` of raw video `stem`."
+    return dict(split=e.split, raw=e.raw, crops=e.crops, label_file=e.labels, n_frames=int(n), fps=info['fps'],
+                has_audio=info['has_audio'], audio=f'audio/{stem}.npy' if info['has_audio'] else None,
+                audio_sha256=outputs.get(f'audio/{stem}.npy', [None, None])[1],
+                labels=None if va is None else f'labels/{e.name}.npy',
+                missing_crops=int((~crop_mask(raw_root/e.crops, n)).sum()),
+                invalid_labels=0 if va is None else int((va == -5).any(1).sum()))
+
+def _prepare_raw(raw_root:Path, out:Path, raw:str, people:list[VAEntry], sample:dict, s:dict) -> dict:
+    "Prepare one raw video (audio, each person's labels) and write its marker with the build record last."
+    stem = Path(raw).stem
+    sources = _sources(raw_root, raw, people, sample, s)
+    info = read_av(raw_root/raw, s['sr'], np.int16)
+    labels, outputs, rec = _checked_labels(raw_root, raw, people, info), {}, {}
+    if info['audio'] is not None: _save_output(out, f'audio/{stem}.npy', info['audio'], outputs)
     for e in people:
         va = labels.get(e.name)
-        if va is not None:
-            p = out/'labels'/f'{e.name}.npy'
-            with atomic_write(p) as f: np.save(f, va)
-            outputs[f'labels/{e.name}.npy'] = [p.stat().st_size, file_sha256(p)]
-            n = len(va)
+        if va is not None: _save_output(out, f'labels/{e.name}.npy', va, outputs); n = len(va)
         else: n = sample.get(e.name, info['n_frames'])
-        rec[e.name] = dict(split=e.split, raw=e.raw, crops=e.crops, label_file=e.labels, n_frames=int(n), fps=info['fps'],
-                           has_audio=info['has_audio'], audio=f'audio/{stem}.npy' if info['has_audio'] else None,
-                           audio_sha256=outputs.get(f'audio/{stem}.npy', [None, None])[1],
-                           labels=None if va is None else f'labels/{e.name}.npy',
-                           missing_crops=int((~crop_mask(raw_root/e.crops, n)).sum()),
-                           invalid_labels=0 if va is None else int((va == -5).any(1).sum()))
+        rec[e.name] = _person_record(raw_root, e, stem, info, va, n, outputs)
     marker = dict(persons=rec, built_from=dict(sources=sources, outputs=outputs))
     with atomic_write(out/'videos'/f'{stem}.json', 'w') as f: json.dump(marker, f, indent=1, sort_keys=True)
     return rec
 
+# %% ../../nbs/03_data.prepare.ipynb #f6142ed4
 def _unit_problem(raw_root:Path, out:Path, raw:str, people:list[VAEntry], sample:dict, s:dict) -> tuple[str|None, dict|None]:
     "Why the finished unit of `raw` must be redone (None: valid), and its persons' records when it is valid."
     marker = out/'videos'/f'{Path(raw).stem}.json'
@@ -263,6 +312,24 @@ def _unit_problem(raw_root:Path, out:Path, raw:str, people:list[VAEntry], sample
         if file_sha256(p) != sha: return f'{rel} changed (its SHA-256 differs from the one recorded)', None  # same-size damage
     return None, m['persons']
 
+# %% ../../nbs/03_data.prepare.ipynb #13392804
+def _prepare_videos(raw:Path, out:Path, entries:dict, sample:dict, s:dict, progress:bool, on_error:str) -> tuple[dict, dict, dict]:
+    "Prepare, or keep where still valid, every raw video: the persons' records, `redone` {video: why} and `failed` {video: error}."
+    groups = {}
+    for e in entries.values(): groups.setdefault(e.raw, []).append(e)
+    videos, redone, failed = {}, {}, {}
+    for r in tqdm(sorted(groups), desc='prepare Aff-Wild2', unit='video', disable=not progress):
+        why, persons = _unit_problem(raw, out, r, groups[r], sample, s)
+        if why is not None:
+            try: persons = _prepare_raw(raw, out, r, groups[r], sample, s)
+            except (ValueError, FileNotFoundError, av.error.FFmpegError) as e:
+                if on_error == 'raise': raise
+                failed[Path(r).stem] = str(e); continue
+            if why != 'not prepared': redone[Path(r).stem] = why
+        videos.update(persons)
+    return dict(sorted(videos.items())), redone, failed
+
+# %% ../../nbs/03_data.prepare.ipynb #1fe08d1f
 def summarize(videos:dict) -> dict:
     "Counts of persons, raw videos, frames, missing crops, invalid labels and videos without audio."
     return dict(persons={sp: sum(v['split'] == sp for v in videos.values()) for sp in ('train', 'val', 'test')},
@@ -283,10 +350,32 @@ def format_summary(s:dict) -> str:
             + ('' if 'test_files' not in s else f"\nABAW test files: list {s['test_files']['list'] or '(none)'}, "
                f"sample {s['test_files']['sample'] or '(none)'}"))
 
+# %% ../../nbs/03_data.prepare.ipynb #8298238d
 def _rel(f:Path|None, raw:Path) -> str|None:
     "`f` relative to the raw folder when it is inside it (as the index records files), else absolute."
     return None if f is None else str(f.relative_to(raw)) if f.is_relative_to(raw) else str(f.resolve())
 
+
+def _write_folds(out:Path, entries:dict, videos:dict, k:int, seed:int) -> dict:
+    "The folds of the prepared persons (`make_folds`, balanced by frames), saved to `out/folds.json`; empty folds are a warning."
+    kept = {n: e for n, e in entries.items() if n in videos}
+    folds = make_folds(kept, {n: v['n_frames'] for n, v in videos.items()}, k, seed)
+    if empty := [i for i, f in enumerate(folds['cv']['folds']) if not f]:
+        warnings.warn(f"{out/'folds.json'}: fold(s) {empty} of {k} are empty (only {k - len(empty)} train+val raw videos): "
+                      f"they cannot be trained on; prepare with fewer folds (--folds) to use them all")
+    save_folds(folds, out/'folds.json')
+    return folds
+
+def _write_index(given:Path, raw:Path, out:Path, s:dict, videos:dict, failed:dict, tf:dict) -> dict:
+    "Write `out/index.json`: where the raw folder is, the audio settings, the summary and every person's record."
+    in_data = given.absolute() == out.absolute().parent/'raw'  # a data folder's own raw/ (`jmt.cli`): it moves with the folder
+    index = dict(version=1, raw_root=str(raw), raw_root_relative='../raw' if in_data else None, audio=s, audio_dtype=AUDIO_DTYPE,
+                 summary=dict(summarize(videos), failed=dict(sorted(failed.items())),
+                              test_files={k: _rel(f, raw) for k, f in tf.items() if k in ('list', 'sample')}), videos=videos)
+    with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
+    return index
+
+# %% ../../nbs/03_data.prepare.ipynb #bf9d930f
 def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_aligned, annotations)
                      out:str|Path, # the prepared folder (created; re-runs resume)
                      sr:int=44100, # audio sample rate of the prepared audio
@@ -308,33 +397,13 @@ def prepare_affwild2(raw:str|Path, # the raw Aff-Wild2 folder (videos, cropped_a
     for p in out.rglob('.*.tmp'): p.unlink()  # left by a killed run
     s = {**AUDIO_SETTINGS, 'sr': sr}
     sample = read_test_sample(tf['sample']) if tf['sample'] else {}
-    groups = {}
-    for e in entries.values(): groups.setdefault(e.raw, []).append(e)
-    videos, redone, failed = {}, {}, {}
-    for r in tqdm(sorted(groups), desc='prepare Aff-Wild2', unit='video', disable=not progress):
-        why, persons = _unit_problem(raw, out, r, groups[r], sample, s)
-        if why is not None:
-            try: persons = _prepare_raw(raw, out, r, groups[r], sample, s)
-            except (ValueError, FileNotFoundError, av.error.FFmpegError) as e:
-                if on_error == 'raise': raise
-                failed[Path(r).stem] = str(e); continue
-            if why != 'not prepared': redone[Path(r).stem] = why
-        videos.update(persons)
+    videos, redone, failed = _prepare_videos(raw, out, entries, sample, s, progress, on_error)
     report_redone(redone, str(out))
-    videos = dict(sorted(videos.items()))
-    kept = {n: e for n, e in entries.items() if n in videos}
-    folds = make_folds(kept, {n: v['n_frames'] for n, v in videos.items()}, k, seed)
-    if empty := [i for i, f in enumerate(folds['cv']['folds']) if not f]:
-        warnings.warn(f"{out/'folds.json'}: fold(s) {empty} of {k} are empty (only {k - len(empty)} train+val raw videos): "
-                      f"they cannot be trained on; prepare with fewer folds (--folds) to use them all")
-    save_folds(folds, out/'folds.json')
-    in_data = given.absolute() == out.absolute().parent/'raw'  # a data folder's own raw/ (`jmt.cli`): it moves with the folder
-    index = dict(version=1, raw_root=str(raw), raw_root_relative='../raw' if in_data else None, audio=s, audio_dtype=AUDIO_DTYPE,
-                 summary=dict(summarize(videos), failed=dict(sorted(failed.items())),
-                              test_files={k: _rel(f, raw) for k, f in tf.items() if k in ('list', 'sample')}), videos=videos)
-    with atomic_write(out/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
+    _write_folds(out, entries, videos, k, seed)
+    index = _write_index(given, raw, out, s, videos, failed, tf)
     return dict(index, redone=redone)
 
+# %% ../../nbs/03_data.prepare.ipynb #4f8aa92c
 def load_index(prepared:str|Path) -> dict:
     "The prepared index, with `root` (the prepared folder) added; every name and relative path in it is checked to stay inside its folder."
     p = Path(prepared)/'index.json'
@@ -349,6 +418,7 @@ def load_index(prepared:str|Path) -> dict:
             if v.get(k) is not None: inside_root(v[k], ix.get('raw_root', '.'), f'{k} of {n}', p)
     return ix
 
+# %% ../../nbs/03_data.prepare.ipynb #dd553a96
 def load_labels(index:dict, # from `load_index`
                 name:str, # person name
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -358,24 +428,7 @@ def load_labels(index:dict, # from `load_index`
     va = np.load(Path(index['root'])/v['labels']); m = va != -5
     return np.where(m, va, 0).astype(np.float32), m
 
-# %% ../../nbs/03_data.prepare.ipynb #prepsha4
-def verify_outputs(record:Path, # a build record (`videos/<stem>.json`, BioVid's `meta/<sample>.json`) listing its outputs
-                   root:Path, # the prepared folder the outputs' paths are relative to
-                   parts:tuple[str, ...], # which output folders to check ('audio', 'labels'; BioVid 'frames', 'signals')
-                   fix:str, # what the user does when one changed
-                  ) -> int:
-    "Check the outputs `record` lists under `parts` against their recorded size and SHA-256; returns how many, else a `ValueError` naming the file."
-    outs = json.loads(record.read_text()).get('built_from', {}).get('outputs', {}) if record.is_file() else {}
-    n = 0
-    for rel, (size, sha) in outs.items():
-        if rel.split('/')[0] not in parts: continue
-        p = inside_root(rel, root, 'output', record)
-        if not p.is_file() or p.stat().st_size != size or file_sha256(p) != sha:
-            raise ValueError(f"{p}: changed since the preparation wrote it (its SHA-256 differs from the one recorded in {record}, "
-                             f"or it is missing or truncated): {fix}")
-        n += 1
-    return n
-
+# %% ../../nbs/03_data.prepare.ipynb #d89c1181
 def verify_prepared(prepared:str|Path, # the prepared folder
                     parts:tuple[str, ...]=('audio', 'labels'), # which prepared files to check: 'audio', 'labels'
                    ) -> int:
