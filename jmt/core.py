@@ -226,7 +226,7 @@ def git_commit(path:str|os.PathLike='.', # a folder inside the repository
         return sha + ('-dirty' if run('status', '--porcelain', '--untracked-files=no') else '')
     except (OSError, subprocess.CalledProcessError): return None
 
-# %% ../nbs/00_core.ipynb #safe0ex1
+# %% ../nbs/00_core.ipynb #e841bd91
 class UnsafeNameError(ValueError):
     "A name or relative path read from a file would lead out of its folder (`../x`, `/x`, `a/b`): refused, naming the file and line."
 
@@ -253,6 +253,7 @@ def safe_name(name:str, # a name read from a file that becomes one path componen
     raise UnsafeNameError(f"{_where(file, line)}{what} {name!r} {why}: a name becomes a file name, so it must be one plain "
                           "path component (no '/', '\\', '..', control characters); fix the file")
 
+# %% ../nbs/00_core.ipynb #663d8a93
 def inside_root(rel:str|os.PathLike, # a relative path read from a file (e.g. 'audio/video1.npy')
                 root:str|os.PathLike, # the folder it is relative to
                 what:str='path', # what it names, for the message

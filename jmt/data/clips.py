@@ -51,7 +51,7 @@ def clips_to_frames(values:np.ndarray|torch.Tensor, # per-clip values (n_clips, 
     if len(values) != len(ends): raise ValueError(f'{len(values)} clip values for {len(ends)} clips of {n_frames} frames at stride {stride}')
     return values[np.searchsorted(ends, np.arange(n_frames))]
 
-# %% ../../nbs/04_data.clips.ipynb #a683c07c
+# %% ../../nbs/04_data.clips.ipynb #93afc897
 def read_rgb(path:str|Path, # an image file
             ) -> np.ndarray|None:
     "RGB uint8 (H, W, 3) of the image at `path`; None if the file is absent, None and a warning naming it if it is corrupt."
@@ -62,6 +62,7 @@ def read_rgb(path:str|Path, # an image file
     if im is None: warnings.warn(f'corrupt JPEG {path}: using a black frame (frame_mask False)')
     return im
 
+# %% ../../nbs/04_data.clips.ipynb #0c2778a8
 def _resize(x:torch.Tensor, size:int) -> torch.Tensor:
     "uint8 (n, 3, H, W) -> (n, 3, size, size), bilinear with antialiasing, computed in uint8 channels-last."
     return F.interpolate(x.contiguous(memory_format=torch.channels_last), size=(size, size), mode='bilinear',
@@ -304,7 +305,7 @@ def show_clip(ds:AffWild2Clips, # a raw-clip dataset
     axs[3].set_yticks([]); axs[3].set_xlabel('frame (black: missing crop)')
     return axs
 
-# %% ../../nbs/04_data.clips.ipynb #0bee9fe2
+# %% ../../nbs/04_data.clips.ipynb #cf0d3039
 def show_frame(index:dict, # a prepared index (`load_index`)
                name:str, # the person
                frame:int=0, # 0-based frame index
@@ -327,6 +328,7 @@ def show_frame(index:dict, # a prepared index (`load_index`)
     axs[2].set_title(f'valence, arousal at frame {frame}: {lab}', fontsize=9)
     return fig
 
+# %% ../../nbs/04_data.clips.ipynb #15d28e91
 def clip_viewer(prepared:str|Path|dict, # prepared folder (or its index)
                 name:str, # the person to browse
                 raw_root:str|Path|None=None, # override the raw folder recorded in the index

@@ -194,7 +194,7 @@ def write_synthetic_affwild2(root:str|Path, # output folder (created; must be em
     _write_test_files(root, truth)
     return truth
 
-# %% ../../nbs/01_data.synthetic.ipynb #d04aeaae
+# %% ../../nbs/01_data.synthetic.ipynb #cba4ffe5
 import torch
 from torch import nn
 
@@ -220,6 +220,7 @@ class SynthSeq(torch.utils.data.Dataset):
                 'mask': {m: torch.ones(T, dtype=torch.bool) for m in self.mods},
                 'label': self.y[i], 'label_mask': torch.ones(T, 2, dtype=torch.bool), 'valid': torch.ones(T, dtype=torch.bool)}
 
+# %% ../../nbs/01_data.synthetic.ipynb #b2b06ab2
 class ToyRegressor(nn.Module):
     "A per-clip linear regressor with the fusion models' call signature `model(x, mask) -> (B, T, n_targets)`."
     def __init__(self, d:int=8, # feature size per modality
