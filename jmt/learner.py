@@ -93,7 +93,7 @@ class Recorder(Callback):
         self.history.append({'epoch': L.epoch, 'train_loss': (self.tot[0] / self.tot[1]).item(), **L.valid_log, 'lr': self.lr})
         self.times.append(round(time.time() - self.t0, 3))
 
-# %% ../nbs/30_learner.ipynb #c51e6d9f
+# %% ../nbs/30_learner.ipynb #8502c35e
 class Learner:
     "A small training engine: model, data, loss, optimizer and a loop of events; every other behaviour is a callback."
     def __init__(self, model:nn.Module, # maps `*get_x(batch)` to predictions
