@@ -62,6 +62,7 @@ class Tracker(Callback):
         sign = 1 if self.mode == 'max' else -1
         return math.isfinite(v) and (self.best is None or sign * (v - self.best) > self.min_delta)
 
+# %% ../nbs/31_callbacks.ipynb #5e59f36d
 class EarlyStopping(Tracker):
     "Stop when the monitor has not improved for `patience` epochs (the decision is saved with the checkpoint)."
     order = 10
@@ -244,6 +245,7 @@ def plot_history(history:list[dict], # `learn.history`
     axs[0].figure.tight_layout()
     return axs[0].figure
 
+# %% ../nbs/31_callbacks.ipynb #a8120c3c
 class LivePlot(Callback):
     "Redraw `plot_history` in place after every epoch (Jupyter only, rank 0 only)."
     order = 60
