@@ -186,6 +186,7 @@ def get_preds(model:nn.Module, # maps `*get_x(batch)` to predictions
     cat = lambda xs: None if not xs or xs[0] is None else torch.cat(xs)
     return cat(P), cat(Y), cat(M)
 
+# %% ../nbs/30_learner.ipynb #63eacf65
 @patch
 def get_preds(self:Learner, dl:DataLoader|None=None, # default: the validation loader
              ) -> tuple:
