@@ -20,12 +20,13 @@ from .learner import get_preds
 from .features import load_features
 
 # %% auto #0
-__all__ = ['CONSTANT_TOL', 'DROPS', 'DROP_MODALITY', 'clip_predictions', 'frame_labels', 'prediction_stats', 'AbawMetric',
-           'release_protocol_metrics', 'ConstantPredictionWarning', 'collapse_reason', 'absent_modalities',
-           'drop_inputs', 'check_drops', 'predict_sequences', 'frame_predictions', 'write_video_predictions',
-           'read_video_predictions', 'sample_file', 'write_submission', 'predict_affwild2', 'results_row']
+__all__ = ['CONSTANT_TOL', 'DROPS', 'DROP_MODALITY', 'clip_predictions', 'frame_labels', 'prediction_stats',
+           'release_protocol_metrics', 'AbawMetric', 'ConstantPredictionWarning', 'collapse_reason',
+           'absent_modalities', 'drop_inputs', 'check_drops', 'predict_sequences', 'frame_predictions',
+           'write_video_predictions', 'read_video_predictions', 'sample_file', 'write_submission', 'predict_affwild2',
+           'results_row']
 
-# %% ../nbs/33_abaw.ipynb #ebafe5de
+# %% ../nbs/33_abaw.ipynb #785b1bd2
 def clip_predictions(ds:AffWild2Features, # the (non-shuffled) dataset the predictions were made on
                      P:torch.Tensor, # (N, T, 2) predictions, one row per dataset item, in dataset order
                     ) -> dict[str, torch.Tensor]:
@@ -47,6 +48,7 @@ def frame_labels(ds:AffWild2Features, # a cached-feature dataset
         va, m = load_labels(ds.index, n); out[n] = torch.from_numpy(np.where(m, va, INVALID).astype(np.float32))
     return out
 
+# %% ../nbs/33_abaw.ipynb #ee85883c
 def prediction_stats(clip_preds:Mapping[str, torch.Tensor], # {video: (n_clips, 2) clip predictions}
                      clip_frames:Mapping[str, Sequence[int]], # {video: (n_clips,) label frame of each clip}
                      labels:Mapping[str, torch.Tensor], # {video: (n_frames, 2) per-frame labels, -5 = invalid}
@@ -63,6 +65,18 @@ def prediction_stats(clip_preds:Mapping[str, torch.Tensor], # {video: (n_clips, 
         out[f'pred_std_{t}'] = p[ok].std(unbiased=False).item() if ok.sum() > 1 else 0.
     return {**out, 'pred_nonfinite': float(bad)}
 
+# %% ../nbs/33_abaw.ipynb #relabaw2
+from .ccc import release_protocol_ccc
+
+def release_protocol_metrics(ds:AffWild2Features, # the dataset the clip predictions come from
+                             clip_preds:Mapping[str, torch.Tensor], # `{video: (n_clips, 2)}`
+                             labels:Mapping[str, torch.Tensor], # `{video: (n_frames, 2)}` per-frame labels, -5 = invalid (`frame_labels`)
+                            ) -> dict[str, float]: # `{valence,arousal,mean}_release_protocol`
+    "The release's `val.py` score (`release_protocol_ccc`) of clip predictions spread over the frames as the ABAW score spreads them."
+    fp = {n: expand_to_frames(clip_preds[n], ds.ends[n], len(lab)) for n, lab in labels.items()}
+    return {f'{k}_release_protocol': v for k, v in release_protocol_ccc(fp, labels).items()}
+
+# %% ../nbs/33_abaw.ipynb #e42bcd7f
 class AbawMetric:
     "The learner's metric: ABAW frame-level CCC of `ds`, raw (`valence`, `arousal`, `mean`) and post-processed (`*_pp`), `prediction_stats`, and the release's number (`*_release_protocol`)."
     def __init__(self, ds:AffWild2Features, # the validation dataset (in loader order)
@@ -77,18 +91,7 @@ class AbawMetric:
         return {**r, **{f'{k}_pp': v for k, v in pp.items()}, **prediction_stats(cp, self.ends, self.labels),
                 **release_protocol_metrics(self.ds, cp, self.labels)}
 
-# %% ../nbs/33_abaw.ipynb #relabaw2
-from .ccc import release_protocol_ccc
-
-def release_protocol_metrics(ds:AffWild2Features, # the dataset the clip predictions come from
-                             clip_preds:Mapping[str, torch.Tensor], # `{video: (n_clips, 2)}`
-                             labels:Mapping[str, torch.Tensor], # `{video: (n_frames, 2)}` per-frame labels, -5 = invalid (`frame_labels`)
-                            ) -> dict[str, float]: # `{valence,arousal,mean}_release_protocol`
-    "The release's `val.py` score (`release_protocol_ccc`) of clip predictions spread over the frames as the ABAW score spreads them."
-    fp = {n: expand_to_frames(clip_preds[n], ds.ends[n], len(lab)) for n, lab in labels.items()}
-    return {f'{k}_release_protocol': v for k, v in release_protocol_ccc(fp, labels).items()}
-
-# %% ../nbs/33_abaw.ipynb #f3dd0d0c
+# %% ../nbs/33_abaw.ipynb #883fc9f7
 CONSTANT_TOL = 1e-6  # a target's prediction std (on labelled frames) below this counts as constant
 
 class ConstantPredictionWarning(UserWarning):
@@ -111,6 +114,7 @@ def absent_modalities(ds:AffWild2Features, # a cached-feature dataset (the valid
     "The modalities of `mods` that no clip of `ds` has (every mask False), counting a `drop` of a whole modality."
     return [m for m in mods if m == drop or not any(ds.masks[n][m].any() for n in ds.names)]
 
+# %% ../nbs/33_abaw.ipynb #10d33a5f
 def _why(model, mods, absent):
     if not absent: return 'the inputs are there, so the model itself collapsed (saturated or dead units? try a lower lr)'
     s = f"no {' or '.join(map(repr, absent))} input reaches the model (every validation clip masked)"
@@ -167,7 +171,7 @@ def check_drops(drop:str|Sequence[str]|None, # test-time removals: one, several,
     for d in drops: check_choice('drop', d, DROPS)
     return drops
 
-# %% ../nbs/33_abaw.ipynb #a7056aa6
+# %% ../nbs/33_abaw.ipynb #6e6fb640
 @torch.no_grad()
 def predict_sequences(model:torch.nn.Module, # a fusion model `model(x, mask) -> (B, T, K)`
                       ds:AffWild2Features, # the sequences to predict (in order)
@@ -192,6 +196,7 @@ def frame_predictions(ds:AffWild2Features, # the dataset the clip predictions co
         out[n] = fp if windows is None else postprocess_va(fp, windows, True)
     return out
 
+# %% ../nbs/33_abaw.ipynb #6faf32b4
 def write_video_predictions(preds:Mapping[str, torch.Tensor|np.ndarray], # `{video: (n_frames, 2)}` per-frame predictions
                             out_dir:str|Path, # one `<video>.csv` per video goes here
                            ) -> list[Path]:

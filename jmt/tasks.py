@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 from torch.utils.data import DataLoader, Dataset
 
 from .core import ArgumentError, check_choice, check_int, get_device, set_seed, update_timings
@@ -25,7 +26,7 @@ __all__ = ['TASKS', 'TASK_ALIASES', 'Task', 'run_name', 'check_fold', 'RunExists
            'refuse_replacing', 'fit_task', 'cross_validate', 'extract_task_features', 'get_task', 'make_task',
            'dataset_of']
 
-# %% ../nbs/32_tasks.ipynb #bf8a6cd0
+# %% ../nbs/32_tasks.ipynb #2cdd2711
 class Task:
     "What differs between datasets: modalities, targets, loss, metric and monitor, Datasets, model and results (see `fit_task`)."
     name:str = 'task'  # the registry key (`TASKS`)
@@ -37,68 +38,91 @@ class Task:
     def loss(self, pred, *y): raise NotImplementedError  # `loss(pred, *get_y(batch)) -> scalar`
     def features(self, mods:Sequence[str]) -> dict: raise NotImplementedError  # `{modality: {name: (n_clips, D)}}`
     def datasets(self, fold, feats:dict, mods:Sequence[str], hp:dict) -> tuple: raise NotImplementedError  # (train, valid)
-    def models(self) -> tuple[str, ...]:
-        "The model names this task trains: the fusions, and a unimodal model per modality it has."
-        return tuple(m for m in MODEL_NAMES if not m.startswith('unimodal_') or m.split('_', 1)[1] in self.mods)
-    def mods_of(self, model:str) -> tuple[str, ...]:
-        "The modalities `model` reads: `m` for `unimodal_<m>`, else all of the task's."
-        return (model.split('_', 1)[1],) if model.startswith('unimodal_') else tuple(self.mods)
-    def model(self, name:str, preset:str, feats:dict, hp:dict, **kw) -> torch.nn.Module:
-        "The model to train, `T` given for the models built for one length (the peers)."
-        return make_model(name, mods=self.mods, preset=preset, n_targets=self.n_out, **{'T': self.seq_len(feats, hp), **kw})
     def seq_len(self, feats:dict, hp:dict) -> int|None: return hp.get('seq_len')  # clips per item, for `T`
     def metric(self, valid_ds, hp:dict) -> Callable|None: return None  # `metric(P, Y, M) -> dict` of an epoch
     def learner_kw(self, hp:dict) -> dict: return {}  # other `fit_cbs` settings (patience, load_best, ...)
-    def run_dir(self, out_dir, model:str, preset:str, fold, seed:int) -> Path|None:
-        "The run folder of `out_dir` (None: nothing written): named by model, preset, fold and seed, so runs never collide."
-        return None if out_dir is None else Path(out_dir)/run_name(model, preset, fold, seed)
     def checkpoints(self, run, hp:dict): return run  # where the Learner writes last.pt/best.pt (None: nowhere)
-    def config(self, r:dict, hp:dict, kw:dict, net, feats:dict) -> dict:
-        "What identifies the run (saved with its checkpoints and results)."
-        return dict(model=r['model'], preset=r['preset'], fold=str(r['fold']), epochs=r['epochs'], lr=r['lr'],
-                    batch_size=r['batch_size'], seed=r['seed'], **hp, **kw)
     def saved(self, run, config:dict) -> dict|None: return None  # a finished run of `config` to return instead of training
     def resumable(self, learn, run, config:dict, hp:dict, resume:bool) -> bool: return False  # continue `run`'s last.pt?
-    def results(self, ctx:dict) -> dict:
-        "The run's result from `ctx` (`fit_task`'s names: learn, net, tds, vds, run, config, ...): here the validation metric."
-        learn = ctx['learn']
-        P, Y, M = learn.get_preds()
-        return dict(model=ctx['model'], fold=ctx['fold'], metrics=learn.metric(P, Y, M) if learn.metric else {},
-                    history=learn.history, net=ctx['net'], learner=learn, run_dir=ctx['run'])
     n_folds:int = 1  # the folds `cross_validate` runs by default
     # raw clips (feature extraction, `jmt.unimodal.train_backbone`): the Dataset with its cache settings, loss/metric/monitor, default split
     def clip_dataset(self, modality:str, **settings) -> Dataset: raise NotImplementedError
-    @classmethod
-    def clip_settings_for(cls, modality:str, **given) -> dict:
-        "The `given` clip settings that this dataset's `modality` clips take (`clip_keys`, else `clip_args`); None and the rest dropped."
-        keys = getattr(cls, 'clip_keys', {}).get(modality, getattr(cls, 'clip_args', ()))
-        return {k: v for k, v in given.items() if v is not None and k in keys}
     clip_loss = clip_metric = None; clip_monitor:str = 'mean'
-    def cache_settings(self, ds) -> dict:
-        "What a feature cache of the clips `ds` records (and is checked against): by default `jmt.features.clip_settings`."
-        from jmt.features import clip_settings
-        return clip_settings(ds)
     def split(self, seed:int=0) -> tuple: raise NotImplementedError  # (train names, valid names) of a backbone training
     # a data folder (`jmt.cli`): `jmt-prepare` makes DATA/prepared from DATA/raw, `jmt-extract` DATA/features/<cache_name>/<modality>
     cache_keys:dict = {'img_size': 'img', 'clip_stride': 'stride'}  # the clip settings that name a cache folder, and their short names
     data_defaults:dict = {}  # clip settings of a data folder's caches besides the paper preset's (`jmt.presets`)
     @classmethod
-    def data_settings(cls, **given) -> dict:
-        "The clip settings of a data folder's caches: `given`, else the paper preset's (`jmt.presets`), else `data_defaults`."
-        from jmt.presets import RUN_PRESETS
-        paper = {k: v for k, v in RUN_PRESETS.get((cls.name, 'paper'), {}).items() if k in cls.cache_keys}
-        return {**cls.data_defaults, **paper, **{k: v for k, v in given.items() if v is not None}}
-    @classmethod
-    def cache_name(cls, settings:dict) -> str:
-        "The folder under a data folder's `features/` of the caches made with these clip `settings` (e.g. `img112_stride32`)."
-        return '_'.join(f'{a}{settings[k]}' for k, a in cls.cache_keys.items())
-    @classmethod
     def prepare_raw(cls, raw, prepared, progress:bool=True, **kw) -> str: raise NotImplementedError  # raw folder -> prepared/; its summary
     prepare_options:tuple = ()  # the options of `jmt-prepare` besides folds, seed and on_error that `prepare_raw` takes
-    def summarize(self, res:list[dict], out_dir, model:str, folds:list, hp:dict) -> list[dict]:
-        "The folds' results and a last row with the mean of every metric."
-        keys = [k for k, v in res[0]['metrics'].items() if isinstance(v, (int, float))] if res else []
-        return [*res, dict(model=model, fold='mean', metrics={k: float(np.mean([r['metrics'][k] for r in res])) for k in keys})]
+
+# %% ../nbs/32_tasks.ipynb #c596d4b4
+@patch
+def models(self:Task) -> tuple[str, ...]:
+    "The model names this task trains: the fusions, and a unimodal model per modality it has."
+    return tuple(m for m in MODEL_NAMES if not m.startswith('unimodal_') or m.split('_', 1)[1] in self.mods)
+
+@patch
+def mods_of(self:Task, model:str) -> tuple[str, ...]:
+    "The modalities `model` reads: `m` for `unimodal_<m>`, else all of the task's."
+    return (model.split('_', 1)[1],) if model.startswith('unimodal_') else tuple(self.mods)
+
+@patch
+def model(self:Task, name:str, preset:str, feats:dict, hp:dict, **kw) -> torch.nn.Module:
+    "The model to train, `T` given for the models built for one length (the peers)."
+    return make_model(name, mods=self.mods, preset=preset, n_targets=self.n_out, **{'T': self.seq_len(feats, hp), **kw})
+
+# %% ../nbs/32_tasks.ipynb #e4609b26
+@patch
+def run_dir(self:Task, out_dir, model:str, preset:str, fold, seed:int) -> Path|None:
+    "The run folder of `out_dir` (None: nothing written): named by model, preset, fold and seed, so runs never collide."
+    return None if out_dir is None else Path(out_dir)/run_name(model, preset, fold, seed)
+
+@patch
+def config(self:Task, r:dict, hp:dict, kw:dict, net, feats:dict) -> dict:
+    "What identifies the run (saved with its checkpoints and results)."
+    return dict(model=r['model'], preset=r['preset'], fold=str(r['fold']), epochs=r['epochs'], lr=r['lr'],
+                batch_size=r['batch_size'], seed=r['seed'], **hp, **kw)
+
+# %% ../nbs/32_tasks.ipynb #2c3dd373
+@patch
+def results(self:Task, ctx:dict) -> dict:
+    "The run's result from `ctx` (`fit_task`'s names: learn, net, tds, vds, run, config, ...): here the validation metric."
+    learn = ctx['learn']
+    P, Y, M = learn.get_preds()
+    return dict(model=ctx['model'], fold=ctx['fold'], metrics=learn.metric(P, Y, M) if learn.metric else {},
+                history=learn.history, net=ctx['net'], learner=learn, run_dir=ctx['run'])
+
+@patch
+def summarize(self:Task, res:list[dict], out_dir, model:str, folds:list, hp:dict) -> list[dict]:
+    "The folds' results and a last row with the mean of every metric."
+    keys = [k for k, v in res[0]['metrics'].items() if isinstance(v, (int, float))] if res else []
+    return [*res, dict(model=model, fold='mean', metrics={k: float(np.mean([r['metrics'][k] for r in res])) for k in keys})]
+
+# %% ../nbs/32_tasks.ipynb #ab160ccb
+@patch(cls_method=True)
+def clip_settings_for(cls:Task, modality:str, **given) -> dict:
+    "The `given` clip settings that this dataset's `modality` clips take (`clip_keys`, else `clip_args`); None and the rest dropped."
+    keys = getattr(cls, 'clip_keys', {}).get(modality, getattr(cls, 'clip_args', ()))
+    return {k: v for k, v in given.items() if v is not None and k in keys}
+
+@patch
+def cache_settings(self:Task, ds) -> dict:
+    "What a feature cache of the clips `ds` records (and is checked against): by default `jmt.features.clip_settings`."
+    from jmt.features import clip_settings
+    return clip_settings(ds)
+
+@patch(cls_method=True)
+def data_settings(cls:Task, **given) -> dict:
+    "The clip settings of a data folder's caches: `given`, else the paper preset's (`jmt.presets`), else `data_defaults`."
+    from jmt.presets import RUN_PRESETS
+    paper = {k: v for k, v in RUN_PRESETS.get((cls.name, 'paper'), {}).items() if k in cls.cache_keys}
+    return {**cls.data_defaults, **paper, **{k: v for k, v in given.items() if v is not None}}
+
+@patch(cls_method=True)
+def cache_name(cls:Task, settings:dict) -> str:
+    "The folder under a data folder's `features/` of the caches made with these clip `settings` (e.g. `img112_stride32`)."
+    return '_'.join(f'{a}{settings[k]}' for k, a in cls.cache_keys.items())
 
 # %% ../nbs/32_tasks.ipynb #9513ae1f
 def run_name(model, preset, fold, seed) -> str:
@@ -143,7 +167,17 @@ def refuse_replacing(run:str|os.PathLike|None, # the run folder `fit_task` is ab
     old = finished_config(run)
     if old is not None and (diff := config_diff(old, config)): raise RunExistsError(run_exists_msg(run, config_change(diff)))
 
-# %% ../nbs/32_tasks.ipynb #a8ecfa4f
+# %% ../nbs/32_tasks.ipynb #5129b6ee
+def _task_learner(task:Task, net, tds, vds, run, config:dict, h:dict, r:dict, quiet:bool, plot) -> Learner:
+    "The `Learner` of a run: a training loader shuffled by a generator seeded with the run's seed, the task's loss, metric and callbacks."
+    g = torch.Generator().manual_seed(r['seed'])
+    cbs = fit_cbs(monitor=task.monitor, mode=task.mode, config=config, quiet=quiet, plot=plot, **task.learner_kw(h))
+    bs = r['batch_size']
+    return Learner(net, DataLoader(tds, bs, shuffle=True, generator=g), DataLoader(vds, bs), task.loss,
+                   metric=task.metric(vds, h), lr=r['lr'], cbs=cbs, path=task.checkpoints(run, h), device=torch.device(r['device']),
+                   seed=r['seed'], get_y=task.get_y)
+
+# %% ../nbs/32_tasks.ipynb #06ed477b
 def fit_task(task:Task, # the dataset's task, bound to its data
              model_name:str='jmt', # a fusion model or baseline (`task.models()`)
              fold:int|str=0, # which fold is held out (the task's meaning: 'official', a CV fold, a LOSO subject)
@@ -175,11 +209,7 @@ def fit_task(task:Task, # the dataset's task, bound to its data
     config = task.config(r, h, hp, net, feats)
     if not overwrite: refuse_replacing(run, config)  # before anything is written: a finished run is never lost
     if resume and (saved := task.saved(run, config)) is not None: return saved
-    g = torch.Generator().manual_seed(seed)
-    cbs = fit_cbs(monitor=task.monitor, mode=task.mode, config=config, quiet=quiet, plot=plot, **task.learner_kw(h))
-    learn = Learner(net, DataLoader(tds, batch_size, shuffle=True, generator=g), DataLoader(vds, batch_size), task.loss,
-                    metric=task.metric(vds, h), lr=lr, cbs=cbs, path=task.checkpoints(run, h), device=torch.device(r['device']),
-                    seed=seed, get_y=task.get_y)
+    learn = _task_learner(task, net, tds, vds, run, config, h, r, quiet, plot)
     t = time.time()
     learn.fit(epochs, resume=task.resumable(learn, run, config, h, resume))
     res = task.results(dict(r, task=task, learn=learn, net=net, tds=tds, vds=vds, run=run, config=config, feats=feats,
@@ -187,6 +217,7 @@ def fit_task(task:Task, # the dataset's task, bound to its data
     if run is not None and is_main() and run.is_dir(): update_timings(run, train_s=round(time.time() - t, 3))
     return res
 
+# %% ../nbs/32_tasks.ipynb #4858ce6e
 def cross_validate(task:Task, # the dataset's task
                    model_name:str='jmt', # see `fit_task`
                    folds:Sequence|None=None, # the folds to run; None: `range(task.n_folds)`

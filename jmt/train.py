@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 from torch.utils.data import DataLoader
 
 from .core import set_seed, get_device, atomic_write, write_results, IN_TEST
@@ -37,7 +38,7 @@ from .core import moved_names
 __all__ = ['SYNTHETIC', 'AFFWILD2_MODELS', 'AffWild2Task', 'prepare_affwild2_features', 'cache_complete', 'mods_of',
            'cache_settings', 'standardized', 'affwild2_datasets', 'affwild2_loaders', 'train_affwild2']
 
-# %% ../nbs/34_affwild2.ipynb #aw2task1
+# %% ../nbs/34_affwild2.ipynb #02fefa45
 class AffWild2Task(Task):
     "Aff-Wild2 valence/arousal: sequences of cached clip features, `1 − CCC`, the ABAW frame CCC, per-frame predictions."
     name, mods, n_out, monitor, mode, n_folds = 'affwild2', ('visual', 'audio'), 2, 'mean', 'max', 5
@@ -63,50 +64,64 @@ class AffWild2Task(Task):
             from jmt.data.prepare import verify_prepared; verify_prepared(self.prepared, self.prepared_parts[modality])
         return AffWild2Clips(self.prepared, modalities=(modality,), **kw)
     def split(self, seed:int=0): return 'train', 'val'  # the default names of a backbone training
-    def config(self, r, hp, kw, net, feats):
-        from jmt.data.prepare import prepared_sha256  # the data by content: a moved data folder is the same data
-        return dict(prepared_sha256=prepared_sha256(self.prepared), model=r['model'], preset=r['preset'], fold=str(r['fold']),
-                    epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seq_len=hp['seq_len'], seed=r['seed'], device=r['device'],
-                    drop=hp['drop'], train_stride=hp['train_stride'], standardize=hp['standardize'], patience=hp['patience'],
-                    windows=list(hp['windows']), constant_tol=hp['constant_tol'], clip_settings=cache_settings(self.cache),
-                    features_sha256=features_sha256(feats), **_built_T(net, kw),
-                    **({} if hp['seq_spacing'] is None else {'seq_spacing': hp['seq_spacing']}))  # also in best.pt/last.pt; seq_spacing only when set, so older runs stay resumable
-    def resumable(self, learn, run, config, hp, resume):
-        "Continue `run`'s last.pt if it is this run; a run made with other settings or features is refused unless `overwrite`."
-        ok = resume and (run/'last.pt').exists()
-        if ok and (why := learn.checkpoint.resume_problem()):
-            if why.startswith('it was made with another configuration') and not hp['overwrite']:
-                raise RunExistsError(run_exists_msg(run, why))  # (features re-extracted since included: never lost silently)
-            ok = False
-            if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
-        return ok  # a finished run is not trained again: its best weights come back, the evaluation is redone
-    def results(self, c):
-        "Evaluate (also with each test-time drop), warn about degenerate predictions, write predictions, results and bundle."
-        learn, net, vds, run, hp, metric = c['learn'], c['net'], c['vds'], c['run'], c['hp'], c['learn'].metric
-        drop, model, mods, seed = hp['drop'], c['model'], c['mods'], c['seed']
-        best = getattr(learn.checkpoint, 'best_epoch', None)
-        res = dict(model=model, preset=c['preset'], fold=str(c['fold']), params=count_params(net), epochs=len(learn.history), best_epoch=best)
-        rows, evals = [], {}
-        for dr in [None, *([drop] if isinstance(drop, str) else (drop or []))]:
-            P = predict_sequences(net, vds, batch_size=8, device=learn.device, drop=dr, seed=seed)
-            evals[dr or 'none'] = (m := metric(P))
-            rows.append({**res, 'drop': dr or 'none', **{k: m[k] for k in ('valence', 'arousal', 'mean', 'valence_pp', 'arousal_pp', 'mean_pp',
-                                                                           'pred_std_valence', 'pred_std_arousal', 'pred_nonfinite',
-                                                                           'valence_release_protocol', 'arousal_release_protocol', 'mean_release_protocol')},
-                         'degenerate': collapse_reason(m, hp['constant_tol']) is not None})
-            if dr is None: clip_preds = clip_predictions(vds, P)
-        frames = frame_predictions(vds, clip_preds)
-        if is_main():
-            _warn_degenerate(run.name, model, mods, vds, learn.history, best, evals, hp['constant_tol'])
-            write_video_predictions(frames, run/'predictions')
-            for f in (run/'predictions').glob('*.csv'):  # an earlier run's other persons: not predictions of this run
-                if f.stem not in frames: f.unlink()
-            write_results(run, 'results', rows, c['config'])
-            _write_bundle(run, model, c['preset'], {'T': hp['seq_len'], **c['kw']}, net, best, c['feats'], c['tds'], hp['standardize'],
-                          self.cache, mods, hp['seq_len'], seed, hp['windows'], hp['seq_spacing'])
-        return dict(**res, metrics=evals['none'], train_names=c['tds'].names, feats=c['feats'], standardize=hp['standardize'],
-                    robustness=evals, history=learn.history, run_dir=run, net=net, learner=learn, valid_ds=vds,
-                    clip_preds=clip_preds, frame_preds=frames, rows=rows)
+
+# %% ../nbs/34_affwild2.ipynb #0254b2e4
+@patch
+def config(self:AffWild2Task, r, hp, kw, net, feats):
+    from jmt.data.prepare import prepared_sha256  # the data by content: a moved data folder is the same data
+    return dict(prepared_sha256=prepared_sha256(self.prepared), model=r['model'], preset=r['preset'], fold=str(r['fold']),
+                epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seq_len=hp['seq_len'], seed=r['seed'], device=r['device'],
+                drop=hp['drop'], train_stride=hp['train_stride'], standardize=hp['standardize'], patience=hp['patience'],
+                windows=list(hp['windows']), constant_tol=hp['constant_tol'], clip_settings=cache_settings(self.cache),
+                features_sha256=features_sha256(feats), **_built_T(net, kw),
+                **({} if hp['seq_spacing'] is None else {'seq_spacing': hp['seq_spacing']}))  # also in best.pt/last.pt; seq_spacing only when set, so older runs stay resumable
+
+@patch
+def resumable(self:AffWild2Task, learn, run, config, hp, resume):
+    "Continue `run`'s last.pt if it is this run; a run made with other settings or features is refused unless `overwrite`."
+    ok = resume and (run/'last.pt').exists()
+    if ok and (why := learn.checkpoint.resume_problem()):
+        if why.startswith('it was made with another configuration') and not hp['overwrite']:
+            raise RunExistsError(run_exists_msg(run, why))  # (features re-extracted since included: never lost silently)
+        ok = False
+        if is_main(): warnings.warn(f'{str(run)!r}: redoing the run: {why}')
+    return ok  # a finished run is not trained again: its best weights come back, the evaluation is redone
+
+# %% ../nbs/34_affwild2.ipynb #e4bde286
+_ROW_KEYS = ('valence', 'arousal', 'mean', 'valence_pp', 'arousal_pp', 'mean_pp', 'pred_std_valence', 'pred_std_arousal', 'pred_nonfinite',
+             'valence_release_protocol', 'arousal_release_protocol', 'mean_release_protocol')  # the metrics of a results row
+
+def _evaluate(net, vds, metric, res:dict, drop, device, seed:int, tol:float) -> tuple[list, dict, dict]:
+    "Score `net` on `vds` as it is and with each test-time `drop`: `(rows, {drop: metric}, clip predictions without drop)`."
+    rows, evals = [], {}
+    for dr in [None, *([drop] if isinstance(drop, str) else (drop or []))]:
+        P = predict_sequences(net, vds, batch_size=8, device=device, drop=dr, seed=seed)
+        evals[dr or 'none'] = (m := metric(P))
+        rows.append({**res, 'drop': dr or 'none', **{k: m[k] for k in _ROW_KEYS}, 'degenerate': collapse_reason(m, tol) is not None})
+        if dr is None: clip_preds = clip_predictions(vds, P)
+    return rows, evals, clip_preds
+
+# %% ../nbs/34_affwild2.ipynb #238070d1
+@patch
+def results(self:AffWild2Task, c):
+    "Evaluate (also with each test-time drop), warn about degenerate predictions, write predictions, results and bundle."
+    learn, net, vds, run, hp, metric = c['learn'], c['net'], c['vds'], c['run'], c['hp'], c['learn'].metric
+    drop, model, mods, seed = hp['drop'], c['model'], c['mods'], c['seed']
+    best = getattr(learn.checkpoint, 'best_epoch', None)
+    res = dict(model=model, preset=c['preset'], fold=str(c['fold']), params=count_params(net), epochs=len(learn.history), best_epoch=best)
+    rows, evals, clip_preds = _evaluate(net, vds, metric, res, drop, learn.device, seed, hp['constant_tol'])
+    frames = frame_predictions(vds, clip_preds)
+    if is_main():
+        _warn_degenerate(run.name, model, mods, vds, learn.history, best, evals, hp['constant_tol'])
+        write_video_predictions(frames, run/'predictions')
+        for f in (run/'predictions').glob('*.csv'):  # an earlier run's other persons: not predictions of this run
+            if f.stem not in frames: f.unlink()
+        write_results(run, 'results', rows, c['config'])
+        _write_bundle(run, model, c['preset'], {'T': hp['seq_len'], **c['kw']}, net, best, c['feats'], c['tds'], hp['standardize'],
+                      self.cache, mods, hp['seq_len'], seed, hp['windows'], hp['seq_spacing'])
+    return dict(**res, metrics=evals['none'], train_names=c['tds'].names, feats=c['feats'], standardize=hp['standardize'],
+                robustness=evals, history=learn.history, run_dir=run, net=net, learner=learn, valid_ds=vds,
+                clip_preds=clip_preds, frame_preds=frames, rows=rows)
 
 # %% ../nbs/34_affwild2.ipynb #aw2ceil2
 def _prepare_report(cls,
@@ -118,7 +133,7 @@ def _prepare_report(cls,
 
 AffWild2Task.prepare_report = classmethod(_prepare_report)
 
-# %% ../nbs/34_affwild2.ipynb #6975e8c0
+# %% ../nbs/34_affwild2.ipynb #5a9498e5
 SYNTHETIC = RUN_PRESETS['affwild2', 'synthetic']  # the CPU demo of train.ipynb, from `jmt.presets`
 
 def _done(p:Path) -> bool: return (p/'.complete').is_file()
@@ -129,6 +144,20 @@ def _work_dir(a:dict) -> Path|None:
     check_device(a['device'])
     return Path(a['work_dir']) if is_main() else None
 
+# %% ../nbs/34_affwild2.ipynb #b4a52397
+def _synthetic_raw(w:Path, n_videos:int, n_frames:int, seed:int) -> Path:
+    "`w/raw`: the synthetic Aff-Wild2, written unless complete (marked by `.complete`, renamed into place when written)."
+    raw = w/'raw'
+    if not _done(raw):
+        tmp = w/'raw.tmp'
+        if tmp.exists(): shutil.rmtree(tmp)  # left by a killed run
+        write_synthetic_affwild2(tmp, n_videos=n_videos, n_frames=n_frames, seed=seed)
+        (tmp/'.complete').write_text('written by jmt.train.prepare_affwild2_features\n')
+        if raw.exists(): shutil.rmtree(raw)
+        tmp.rename(raw)
+    return raw
+
+# %% ../nbs/34_affwild2.ipynb #cf0d7237
 @locked(_work_dir)  # one writer per work folder: a second run fails naming the first (or waits: `wait=True`, --wait)
 def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic only), `prepared/` and `features/`
                               raw:str|Path|None=None, # the raw Aff-Wild2 folder; None: write the synthetic set
@@ -147,15 +176,7 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
                              ) -> dict:
     "Raw (or synthetic) Aff-Wild2 → prepared folder → cached visual and audio features; resumable. Returns the paths."
     w = Path(work_dir); w.mkdir(parents=True, exist_ok=True)
-    if raw is None:
-        raw = w/'raw'
-        if not _done(raw):
-            tmp = w/'raw.tmp'
-            if tmp.exists(): shutil.rmtree(tmp)  # left by a killed run
-            write_synthetic_affwild2(tmp, n_videos=n_videos, n_frames=n_frames, seed=seed)
-            (tmp/'.complete').write_text('written by jmt.train.prepare_affwild2_features\n')
-            if raw.exists(): shutil.rmtree(raw)
-            tmp.rename(raw)
+    if raw is None: raw = _synthetic_raw(w, n_videos, n_frames, seed)
     prepared, cache = w/'prepared', w/'features'/cache_name(img_size, clip_stride)  # one cache per clip setting
     if not (reuse and (prepared/'index.json').is_file()):  # a data folder's prepared/ (jmt-prepare's) is used as it is
         with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_affwild2.py takes: the two exclude each other
@@ -170,7 +191,7 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
                                   batch_size=batch_size, device=get_device(device), progress=progress)
     return dict(raw=Path(raw), prepared=prepared, cache=cache, img_size=img_size, clip_stride=clip_stride)
 
-# %% ../nbs/34_affwild2.ipynb #837fb628
+# %% ../nbs/34_affwild2.ipynb #2e30dfac
 def cache_complete(cache:str|Path, # a cache root
                    modality:str, # 'visual' or 'audio'
                    prepared:str|Path, # the prepared folder it was made from
@@ -189,6 +210,7 @@ def cache_settings(cache:str|Path) -> dict:
         if (idx := read_index(cache, m)) is not None: return idx['settings']
     raise FileNotFoundError(f'no feature cache in {str(cache)!r}: run `prepare_affwild2_features` first')
 
+# %% ../nbs/34_affwild2.ipynb #eb3106b5
 def standardized(feats:Mapping[str, Mapping[str, np.ndarray]], # {modality: {person: (n_clips, D)}}
                  train_ds:AffWild2Features, # the training persons' dataset: its clip masks say which clips are valid
                 ) -> dict[str, dict[str, np.ndarray]]:
@@ -217,6 +239,7 @@ def affwild2_datasets(prepared:str|Path, # the prepared folder
     if standardize: tds.feats = vds.feats = standardized(feats, tds)  # same rows, new values: the datasets stay valid
     return tds, vds
 
+# %% ../nbs/34_affwild2.ipynb #0d7705b4
 def affwild2_loaders(prepared:str|Path, # the prepared folder
                      cache:str|Path, # the feature cache root
                      fold:int|str='official', # 'official' or 0..4

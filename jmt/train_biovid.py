@@ -10,6 +10,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
@@ -31,7 +32,7 @@ from .distributed import is_main
 __all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'OUTPUTS', 'BIOVID_MODELS', 'prepare_biovid_features', 'window_logits',
            'window_ce', 'window_y', 'saved_run', 'BioVidTask', 'train_biovid', 'cross_validate_biovid']
 
-# %% ../nbs/35_biovid.ipynb #3aa7d6b7
+# %% ../nbs/35_biovid.ipynb #af380a62
 BIOVID_MODS: tuple[str, ...] = ('visual', 'bio')  # the modalities JMT fuses on BioVid: face video and biosignal
 
 def _biovid_work(a:dict) -> Path|None:
@@ -40,6 +41,45 @@ def _biovid_work(a:dict) -> Path|None:
     check_device(a['device'])
     return Path(a['work_dir']) if is_main() else None
 
+# %% ../nbs/35_biovid.ipynb #1f8d9651
+def _prepare_windows(raw, work_dir, n_subjects:int, n_per_class:int, img_size:int, n_clips:int, seed:int, quiet:bool, **kw) -> tuple:
+    "`prepare_biovid_features`' windows: `(synthetic, reuse, raw, prepared, cache, summary)`, prepared unless a data folder has them."
+    synthetic, reuse = raw is None, raw is not None and is_data_folder(raw)  # a data folder (jmt-prepare's) is used as it is
+    work = data_root(raw) if reuse else Path(work_dir)
+    if reuse: raw = work / 'raw'
+    if synthetic:
+        raw = work / 'raw'
+        if not (raw / 'starting_point' / 'samples.csv').is_file():
+            write_synthetic_biovid(raw, n_subjects=n_subjects, n_per_class=n_per_class, seed=seed)
+    raw, prepared = Path(raw), work / 'prepared'
+    cache = work / 'features' / BioVidTask.cache_name(dict(img_size=img_size, n_clips=n_clips)) if reuse else work / 'features'
+    if reuse and (prepared / 'index.json').is_file(): summary = load_index(prepared)['summary']  # jmt-prepare's, as it is
+    else:
+        with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_biovid.py --out takes: the two exclude each other
+            summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
+    if summary['n_failed']: warnings.warn(f"{summary['n_failed']} BioVid window(s) failed to prepare and are left out: {list(summary['failed'])[:3]}")
+    return synthetic, reuse, raw, prepared, cache, summary
+
+# %% ../nbs/35_biovid.ipynb #6bbbea7c
+def _extract_biovid(prepared, cache, reuse:bool, mods, img_size:int, n_clips:int, channels, visual_weights, bio_weights,
+                    seed:int, batch_size:int, device:str, quiet:bool) -> dict:
+    "`prepare_biovid_features`' caches: every modality of `mods` extracted (or reused); the clip settings of every modality."
+    settings, task = {}, BioVidTask(prepared, cache, 'multiclass')
+    clip_kw, names = dict(n_clips=n_clips, img_size=img_size, channels=list(channels)), {r['sample'] for r in task.samples}
+    done = lambda m: reuse and (idx := read_index(cache, m)) is not None and names <= set(idx['videos'])  # made by jmt-extract: reused
+    if bio_weights is None and 'bio' in mods and not done('bio'):
+        warnings.warn("bio backbone cnn1d: no weights given (there are no public pretrained ones): using a RANDOM "
+                      "INITIALISATION (seeded). Pass bio_weights=FILE, e.g. a 1-D CNN trained on BioVid GSR.")
+    for m in BIOVID_MODS:
+        set_seed(seed)  # a random-init backbone is the same for the same seed, so a re-run finds (and resumes) its cache
+        settings[m] = task.cache_settings(task.clip_dataset(m, **clip_kw))
+        if m not in mods or (done(m) and {'visual': visual_weights, 'bio': bio_weights}[m] is None): continue  # (settings: all)
+        with folder_lock(cache / m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
+            extract_task_features(task, m, {'visual': visual_weights, 'bio': bio_weights}[m], seed=None, clip_kw=clip_kw,
+                                  batch_size=batch_size, device=device, progress=not quiet)
+    return settings
+
+# %% ../nbs/35_biovid.ipynb #6b29309f
 @locked(_biovid_work)  # one writer per work folder (a second run fails naming the first, or waits: --wait)
 def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folder, or a data folder (jmt-prepare's, used as it is); None: the synthetic BioVid in `<work_dir>/raw`
                             work_dir:str|os.PathLike='runs/biovid', # holds `raw/` (synthetic), `prepared/` and `features/`
@@ -58,33 +98,10 @@ def prepare_biovid_features(raw:str|os.PathLike|None=None, # BioVid Part A folde
                             **kw, # passed to `prepare_biovid` (e.g. detector=None, workers=2, reactive=FILE)
                            ) -> dict:
     "Synthetic or real BioVid -> prepared windows -> cached visual and bio clip features; resumable. Returns the paths and settings."
-    synthetic, reuse = raw is None, raw is not None and is_data_folder(raw)  # a data folder (jmt-prepare's) is used as it is
-    work = data_root(raw) if reuse else Path(work_dir)
-    if reuse: raw = work / 'raw'
-    if synthetic:
-        raw = work / 'raw'
-        if not (raw / 'starting_point' / 'samples.csv').is_file():
-            write_synthetic_biovid(raw, n_subjects=n_subjects, n_per_class=n_per_class, seed=seed)
-    raw, prepared = Path(raw), work / 'prepared'
-    cache = work / 'features' / BioVidTask.cache_name(dict(img_size=img_size, n_clips=n_clips)) if reuse else work / 'features'
-    if reuse and (prepared / 'index.json').is_file(): summary = load_index(prepared)['summary']  # jmt-prepare's, as it is
-    else:
-        with folder_lock(prepared, enabled=is_main()):  # the lock data_scripts/prepare_biovid.py --out takes: the two exclude each other
-            summary = prepare_biovid(raw, prepared, size=img_size, progress=not quiet, **kw)
-    if summary['n_failed']: warnings.warn(f"{summary['n_failed']} BioVid window(s) failed to prepare and are left out: {list(summary['failed'])[:3]}")
-    settings, task = {}, BioVidTask(prepared, cache, 'multiclass')
-    clip_kw, names = dict(n_clips=n_clips, img_size=img_size, channels=list(channels)), {r['sample'] for r in task.samples}
-    done = lambda m: reuse and (idx := read_index(cache, m)) is not None and names <= set(idx['videos'])  # made by jmt-extract: reused
-    if bio_weights is None and 'bio' in mods and not done('bio'):
-        warnings.warn("bio backbone cnn1d: no weights given (there are no public pretrained ones): using a RANDOM "
-                      "INITIALISATION (seeded). Pass bio_weights=FILE, e.g. a 1-D CNN trained on BioVid GSR.")
-    for m in BIOVID_MODS:
-        set_seed(seed)  # a random-init backbone is the same for the same seed, so a re-run finds (and resumes) its cache
-        settings[m] = task.cache_settings(task.clip_dataset(m, **clip_kw))
-        if m not in mods or (done(m) and {'visual': visual_weights, 'bio': bio_weights}[m] is None): continue  # (settings: all)
-        with folder_lock(cache / m, enabled=is_main()):  # as data_scripts/extract_features.py locks it
-            extract_task_features(task, m, {'visual': visual_weights, 'bio': bio_weights}[m], seed=None, clip_kw=clip_kw,
-                                  batch_size=batch_size, device=device, progress=not quiet)
+    synthetic, reuse, raw, prepared, cache, summary = _prepare_windows(raw, work_dir, n_subjects, n_per_class, img_size, n_clips,
+                                                                        seed, quiet, **kw)
+    settings = _extract_biovid(prepared, cache, reuse, mods, img_size, n_clips, channels, visual_weights, bio_weights,
+                               seed, batch_size, device, quiet)
     return dict(raw=raw, prepared=prepared, cache=cache, settings=settings, synthetic=synthetic,
                 n_windows=summary['n_prepared'], n_subjects=summary['n_subjects'], summary=summary)
 
@@ -149,7 +166,7 @@ def saved_run(out:str|os.PathLike, # a run folder of `train_biovid`
         if f in (res.get('outputs') or {}) and file_sha256(out/f) != res['outputs'][f]: return None, f'{f} was changed or truncated'
     return res, None
 
-# %% ../nbs/35_biovid.ipynb #bvtask01
+# %% ../nbs/35_biovid.ipynb #b25acc9e
 class BioVidTask(Task):
     "BioVid pain windows: cached face and biosignal clip features, window cross-entropy, accuracy and macro F1 under LOSO or k-fold."
     name, mods, monitor, mode = 'biovid', BIOVID_MODS, 'accuracy', 'max'
@@ -182,77 +199,97 @@ class BioVidTask(Task):
     def n_folds(self): return self.folds['k']
     def features(self, mods): return {m: {v: np.asarray(a, np.float32) for v, a in load_features(self.cache, m).items()} for m in mods}
     def seq_len(self, feats, hp): return max((len(a) for f in feats.values() for a in f.values()), default=None)  # clips per window
-    def datasets(self, fold, feats, mods, hp):
-        f, samples = self.folds['folds'][fold], self.samples
-        if hp['standardize']: feats = standardize_features(feats, f['train'], mods)
-        return tuple(BioVidFeatures(feats, samples, self.task, names=f[s], modalities=mods) for s in ('train', 'test'))
     def metric(self, vds, hp): return cls_metrics
     def learner_kw(self, hp): return dict(patience=None, load_best=hp['select'] == 'best')
     def run_dir(self, out_dir, model, preset, fold, seed): return None if out_dir is None else Path(out_dir)  # the caller names it
     def checkpoints(self, run, hp): return run if hp['checkpoints'] else None
-    def clip_dataset(self, modality, **kw) -> BioVidClips:
-        "The raw clips of `modality` (the settings `BioVidClips` takes; `names` are samples)."
-        if 'names' in kw: kw['samples'] = kw.pop('names')
-        kw = {k: v for k, v in kw.items() if v is not None and k in self.clip_args}
-        from jmt.data.biovid_prepare import verify_prepared_biovid  # a changed prepared file is refused, named, before any work
-        verify_prepared_biovid(self.prepared, self.prepared_parts[modality])
-        return BioVidClips(self.prepared, **{'task': self.task, **kw}, modalities=(modality,))
-    def cache_settings(self, ds:BioVidClips) -> dict:
-        "What a BioVid cache records: the preparation's settings and the clip settings (as its caches always have, without `clip_len`)."
-        chans = [ds.settings['channels'][i] for i in ds.ch] if 'channels' in ds.settings else list(ds.ch)
-        return _jsonable({**ds.settings, 'n_clips': ds.n_clips, 'img_size': ds.img_size, 'channels': chans,
-                          'signal_window': ds.signal_window, 'signal_norm': ds.signal_norm})
-    def split(self, seed:int=0):
-        "The default names of a backbone training: fold 0 of the 5-fold split over samples."
-        f = make_folds(self.samples, 'kfold', self.task, seed=seed)['folds'][0]
-        return f['train'], f['test']
-    def config(self, r, hp, kw, net, feats):
-        mods = self.mods_of(r['model'])
-        return _jsonable(dict(model=r['model'], task=self.task, protocol=self.protocol,
-                              fold=r['fold'], epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seed=r['seed'], k=self.k,
-                              fold_seed=self.fold_seed, select=hp['select'], preset=r['preset'], standardize=hp['standardize'],
-                              **{**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})},  # a peer's built length
-                              features_sha256=features_sha256({m: feats[m] for m in mods if m in feats}),
-                              samples_sha256=hashlib.sha256(json.dumps(self.samples, sort_keys=True).encode()).hexdigest()))
-    def saved(self, run, config):
-        "The finished run in `run` if it was made from `config` (same data) with every output intact; else None, warning why."
-        if run is None or not (run/'results.json').exists(): return None
-        res, why = saved_run(run, config)
-        if why is None: return res
-        warnings.warn(f'{str(run)!r}: redoing the run: {why}')
-    def results(self, c):
-        "Window predictions, accuracy, macro F1 and confusion of the held-out fold; written to the run folder."
-        learn, net, te, out, task = c['learn'], c['net'], c['vds'], c['run'], self.task
-        P, Y, M = learn.get_preds()
-        P, Y, M = P.cpu(), Y.cpu(), M.cpu()
-        prob, m, folds = window_logits(P, M).softmax(-1), cls_metrics(P, Y, M), self.folds
-        res = dict(model=c['model'], task=task, protocol=protocol_tag(folds), protocol_key=self.protocol, fold=c['fold'],
-                   fold_name=folds['folds'][c['fold']]['name'], n_train=len(c['tds']), n_test=len(te),
-                   accuracy=m['accuracy'], macro_f1=m['macro_f1'], chance=1 / N_CLASSES[task],
-                   confusion=confusion_matrix(P, Y, N_CLASSES[task], M).tolist(), protocol_tag=protocol_tag(folds),
-                   select=c['hp']['select'], epochs_run=len(learn.history), n_params=count_params(net),  # (the seconds: timings.json)
-                   history=learn.history, config=c['config'])
-        res['predictions'] = [dict(sample=r['sample'], subject=r['subject'], label=int(y), pred=int(p.argmax()),
-                                   **{f'p{k}': float(v) for k, v in enumerate(p)}) for r, y, p in zip(te.recs, Y, prob)]
-        if out is None: return _jsonable(res)
-        write_results(out, 'results', [{k_: res[k_] for k_ in SUMMARY_KEYS}], c['config'])
-        write_results(out, 'predictions', res['predictions'])
-        res['outputs'] = {f: file_sha256(out/f) for f in OUTPUTS}  # a re-run checks them: a truncated or missing output is redone
-        with atomic_write(out/'results.json', 'w') as fh: json.dump(_jsonable(res), fh, indent=1)
-        return _jsonable(res)
-    def summarize(self, res, out_dir, model, folds, hp):
-        "The folds' results and a last row with the mean and std of accuracy and macro F1, written to `out_dir/cv.{csv,md}`."
-        fo, task, protocol = self.folds, self.task, self.protocol
-        acc, f1 = np.array([r['accuracy'] for r in res]), np.array([r['macro_f1'] for r in res])
-        summary = dict(model=model, task=task, protocol=protocol_tag(fo), protocol_key=protocol, fold='mean', fold_name=f'{len(res)} folds',
-                       n_train=None, n_test=int(sum(r['n_test'] for r in res)), accuracy=float(acc.mean()),
-                       macro_f1=float(f1.mean()), chance=res[0]['chance'] if res else None, select=res[0]['select'] if res else None,
-                       epochs_run=None, accuracy_std=float(acc.std()), macro_f1_std=float(f1.std()),
-                       confusion=np.sum([r['confusion'] for r in res], 0).tolist(), protocol_tag=protocol_tag(fo))
-        write_results(out_dir, 'cv', [{k_: r.get(k_) for k_ in (*SUMMARY_KEYS, 'accuracy_std', 'macro_f1_std')} for r in [*res, summary]],
-                      dict(prepared=str(self.prepared), cache=str(self.cache), model=model, task=task, protocol=protocol, folds=folds,
-                           protocol_tag=protocol_tag(fo), **{k: v for k, v in hp.items() if k != 'quiet'}))
-        return [*res, summary]
+
+# %% ../nbs/35_biovid.ipynb #ed8e6cd4
+@patch
+def datasets(self:BioVidTask, fold, feats, mods, hp):
+    f, samples = self.folds['folds'][fold], self.samples
+    if hp['standardize']: feats = standardize_features(feats, f['train'], mods)
+    return tuple(BioVidFeatures(feats, samples, self.task, names=f[s], modalities=mods) for s in ('train', 'test'))
+
+@patch
+def clip_dataset(self:BioVidTask, modality, **kw) -> BioVidClips:
+    "The raw clips of `modality` (the settings `BioVidClips` takes; `names` are samples)."
+    if 'names' in kw: kw['samples'] = kw.pop('names')
+    kw = {k: v for k, v in kw.items() if v is not None and k in self.clip_args}
+    from jmt.data.biovid_prepare import verify_prepared_biovid  # a changed prepared file is refused, named, before any work
+    verify_prepared_biovid(self.prepared, self.prepared_parts[modality])
+    return BioVidClips(self.prepared, **{'task': self.task, **kw}, modalities=(modality,))
+
+@patch
+def cache_settings(self:BioVidTask, ds:BioVidClips) -> dict:
+    "What a BioVid cache records: the preparation's settings and the clip settings (as its caches always have, without `clip_len`)."
+    chans = [ds.settings['channels'][i] for i in ds.ch] if 'channels' in ds.settings else list(ds.ch)
+    return _jsonable({**ds.settings, 'n_clips': ds.n_clips, 'img_size': ds.img_size, 'channels': chans,
+                      'signal_window': ds.signal_window, 'signal_norm': ds.signal_norm})
+
+@patch
+def split(self:BioVidTask, seed:int=0):
+    "The default names of a backbone training: fold 0 of the 5-fold split over samples."
+    f = make_folds(self.samples, 'kfold', self.task, seed=seed)['folds'][0]
+    return f['train'], f['test']
+
+# %% ../nbs/35_biovid.ipynb #a944661c
+@patch
+def config(self:BioVidTask, r, hp, kw, net, feats):
+    mods = self.mods_of(r['model'])
+    return _jsonable(dict(model=r['model'], task=self.task, protocol=self.protocol,
+                          fold=r['fold'], epochs=r['epochs'], lr=r['lr'], batch_size=r['batch_size'], seed=r['seed'], k=self.k,
+                          fold_seed=self.fold_seed, select=hp['select'], preset=r['preset'], standardize=hp['standardize'],
+                          **{**kw, **({} if getattr(net, 'T', None) is None else {'T': net.T})},  # a peer's built length
+                          features_sha256=features_sha256({m: feats[m] for m in mods if m in feats}),
+                          samples_sha256=hashlib.sha256(json.dumps(self.samples, sort_keys=True).encode()).hexdigest()))
+
+@patch
+def saved(self:BioVidTask, run, config):
+    "The finished run in `run` if it was made from `config` (same data) with every output intact; else None, warning why."
+    if run is None or not (run/'results.json').exists(): return None
+    res, why = saved_run(run, config)
+    if why is None: return res
+    warnings.warn(f'{str(run)!r}: redoing the run: {why}')
+
+# %% ../nbs/35_biovid.ipynb #2be3373e
+@patch
+def results(self:BioVidTask, c):
+    "Window predictions, accuracy, macro F1 and confusion of the held-out fold; written to the run folder."
+    learn, net, te, out, task = c['learn'], c['net'], c['vds'], c['run'], self.task
+    P, Y, M = learn.get_preds()
+    P, Y, M = P.cpu(), Y.cpu(), M.cpu()
+    prob, m, folds = window_logits(P, M).softmax(-1), cls_metrics(P, Y, M), self.folds
+    res = dict(model=c['model'], task=task, protocol=protocol_tag(folds), protocol_key=self.protocol, fold=c['fold'],
+               fold_name=folds['folds'][c['fold']]['name'], n_train=len(c['tds']), n_test=len(te),
+               accuracy=m['accuracy'], macro_f1=m['macro_f1'], chance=1 / N_CLASSES[task],
+               confusion=confusion_matrix(P, Y, N_CLASSES[task], M).tolist(), protocol_tag=protocol_tag(folds),
+               select=c['hp']['select'], epochs_run=len(learn.history), n_params=count_params(net),  # (the seconds: timings.json)
+               history=learn.history, config=c['config'])
+    res['predictions'] = [dict(sample=r['sample'], subject=r['subject'], label=int(y), pred=int(p.argmax()),
+                               **{f'p{k}': float(v) for k, v in enumerate(p)}) for r, y, p in zip(te.recs, Y, prob)]
+    if out is None: return _jsonable(res)
+    write_results(out, 'results', [{k_: res[k_] for k_ in SUMMARY_KEYS}], c['config'])
+    write_results(out, 'predictions', res['predictions'])
+    res['outputs'] = {f: file_sha256(out/f) for f in OUTPUTS}  # a re-run checks them: a truncated or missing output is redone
+    with atomic_write(out/'results.json', 'w') as fh: json.dump(_jsonable(res), fh, indent=1)
+    return _jsonable(res)
+
+# %% ../nbs/35_biovid.ipynb #d73b5c77
+@patch
+def summarize(self:BioVidTask, res, out_dir, model, folds, hp):
+    "The folds' results and a last row with the mean and std of accuracy and macro F1, written to `out_dir/cv.{csv,md}`."
+    fo, task, protocol = self.folds, self.task, self.protocol
+    acc, f1 = np.array([r['accuracy'] for r in res]), np.array([r['macro_f1'] for r in res])
+    summary = dict(model=model, task=task, protocol=protocol_tag(fo), protocol_key=protocol, fold='mean', fold_name=f'{len(res)} folds',
+                   n_train=None, n_test=int(sum(r['n_test'] for r in res)), accuracy=float(acc.mean()),
+                   macro_f1=float(f1.mean()), chance=res[0]['chance'] if res else None, select=res[0]['select'] if res else None,
+                   epochs_run=None, accuracy_std=float(acc.std()), macro_f1_std=float(f1.std()),
+                   confusion=np.sum([r['confusion'] for r in res], 0).tolist(), protocol_tag=protocol_tag(fo))
+    write_results(out_dir, 'cv', [{k_: r.get(k_) for k_ in (*SUMMARY_KEYS, 'accuracy_std', 'macro_f1_std')} for r in [*res, summary]],
+                  dict(prepared=str(self.prepared), cache=str(self.cache), model=model, task=task, protocol=protocol, folds=folds,
+                       protocol_tag=protocol_tag(fo), **{k: v for k, v in hp.items() if k != 'quiet'}))
+    return [*res, summary]
 
 _CLIP_KEYS = ('task', 'samples', 'n_clips', 'clip_len', 'img_size', 'channels', 'signal_window', 'signal_norm')  # what BioVid clips take
 
