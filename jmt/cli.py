@@ -44,7 +44,7 @@ def resolve_data(data:str|os.PathLike|None, # a data folder, a raw dataset folde
     if is_data_folder(d): return dict(work=d, raw=data_layout(d)['raw'], reuse=True)
     return dict(work=Path(work), raw=d, reuse=False)
 
-# %% ../nbs/37_cli.ipynb #bedc8b12
+# %% ../nbs/37_cli.ipynb #3149a33d
 def link_raw(layout:dict, # from `data_layout`
              raw:str|os.PathLike|None, # the raw dataset folder to link as `raw/`; None: it must be there already
              dataset:str='affwild2', # the dataset, named in the errors
@@ -64,6 +64,7 @@ def link_raw(layout:dict, # from `data_layout`
                                 f"or put the raw folder (or a link to it) there")
     return r
 
+# %% ../nbs/37_cli.ipynb #fbed2089
 def _check_prepare(a:dict):
     "`jmt-prepare`'s arguments, checked before anything is linked or written (the dataset's names need `jmt.tasks`)."
     check_bounds(a); check_choice('on_error', a['on_error'], ('raise', 'skip'))
@@ -77,6 +78,7 @@ def _unlink_new(link:Path, prepared:Path):
     "Remove `link`, made by this run, when the run failed before preparing anything (only the lock file is in `prepared`)."
     if link.is_symlink() and not [p for p in (prepared.iterdir() if prepared.is_dir() else []) if p.name != LOCK_FILE]: link.unlink()
 
+# %% ../nbs/37_cli.ipynb #4fbdbccd
 @script(lock=lambda a: data_layout(a['data'])['prepared'], check=_check_prepare)  # one-line errors, --debug, --wait; one writer per prepared folder
 def prepare(data:str=None, # the data folder (holds raw/, gets prepared/); default: $JMT_DATA
             raw:str=None, # the raw dataset folder, linked as DATA/raw (default: DATA/raw itself)
@@ -114,7 +116,7 @@ def _after_prepare(task, # the dataset's Task
     line = getattr(task, 'prepare_report', lambda prepared: None)(prepared)
     if line: print(line)
 
-# %% ../nbs/37_cli.ipynb #274fdc15
+# %% ../nbs/37_cli.ipynb #e85b7993
 def feature_root(layout:dict, # from `data_layout`
                  img_size:int|None=None, # None: the paper preset's (112)
                  clip_stride:int|None=None, # None: the paper preset's (1: every frame)
@@ -126,6 +128,7 @@ def feature_root(layout:dict, # from `data_layout`
     task = get_task(dataset)
     return layout['features']/task.cache_name(task.data_settings(img_size=img_size, clip_stride=clip_stride, **given))
 
+# %% ../nbs/37_cli.ipynb #fbb47a28
 def _check_extract(a:dict):
     "`jmt-extract`'s arguments, checked before the lock and any work (the dataset's modalities need `jmt.tasks`)."
     check_bounds(a); check_device(a['device']); check_choice('precision', a['precision'], ('auto', 'bf16', 'fp16', 'fp32'))
@@ -135,6 +138,7 @@ def _check_extract(a:dict):
 def _extract_lock(a:dict) -> Path|None:
     return feature_root(data_layout(a['data']), a['img_size'], a['clip_stride'], a['dataset'], n_clips=a['n_clips'])/a['backbone']
 
+# %% ../nbs/37_cli.ipynb #8fd172e8
 @script(lock=_extract_lock, check=_check_extract)  # one writer per feature folder
 def extract(backbone:str=None, # a modality of the dataset: visual or audio (Aff-Wild2), visual or bio (BioVid)
             data:str=None, # the data folder (holds prepared/, gets features/); default: $JMT_DATA
@@ -169,7 +173,7 @@ def extract(backbone:str=None, # a modality of the dataset: visual or audio (Aff
     print(f"{backbone}: {len(idx['videos'])} videos, {sum(idx['videos'].values())} clips cached in {folder}")
     return folder
 
-# %% ../nbs/37_cli.ipynb #clitrain2
+# %% ../nbs/37_cli.ipynb #f6227d19
 def _barrier():
     import torch.distributed as dist
     from jmt.distributed import is_dist
@@ -179,6 +183,43 @@ def _check_train(a:dict):
     "`jmt-train`'s numbers and device, checked before torch loads (the dataset's models and folds: in `train`, before any work)."
     check_bounds(a); check_device(a['device'])
 
+# %% ../nbs/37_cli.ipynb #39edeec1
+def _train_checks(a:dict, # `train`'s arguments by name
+                 ) -> tuple:
+    "The dataset's Task, the fold and the drops of `jmt-train`'s arguments, each name checked (an `ArgumentError` naming it)."
+    from jmt.tasks import get_task, check_fold  # (here: jmt-prepare and jmt-extract need no model code)
+    from jmt.train import check_drops
+    from jmt.fusion import PRESETS
+    task = get_task(a['dataset'])  # every argument is checked before any work
+    check_choice('model', a['model'], list(task().models()))
+    check_choice('preset', a['preset'], list(PRESETS)); fold = check_fold(a['fold'], task.cli_folds)  # (numbers: `_check_train`, already)
+    return task, fold, check_drops([x for x in (a['drop'] or '').split(',') if x])
+
+# %% ../nbs/37_cli.ipynb #5ccc1cb5
+def _train_options(a:dict, # `train`'s arguments by name
+                   task, fold, drops, # from `_train_checks`
+                  ) -> tuple:
+    "`(o, syn, s)`: the run's options, whether the data are synthetic, and its run settings (`jmt.presets.run_settings`)."
+    from jmt.tasks import TASK_ALIASES
+    from jmt.distributed import is_dist, setup_distributed
+    dev = setup_distributed()
+    o = dict(model=a['model'], preset=a['preset'], fold=fold, seq_len=a['seq_len'], seed=a['seed'], device=str(dev) if is_dist() else a['device'],
+             drops=drops, **{k: a[k] for k in ('quiet', 'overwrite', 'submission', 'visual_weights', 'audio_weights')})
+    syn = a['dataset'] in TASK_ALIASES or (task.synthetic_default and a['data'] is None and not os.environ.get('JMT_DATA'))  # as train.ipynb
+    s = run_settings(task.name, syn, **{k: a[k] for k in ('epochs', 'lr', 'batch_size', 'train_stride', 'standardize', 'img_size',
+                                                          'clip_stride', 'n_videos', 'n_frames')})  # synthetic data: the synthetic preset
+    return o, syn, s
+
+# %% ../nbs/37_cli.ipynb #16623c7d
+def _train_prepare(task, a:dict, syn:bool, s:dict, o:dict) -> dict:
+    "The task's prepared data and features (`Task.cli_prepare`): made by rank 0 while the other ranks wait, then found by them."
+    from jmt.distributed import is_main
+    if is_main(): p = task.cli_prepare(a['data'], a['work_dir'], a['out_dir'], syn, s, o, progress=not a['quiet'])
+    _barrier()
+    if not is_main(): p = task.cli_prepare(a['data'], a['work_dir'], a['out_dir'], syn, s, o, progress=False)  # finds everything done
+    return p
+
+# %% ../nbs/37_cli.ipynb #0ed372ac
 @script(check=_check_train)  # `jmt-train`: one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
 def train(dataset:str='synthetic', # synthetic (the synthetic Aff-Wild2), or a dataset of `jmt.tasks.TASKS`: affwild2, biovid
           data:str=None, # a data folder (jmt-prepare's: raw/, prepared/, features/; used as it is) or a raw dataset folder; default: $JMT_DATA; unused for synthetic
@@ -208,24 +249,12 @@ def train(dataset:str='synthetic', # synthetic (the synthetic Aff-Wild2), or a d
           overwrite:bool=False, # replace a run folder made with other settings (else the run is refused)
          ):
     "Prepare a dataset's (or the synthetic) features and train/evaluate one model on one fold; prints its metrics."
+    a = dict(locals())  # the arguments as given
     import torch
-    from jmt.tasks import TASK_ALIASES, get_task, check_fold  # (here: jmt-prepare and jmt-extract need no model code)
-    from jmt.train import check_drops
-    from jmt.distributed import is_dist, is_main, setup_distributed, cleanup_distributed
-    from jmt.fusion import PRESETS
-    task = get_task(dataset)  # every argument is checked before any work
-    check_choice('model', model, list(task().models()))
-    check_choice('preset', preset, list(PRESETS)); fold = check_fold(fold, task.cli_folds)  # (numbers: `_check_train`, already)
-    drops = check_drops([x for x in (drop or '').split(',') if x])
-    dev = setup_distributed()
-    o = dict(model=model, preset=preset, fold=fold, seq_len=seq_len, seed=seed, device=str(dev) if is_dist() else device,
-             drops=drops, quiet=quiet, overwrite=overwrite, submission=submission, visual_weights=visual_weights, audio_weights=audio_weights)
-    syn = dataset in TASK_ALIASES or (task.synthetic_default and data is None and not os.environ.get('JMT_DATA'))  # as train.ipynb
-    s = run_settings(task.name, syn, epochs=epochs, lr=lr, batch_size=batch_size, train_stride=train_stride, standardize=standardize,
-                     img_size=img_size, clip_stride=clip_stride, n_videos=n_videos, n_frames=n_frames)  # synthetic data: the synthetic preset
-    if is_main(): p = task.cli_prepare(data, work_dir, out_dir, syn, s, o, progress=not quiet)
-    _barrier()
-    if not is_main(): p = task.cli_prepare(data, work_dir, out_dir, syn, s, o, progress=False)  # finds everything done
+    from jmt.distributed import is_main, cleanup_distributed
+    task, fold, drops = _train_checks(a)  # every argument is checked before any work
+    o, syn, s = _train_options(a, task, fold, drops)
+    p = _train_prepare(task, a, syn, s, o)
     if train_threads: torch.set_num_threads(train_threads)
     res = task.cli_fit(p, out_dir, s, o)
     if is_main(): task.cli_report(res, p, s, o)
