@@ -119,7 +119,7 @@ def robustness_rows(runs:dict, # `{(fold, model): train_affwild2 result}`
                  degenerate=results_row(runs['official', m], dr)['degenerate'])
             for m in models if ('official', m) in runs for dr in ['none', *drops]]
 
-# %% ../nbs/50_reproduce.ipynb #ded71300
+# %% ../nbs/50_reproduce.ipynb #a92af6a4
 def write_table1(out_dir:str|os.PathLike, # the reproduction's output folder
                  runs:dict, # `{(fold, model): train_affwild2 result}`
                  plan:dict, # from `affwild2_plan`
@@ -139,6 +139,7 @@ def write_robustness(out_dir:str|os.PathLike, # the reproduction's output folder
     rob = robustness_rows(runs, plan['models'], plan['drops'])
     return write_results(out_dir, 'robustness', rob, plan['config']) if rob else None
 
+# %% ../nbs/50_reproduce.ipynb #ca195415
 PAPER_TABLE1 = [  # the papers' numbers (real Aff-Wild2), quoted with their source; never produced by jmt
     dict(source='JMT v1 paper', split='official val', metric='release protocol (val.py)', valence=0.717, arousal=0.614, mean=0.666),
     *[dict(source='JMT v1 paper', split=f'fold {i+1}', metric='release protocol (val.py)', valence=None, arousal=None, mean=v)
@@ -148,6 +149,7 @@ PAPER_TABLE1 = [  # the papers' numbers (real Aff-Wild2), quoted with their sour
     dict(source='JCA (CVPRW 2022), peer', split='official val', metric=None, valence='not in our sources', arousal='not in our sources', mean='not in our sources'),
     dict(source='6th ABAW baseline', split='official val', metric='ABAW', valence=0.240, arousal=0.200, mean=0.220)]
 
+# %% ../nbs/50_reproduce.ipynb #c4d53f20
 def plot_table1(runs:dict, # `{(fold, model): train_affwild2 result}`
                 plan:dict, # from `affwild2_plan`
                 out_dir:str|os.PathLike|None=None, # also save `table1.png` there
@@ -185,12 +187,13 @@ def reproduce_affwild2(data:str|os.PathLike|None=None, # a data folder or raw Af
     plt.close(plot_table1(runs, plan, out_dir))
     return dict(plan=plan, runs=runs, table1=t1, robustness=rob, paper=markdown_table(PAPER_TABLE1))
 
-# %% ../nbs/50_reproduce.ipynb #42a4c547
+# %% ../nbs/50_reproduce.ipynb #9fdb7388
 def _csv(s:str|None, cast=str) -> list|None:
     return None if s is None else [cast(x.strip()) for x in str(s).split(',') if x.strip()]
 
 def _fold(f:str): return f if f == 'official' else int(f)  # (a ValueError for anything else)
 
+# %% ../nbs/50_reproduce.ipynb #e0a8da35
 def _affwild2(a:dict, grid:dict, given:dict) -> dict:
     "`jmt-reproduce --dataset affwild2`: Table 1 and the robustness table, printed."
     from jmt.core import data_root
@@ -203,6 +206,7 @@ def _affwild2(a:dict, grid:dict, given:dict) -> dict:
     print("The papers' numbers (real Aff-Wild2; not produced by this run):\n" + r['paper'])
     return r
 
+# %% ../nbs/50_reproduce.ipynb #dabf630e
 def _biovid(a:dict, grid:dict, given:dict) -> dict:
     "`jmt-reproduce --dataset biovid`: the tasks × protocols × models table and its verdicts, printed."
     from jmt.reproduce_biovid import reproduce_biovid
@@ -213,6 +217,8 @@ def _biovid(a:dict, grid:dict, given:dict) -> dict:
     return r
 
 _REPRODUCTIONS = {'affwild2': _affwild2, 'biovid': _biovid}  # dataset -> its reproduction
+
+# %% ../nbs/50_reproduce.ipynb #6dac2607
 _LISTS = {'affwild2': {'folds': (AFFWILD2_FOLDS, _fold, False), 'drops': (AFFWILD2_DROPS, str, True)},  # dataset -> its list options:
           'biovid': {'tasks': (('binary', 'multiclass'), str, False), 'protocols': (('loso', 'kfold'), str, False)}}  # (items, cast, empty ok)
 _ONLY = {'affwild2': ('folds', 'drops', 'img_size', 'clip_stride', 'audio_weights'),  # options of one dataset's reproduction only
@@ -227,6 +233,7 @@ def _check_list(name:str, value:str|None, allowed:Sequence, cast=str, empty_ok:b
     for x in xs or []: check_choice(name, x, allowed)
     return xs
 
+# %% ../nbs/50_reproduce.ipynb #b2a41d8a
 def _check_main(a:dict):
     "`jmt-reproduce`'s arguments, checked before any data are made (the model names need the model registry, so they come last)."
     d = check_choice('dataset', a['dataset'], list(_REPRODUCTIONS)); check_bounds(a); check_device(a['device'])
@@ -237,6 +244,7 @@ def _check_main(a:dict):
         from jmt.tasks import get_task
         _check_list('models', a['models'], get_task(d)().models())
 
+# %% ../nbs/50_reproduce.ipynb #0e0ec383
 @script(check=_check_main)  # one-line errors (exit 1; bad arguments 2), --debug for the traceback, --wait for a busy folder
 def main(dataset:str=None, # affwild2 or biovid
          data:str=None, # a data folder (jmt-prepare's) or raw folder; Aff-Wild2 default $JMT_DATA; BioVid: none means the synthetic set
