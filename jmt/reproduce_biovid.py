@@ -187,7 +187,7 @@ def plot_biovid_confusion(cv:dict, # `{(model, protocol, task): cross_validate_b
     if out_dir is not None: fig.savefig(Path(out_dir)/'confusion.png', dpi=100)
     return fig
 
-# %% ../nbs/51_reproduce_biovid.ipynb #4bbec3a3
+# %% ../nbs/51_reproduce_biovid.ipynb #65ee251f
 def biovid_config(plan:dict, # from `biovid_plan`
                   raw_dir:str|os.PathLike|None=None, # as given to `biovid_plan`
                   **data, # the data step's settings (n_subjects, n_per_class, img_size, weights, ...)
@@ -198,6 +198,7 @@ def biovid_config(plan:dict, # from `biovid_plan`
                 models=plan['models'], protocols=plan['protocols'], tasks=plan['tasks'], **{k: v for k, v in plan['kw'].items() if k != 'device'},
                 max_folds=plan['max_folds'], device=str(get_device(plan['kw']['device'])), quick=plan['quick'])
 
+# %% ../nbs/51_reproduce_biovid.ipynb #4c8b74d9
 def reproduce_biovid(raw_dir:str|os.PathLike|None=None, # BioVid Part A folder, or a data folder (used as it is); None: the synthetic BioVid
                      out_dir:str|os.PathLike='runs/biovid_reproduction', # runs, tables and figures
                      work_dir:str|os.PathLike|None=None, # prepared data and feature cache (default: OUT_DIR/data)
