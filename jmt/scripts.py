@@ -50,7 +50,7 @@ def prepare_affwild2_main(raw:str=None, # the raw Aff-Wild2 folder (batch1/, bat
     print(format_summary(index['summary']))
     print(f"prepared {len(index['videos'])} persons into {out} (index.json, audio/, labels/, folds.json)")
 
-# %% ../nbs/52_scripts.ipynb #8de01866
+# %% ../nbs/52_scripts.ipynb #503567ff
 def _check_prepare_biovid(a:dict):
     "The arguments of `prepare_biovid.py`, before the lock and any work (the synthetic set included)."
     if a['out'] is None: raise ArgumentError('out', 'the folder to write (usage: prepare_biovid.py --raw DIR --out DIR)', None)  # exit status 2
@@ -66,6 +66,17 @@ def _check_channels(s:str|None):
     if not chans: raise ArgumentError('channels', 'a comma-separated list of ' + ', '.join(_BIO_CHANNELS), s)
     for c in chans: check_choice('channels', c, _BIO_CHANNELS)
 
+# %% ../nbs/52_scripts.ipynb #335c2c71
+def _synthetic_biovid_once(raw:str, n_subjects:int, n_per_class:int, seed:int) -> bool:
+    "Write the synthetic BioVid into `raw` unless it holds one (`starting_point/samples.csv`); True if it was written."
+    if (Path(raw) / 'starting_point' / 'samples.csv').exists(): return False
+    from jmt.data.biovid_synthetic import write_synthetic_biovid
+    t = time.time()
+    write_synthetic_biovid(raw, n_subjects=n_subjects, n_per_class=n_per_class, seed=seed)
+    print(f'wrote the synthetic BioVid dataset to {raw} in {time.time() - t:.1f}s')
+    return True
+
+# %% ../nbs/52_scripts.ipynb #8cf0f048
 @script(lock=lambda a: a['out'], check=_check_prepare_biovid)  # one-line errors, --debug, --wait; one writer per --out folder
 def prepare_biovid_main(raw:str=None, # BioVid Part A folder (holding starting_point/); default: $JMT_BIOVID
                         out:str=None, # prepared folder to write (resumed when it exists)
@@ -87,12 +98,7 @@ def prepare_biovid_main(raw:str=None, # BioVid Part A folder (holding starting_p
                        ):
     "Prepare BioVid Part A (or a synthetic copy) into `--out` and print the validation summary."
     from jmt.data.biovid import format_summary, prepare_biovid
-    from jmt.data.biovid_synthetic import write_synthetic_biovid
-    if synthetic:  # (arguments: `_check_prepare_biovid`)
-        if not (Path(raw) / 'starting_point' / 'samples.csv').exists():
-            t = time.time()
-            write_synthetic_biovid(raw, n_subjects=n_subjects, n_per_class=n_per_class, seed=seed)
-            print(f'wrote the synthetic BioVid dataset to {raw} in {time.time() - t:.1f}s')
+    if synthetic: _synthetic_biovid_once(raw, n_subjects, n_per_class, seed)  # (arguments: `_check_prepare_biovid`)
     t = time.time()
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
@@ -104,7 +110,7 @@ def prepare_biovid_main(raw:str=None, # BioVid Part A folder (holding starting_p
     print(f'prepared data in {out} ({time.time() - t:.1f}s); index: {Path(out) / "index.json"}')
     if summary['n_failed']: sys.exit(1)
 
-# %% ../nbs/52_scripts.ipynb #fe656b91
+# %% ../nbs/52_scripts.ipynb #a2e10549
 def default_workers(device:str|None) -> int:
     "DataLoader workers: 1 on a CPU; on a GPU, every core this process may use but one (at most 8)."
     import torch
@@ -112,7 +118,7 @@ def default_workers(device:str|None) -> int:
     if get_device(device).type == 'cpu': return 1
     return max(1, min(8, len(os.sched_getaffinity(0)) - 1))
 
-
+# %% ../nbs/52_scripts.ipynb #e9b4a66e
 def _out_folder(a:dict) -> Path|None:
     "The folder this run writes, `<cache>/<backbone>`, to lock; None before the arguments are known to be usable."
     prepared = a['prepared'] or os.environ.get('JMT_DATA')
@@ -127,6 +133,23 @@ def _check_extract(a:dict):
     check_choice('task', a['task'], ('binary', 'multiclass', 'regression'), none_ok=True)
     check_choice('precision', a['precision'], ('auto', 'bf16', 'fp16', 'fp32')); _check_channels(a['channels'])
 
+# %% ../nbs/52_scripts.ipynb #8f9f8161
+def _clip_settings(t, # the dataset's Task
+                   backbone:str, img_size, clip_stride, n_clips, task, names, channels, # as given to the command
+                  ) -> dict:
+    "The Task's clip settings for `backbone`, with `--names` (a split, or comma-separated names) and `--channels` split."
+    sel = None if names is None else names if names in ('train', 'val', 'test') else [n for n in names.split(',') if n]
+    return t.clip_settings_for(backbone, img_size=img_size, clip_stride=clip_stride, n_clips=n_clips, task=task, names=sel,
+                               channels=None if channels is None else [c for c in channels.split(',') if c])
+
+def _cache_line(folder:Path, backbone:str) -> str:
+    "What `extract_features.py` prints about the cache it wrote."
+    from jmt.features import read_index
+    idx = read_index(folder.parent, backbone)
+    return (f"{backbone}: {len(idx['videos'])} videos, {sum(idx['videos'].values())} clips cached in {folder} "
+            f"(backbone {idx['backbone']}, weights sha256 {idx['weights_sha256'][:12]}...)")
+
+# %% ../nbs/52_scripts.ipynb #a4383c77
 @script(lock=_out_folder, check=_check_extract)  # one-line errors, --debug, --wait; one writer per feature folder
 def extract_features_main(prepared:str=None, # the prepared dataset folder (output of the data preparation scripts); default: $JMT_DATA
                           backbone:str=None, # which modality backbone: visual, audio or bio
@@ -150,32 +173,28 @@ def extract_features_main(prepared:str=None, # the prepared dataset folder (outp
     "Run a frozen backbone once over a prepared dataset and cache one float16 512-d vector per clip."
     from jmt.core import data_root
     from jmt.extract import extract_prepared
-    from jmt.features import read_index
     from jmt.tasks import dataset_of, get_task
     prepared = data_root(prepared)
     if num_workers is None: num_workers = default_workers(device)
     t = get_task(dataset or dataset_of(backbone))  # the task registry knows each dataset's clip settings
-    sel = None if names is None else names if names in ('train', 'val', 'test') else [n for n in names.split(',') if n]
-    clip_kw = t.clip_settings_for(backbone, img_size=img_size, clip_stride=clip_stride, n_clips=n_clips, task=task, names=sel,
-                                  channels=None if channels is None else [c for c in channels.split(',') if c])
+    clip_kw = _clip_settings(t, backbone, img_size, clip_stride, n_clips, task, names, channels)
     bkw = {} if pool == 'avg' else dict(pool=pool)  # (the bio CNN's input channels follow --channels)
     with warnings.catch_warnings(record=True) as caught:  # redone videos, random init: one clean line each
         warnings.simplefilter('always')
         folder = extract_prepared(prepared, backbone, weights, cache, t.name, bkw, batch_size=batch_size, num_workers=num_workers,
                                   device=device, precision=precision, overwrite=overwrite, seed=seed, **clip_kw)
     for m in dict.fromkeys(str(w.message) for w in caught): print(f'WARNING: {m}')
-    idx = read_index(folder.parent, backbone)
-    print(f"{backbone}: {len(idx['videos'])} videos, {sum(idx['videos'].values())} clips cached in {folder} "
-          f"(backbone {idx['backbone']}, weights sha256 {idx['weights_sha256'][:12]}...)")
+    print(_cache_line(folder, backbone))
     return folder
 
-# %% ../nbs/52_scripts.ipynb #5be82877
+# %% ../nbs/52_scripts.ipynb #d1550e6f
 def _check_train_backbone(a:dict):
     "The arguments of `train_backbone.py`, before any work (the library checks them again, and the rest)."
     check_choice('backbone', a['backbone'], ('visual', 'audio', 'bio')); check_bounds(a); check_device(a['device'])
     check_choice('dataset', a['dataset'], ('affwild2', 'biovid'), none_ok=True); check_choice('opt', a['opt'], ('sgd', 'adam'), none_ok=True)
     check_choice('task', a['task'], ('binary', 'multiclass')); _check_channels(a['channels'])
 
+# %% ../nbs/52_scripts.ipynb #9c3436c9
 @script(check=_check_train_backbone)  # one-line errors, --debug, --wait (train_backbone locks --out)
 def train_backbone_main(prepared:str=None, # the prepared dataset folder; default: $JMT_DATA
                         backbone:str=None, # which modality: visual, audio or bio
