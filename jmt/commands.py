@@ -14,7 +14,7 @@ from .core import ArgumentError, check_float, check_int
 __all__ = ['LOCK_FILE', 'WAIT_ENV', 'DEBUG_ENV', 'BOUNDS', 'FolderLockedError', 'lock_holder', 'folder_lock', 'error_line',
            'locked', 'run_cli', 'script', 'plain_warnings', 'check_bounds']
 
-# %% ../nbs/13_commands.ipynb #038afde5
+# %% ../nbs/13_commands.ipynb #48e0376b
 LOCK_FILE = '.jmt.lock'  # the lock file inside a locked folder
 WAIT_ENV = 'JMT_WAIT'  # set to 1 to make `folder_lock` wait by default (the command lines' `--wait`)
 _lock_wait = contextvars.ContextVar('jmt_lock_wait', default=None)
@@ -42,6 +42,7 @@ def _who(h:dict) -> str:
     if not h.get('pid'): return 'another process (it has not recorded its details yet)'
     return f"pid {h['pid']} on {h.get('host')} (`{h.get('command')}`, since {h.get('since')})"
 
+# %% ../nbs/13_commands.ipynb #9ee39d77
 def _acquire(f:Path, wait:bool, poll:float) -> int|None:
     "An fd holding the exclusive lock on `f` with our details written in it; None where the folder cannot be locked."
     try: import fcntl
@@ -76,6 +77,7 @@ def _acquire(f:Path, wait:bool, poll:float) -> int|None:
         os.ftruncate(fd, 0); os.write(fd, json.dumps(_holder()).encode()); os.fsync(fd)
         return fd
 
+# %% ../nbs/13_commands.ipynb #86058a6e
 def _rmdirs(dirs:list[Path]):
     for p in dirs:
         try: p.rmdir()
@@ -110,7 +112,7 @@ def folder_lock(folder:str|os.PathLike, # the output folder (created if missing)
             os.close(fd)
             _rmdirs(made)  # a run that failed before writing anything leaves no empty folder behind
 
-# %% ../nbs/13_commands.ipynb #37fe1cbe
+# %% ../nbs/13_commands.ipynb #68f4159d
 DEBUG_ENV = 'JMT_DEBUG'  # set to 1 to see tracebacks of command-line errors (the command lines' `--debug`)
 _BUGS = (TypeError, AttributeError, NameError, AssertionError, ArithmeticError, UnboundLocalError)  # probably jmt's fault
 
@@ -125,6 +127,7 @@ def error_line(e:BaseException, # the exception a command line stopped on
 def _usage_error(p:argparse.ArgumentParser, msg:str):
     print(f"error: {msg} (see {p.prog} --help)", file=sys.stderr); sys.exit(2)
 
+# %% ../nbs/13_commands.ipynb #d3ad187e
 def _lock_of(lock:Callable|None, args:dict):
     f = lock(args) if lock is not None else None
     return contextlib.nullcontext() if f is None else folder_lock(f)
@@ -141,6 +144,21 @@ def locked(folder:Callable[[dict], str|os.PathLike|None], # `folder(args) -> fol
         return _f
     return deco
 
+# %% ../nbs/13_commands.ipynb #8b6c4179
+def _cli_parser(func:Callable, prog:str|None, params) -> argparse.ArgumentParser:
+    "`func`'s parser as fastcore's `anno_parser` builds it, with one-line usage errors, `--debug` and `--wait` added."
+    from fastcore.script import anno_parser
+    p = anno_parser(func, prog)
+    spec = getattr(sys.modules.get('__main__'), '__spec__', None)
+    if prog is None and getattr(spec, 'name', None): p.prog = f'python -m {spec.name}'  # run as `python -m module`
+    p.error = lambda msg: _usage_error(p, msg)
+    if 'debug' not in params: p.add_argument('--debug', action='store_true', help=f'show the traceback of an error (or set {DEBUG_ENV}=1)')
+    if 'wait' not in params:
+        p.add_argument('--wait', action='store_true', help=f'wait for an output folder that another process is writing, '
+                                                           f'instead of exiting (or set {WAIT_ENV}=1)')
+    return p
+
+# %% ../nbs/13_commands.ipynb #b1a3cd11
 def run_cli(func:Callable, # the function behind the command line (docments become the --help text)
             argv:list[str]|None=None, # the arguments (default: `sys.argv[1:]`)
             lock:Callable|None=None, # `lock(args) -> folder or None`: the output folder to hold for the whole run
@@ -148,17 +166,9 @@ def run_cli(func:Callable, # the function behind the command line (docments beco
             check:Callable|None=None, # `check(args)`: checks the parsed arguments (`ArgumentError`) before the lock and any work; default: `script`'s
            ) -> int:
     "Parse `argv` for `func` as `call_parse` does, run it, and return the exit status: 0, 1 (an error, one line), 2 (usage)."
-    from fastcore.script import anno_parser
     if check is None: check = getattr(func, 'check', None)  # the check `script` gave `func`
-    p = anno_parser(func, prog)
-    spec = getattr(sys.modules.get('__main__'), '__spec__', None)
-    if prog is None and getattr(spec, 'name', None): p.prog = f'python -m {spec.name}'  # run as `python -m module`
-    p.error = lambda msg: _usage_error(p, msg)
     params = inspect.signature(func).parameters
-    if 'debug' not in params: p.add_argument('--debug', action='store_true', help=f'show the traceback of an error (or set {DEBUG_ENV}=1)')
-    if 'wait' not in params:
-        p.add_argument('--wait', action='store_true', help=f'wait for an output folder that another process is writing, '
-                                                           f'instead of exiting (or set {WAIT_ENV}=1)')
+    p = _cli_parser(func, prog, params)
     try: args = vars(p.parse_args(argv))
     except SystemExit as e: return e.code  # --help (0) or a usage error (2), already printed
     args.pop('xtra', None); args.pop('pdb', None)
@@ -180,6 +190,7 @@ def run_cli(func:Callable, # the function behind the command line (docments beco
     finally: _lock_wait.reset(tok)
     return 0
 
+# %% ../nbs/13_commands.ipynb #5135f03e
 def _is_script_run(frame) -> bool:
     "True if `frame` is the top level of a file run as a program (`python x.py`, `python -m x`, a console script)."
     if not frame or frame.f_locals is not frame.f_globals: return False
