@@ -25,7 +25,7 @@ __all__ = ['PRECISIONS', 'CacheMismatchError', 'cache_config', 'check_config', '
            'video_batches', 'backbone_forward', 'video_sources', 'extract_features', 'load_features',
            'BadFeaturesError', 'verify_cache']
 
-# %% ../nbs/11_features.ipynb #54b0b23d
+# %% ../nbs/11_features.ipynb #0b65114d
 class CacheMismatchError(ValueError):
     "A feature cache exists but was built with another configuration."
 
@@ -43,6 +43,7 @@ def cache_config(modality:str, # 'visual', 'audio' or 'bio'
     if backbone.weights_source == 'random init' and seed is not None: cfg['init_seed'] = seed  # rebuild it with make_backbone(seed=...)
     return _jsonable(cfg)
 
+# %% ../nbs/11_features.ipynb #6530792b
 def check_config(index:dict, # an existing `index.json`
                  expected:dict, # fields that must match (a subset of `cache_config`'s)
                  folder:str|os.PathLike, # the cache folder, named in the error
@@ -64,6 +65,7 @@ def check_config(index:dict, # an existing `index.json`
                                  "\n  ".join(diffs) + "\nFix: use another cache folder for this configuration, or "
                                  "rebuild this one with overwrite=True (--overwrite).")
 
+# %% ../nbs/11_features.ipynb #6d6fde39
 def read_index(cache_root:str|os.PathLike, # the cache root (holding one folder per modality)
                modality:str, # 'visual', 'audio' or 'bio'
               ) -> dict|None:
@@ -74,7 +76,7 @@ def read_index(cache_root:str|os.PathLike, # the cache root (holding one folder 
 def _write_index(folder:Path, index:dict):
     with atomic_write(folder/'index.json', 'w') as f: json.dump(index, f, indent=1, sort_keys=True)
 
-# %% ../nbs/11_features.ipynb #fabdbc72
+# %% ../nbs/11_features.ipynb #bcb768ca
 def clip_keys(dataset:Dataset, # a raw-clip dataset
              ) -> list[tuple[str, int]]|None:
     "The `(video, clip)` of every index, from the dataset's optional `clip_keys` attribute or method, else None."
@@ -98,6 +100,7 @@ def plan_videos(keys:Sequence[tuple[str, int]], # (video, clip) of every dataset
         if v not in skip: order += [i for _, i in sorted(rows)]
     return order, counts
 
+# %% ../nbs/11_features.ipynb #1f3aea26
 def video_batches(order:Sequence[int], # dataset indices grouped by video (`plan_videos`)
                   keys:Sequence[tuple[str, int]], # (video, clip) of every dataset index
                   batch_size:int, # most clips per batch
@@ -119,7 +122,7 @@ class _Collate:
                                f"build the dataset with this modality's input")
         return [str(o['video']) for o in items], [int(o['clip']) for o in items], torch.stack([torch.as_tensor(o[self.key]) for o in items])
 
-# %% ../nbs/11_features.ipynb #2e8a81ba
+# %% ../nbs/11_features.ipynb #4d667334
 def _memory_format(ndim:int): return {5: torch.channels_last_3d, 4: torch.channels_last}.get(ndim)
 
 def backbone_forward(backbone:Backbone, # a frozen backbone on `x`'s device
@@ -140,6 +143,7 @@ def _check_run(batch_size, num_workers, device, precision):
     check_int('batch_size', batch_size, lo=1); check_int('num_workers', num_workers, lo=0)
     check_device(device); check_choice('precision', precision, PRECISIONS)
 
+# %% ../nbs/11_features.ipynb #c648e889
 def _empty(folder:Path):
     "Delete what `folder` holds except its lock file: an overwrite keeps the folder locked against a second writer."
     for p in folder.iterdir():
@@ -159,6 +163,90 @@ def video_sources(dataset:Dataset, # a raw-clip dataset
     f = getattr(dataset, 'sources', None)
     return _jsonable(f(video)) if callable(f) else {}
 
+# %% ../nbs/11_features.ipynb #b61f7ecd
+def _open_cache(modality:str, cache_root, backbone:Backbone, settings:dict|None, overwrite:bool, device, precision:str):
+    "The cache's index (checked against this configuration, emptied on `overwrite`, or new), its folder, and the device."
+    folder = Path(cache_root)/modality
+    cfg = cache_config(modality, backbone, settings)
+    index = read_index(cache_root, modality)
+    if index is not None:
+        try: check_config(index, cfg, folder)
+        except CacheMismatchError:
+            if not overwrite: raise
+            _empty(folder); index = None  # (its lock file, held by a writer such as extract_features.py, stays)
+    if index is None: index = {**cfg, 'videos': {}}
+    dev = get_device(device)
+    index['extracted_with'] = dict(device=str(dev), precision=precision, torch=torch.__version__, jmt=jmt.__version__,
+                                   git_commit=git_commit(Path(jmt.__file__).parent))
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in folder.glob('.*.tmp'): p.unlink()  # left by a killed run
+    return index, folder, dev
+
+def _keep_valid(index:dict, dataset:Dataset, counts:dict|None, folder:Path) -> set:
+    "The finished videos still valid against their build records; the index keeps only them (rewritten), the rest are named."
+    records, redone, done = index.setdefault('records', {}), {}, set()
+    for v, n in index['videos'].items():  # every finished video is checked against its build record
+        if counts is not None and v not in counts: why = None  # not in this dataset: kept as it is
+        elif counts is not None and counts[v] != n: why = f'clip count changed ({n} -> {counts[v]})'
+        else: why = check_unit(records.get(v), video_sources(dataset, v), folder/f'{v}.npy', (n, index['dim']))
+        if why is None: done.add(v)
+        else: redone[v] = why
+    index['videos'] = {v: n for v, n in index['videos'].items() if v in done}
+    index['records'] = {v: r for v, r in records.items() if v in done}
+    _write_index(folder, index)
+    report_redone(redone, str(folder))
+    return done
+
+# %% ../nbs/11_features.ipynb #e3ffc417
+class _VideoWriter:
+    "Buffers each video's rows; writes its float16 array and its index entry atomically once all its clips are in."
+    def __init__(self, folder:Path, index:dict, dataset:Dataset, counts:dict|None):
+        self.folder, self.index, self.dataset, self.counts = folder, index, dataset, counts
+        self.bufs, self.flushed = OrderedDict(), set()
+
+    def flush(self, v:str):
+        rows = self.bufs.pop(v)
+        n = self.counts[v] if self.counts is not None else len(rows)
+        if sorted(rows) != list(range(n)):
+            raise ValueError(f"video {v!r}: got clips {sorted(rows)[:10]}..., expected 0..{n-1}; the items of a video must "
+                             f"come together in dataset order, or the dataset must provide `clip_keys`")
+        arr, p = np.stack([rows[k] for k in range(n)]).astype(np.float16), self.folder/f'{v}.npy'
+        if bad := int((~np.isfinite(arr)).sum()):
+            warnings.warn(f"{p}: {bad} non-finite feature values (of {arr.size}): a bad input (NaN/inf in the "
+                          f"clip) or an fp16 overflow (try precision='fp32'); training will refuse this file")
+        with atomic_write(p) as f: np.save(f, arr)
+        self.index['videos'][v] = n; self.flushed.add(v)
+        self.index['records'][v] = output_record(p, video_sources(self.dataset, v))
+        _write_index(self.folder, self.index)
+
+    def add(self, v:str, clip:int, row:np.ndarray):
+        if self.counts is None and v in self.flushed:
+            raise ValueError(f"video {v!r} appears again after its clips were written: the items of a video must "
+                             f"come together in dataset order, or the dataset must provide `clip_keys`")
+        if self.counts is None and self.bufs and v not in self.bufs:
+            for u in list(self.bufs): self.flush(u)  # a new video starts: the previous ones are complete
+        self.bufs.setdefault(v, {})[clip] = row
+        if self.counts is not None and len(self.bufs[v]) == self.counts[v]: self.flush(v)
+
+    def close(self):
+        for v in list(self.bufs): self.flush(v)
+
+# %% ../nbs/11_features.ipynb #91d6a3f7
+def _extract_batches(dl:DataLoader, backbone:Backbone, dev:torch.device, adt, channels_last:bool, done:set,
+                     writer:_VideoWriter, total:int, desc:str, progress:bool):
+    "Every batch of `dl` through the backbone (the videos in `done` skipped), its rows handed to `writer`."
+    cuda = dev.type == 'cuda'
+    with torch.inference_mode(), tqdm(total=total, desc=desc, unit='clip', disable=not progress) as bar:
+        for vids, clips, x in dl:
+            todo = [j for j, v in enumerate(vids) if _check_name(v) not in done]
+            if todo:
+                xs = x[todo] if len(todo) < len(vids) else x
+                y = backbone_forward(backbone, xs.to(dev, non_blocking=cuda), adt, channels_last).float().cpu().numpy()
+                for r, j in enumerate(todo): writer.add(vids[j], clips[j], y[r])
+            bar.update(len(vids))
+    writer.close()
+
+# %% ../nbs/11_features.ipynb #55d451f5
 def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'clip' and the modality input (`input_key`)
                      modality:str, # 'visual', 'audio' or 'bio'
                      cache_root:str|os.PathLike, # features go to `cache_root/modality/`
@@ -174,82 +262,23 @@ def extract_features(dataset:Dataset, # raw-clip items: dicts with 'video', 'cli
                     ) -> Path:
     "Run the frozen `backbone` once over `dataset` and cache one float16 vector per clip; resumable and self-repairing. Returns the folder."
     _check_run(batch_size, num_workers, device, precision)  # before any work
-    key, folder = input_key(modality), Path(cache_root)/modality
-    cfg = cache_config(modality, backbone, settings)
-    index = read_index(cache_root, modality)
-    if index is not None:
-        try: check_config(index, cfg, folder)
-        except CacheMismatchError:
-            if not overwrite: raise
-            _empty(folder); index = None  # (its lock file, held by a writer such as extract_features.py, stays)
-    if index is None: index = {**cfg, 'videos': {}}
-    dev = get_device(device)
-    index['extracted_with'] = dict(device=str(dev), precision=precision, torch=torch.__version__, jmt=jmt.__version__,
-                                   git_commit=git_commit(Path(jmt.__file__).parent))
-    folder.mkdir(parents=True, exist_ok=True)
-    for p in folder.glob('.*.tmp'): p.unlink()  # left by a killed run
+    key = input_key(modality)
+    index, folder, dev = _open_cache(modality, cache_root, backbone, settings, overwrite, device, precision)
     keys = clip_keys(dataset)
     counts = plan_videos(keys)[1] if keys is not None else None
-    records, redone, done = index.setdefault('records', {}), {}, set()
-    for v, n in index['videos'].items():  # every finished video is checked against its build record
-        if counts is not None and v not in counts: why = None  # not in this dataset: kept as it is
-        elif counts is not None and counts[v] != n: why = f'clip count changed ({n} -> {counts[v]})'
-        else: why = check_unit(records.get(v), video_sources(dataset, v), folder/f'{v}.npy', (n, index['dim']))
-        if why is None: done.add(v)
-        else: redone[v] = why
-    index['videos'] = {v: n for v, n in index['videos'].items() if v in done}
-    index['records'] = {v: r for v, r in records.items() if v in done}
-    _write_index(folder, index)
-    report_redone(redone, str(folder))
-
-    if keys is not None: order = plan_videos(keys, done)[0]
-    else: order = list(range(len(dataset)))
+    done = _keep_valid(index, dataset, counts, folder)
+    order = plan_videos(keys, done)[0] if keys is not None else list(range(len(dataset)))
     if not order: return folder
-
-    cuda = dev.type == 'cuda'
     adt = autocast_dtype(dev, precision)
     freeze(backbone).to(dev)
     batching = dict(batch_sampler=video_batches(order, keys, batch_size)) if keys is not None else dict(batch_size=batch_size, sampler=order)
     dl = DataLoader(dataset, **batching, num_workers=num_workers, collate_fn=_Collate(key),
-                    pin_memory=cuda, persistent_workers=False)
-    bufs, flushed = OrderedDict(), set()
-
-    def flush(v):
-        rows = bufs.pop(v)
-        n = counts[v] if counts is not None else len(rows)
-        if sorted(rows) != list(range(n)):
-            raise ValueError(f"video {v!r}: got clips {sorted(rows)[:10]}..., expected 0..{n-1}; the items of a video must "
-                             f"come together in dataset order, or the dataset must provide `clip_keys`")
-        arr = np.stack([rows[k] for k in range(n)]).astype(np.float16)
-        if bad := int((~np.isfinite(arr)).sum()):
-            warnings.warn(f"{folder/f'{v}.npy'}: {bad} non-finite feature values (of {arr.size}): a bad input (NaN/inf in the "
-                          f"clip) or an fp16 overflow (try precision='fp32'); training will refuse this file")
-        with atomic_write(folder/f'{v}.npy') as f: np.save(f, arr)
-        p = folder/f'{v}.npy'
-        index['videos'][v] = n; flushed.add(v)
-        index['records'][v] = output_record(p, video_sources(dataset, v))
-        _write_index(folder, index)
-
-    with torch.inference_mode(), tqdm(total=len(order), desc=f'{modality} features', unit='clip', disable=not progress) as bar:
-        for vids, clips, x in dl:
-            todo = [j for j, v in enumerate(vids) if _check_name(v) not in done]
-            if todo:
-                xs = x[todo] if len(todo) < len(vids) else x
-                y = backbone_forward(backbone, xs.to(dev, non_blocking=cuda), adt, channels_last).float().cpu().numpy()
-                for r, j in enumerate(todo):
-                    v = vids[j]
-                    if counts is None and v in flushed:
-                        raise ValueError(f"video {v!r} appears again after its clips were written: the items of a video must "
-                                         f"come together in dataset order, or the dataset must provide `clip_keys`")
-                    if counts is None and bufs and v not in bufs:
-                        for u in list(bufs): flush(u)  # a new video starts: the previous ones are complete
-                    bufs.setdefault(v, {})[clips[j]] = y[r]
-                    if counts is not None and len(bufs[v]) == counts[v]: flush(v)
-            bar.update(len(vids))
-    for v in list(bufs): flush(v)
+                    pin_memory=dev.type == 'cuda', persistent_workers=False)
+    _extract_batches(dl, backbone, dev, adt, channels_last, done,
+                     _VideoWriter(folder, index, dataset, counts), len(order), f'{modality} features', progress)
     return folder
 
-# %% ../nbs/11_features.ipynb #522350c2
+# %% ../nbs/11_features.ipynb #7e1e3c7d
 def load_features(cache_root:str|os.PathLike, # the cache root (holding one folder per modality)
                   modality:str, # 'visual', 'audio' or 'bio'
                   expect_settings:dict|None=None, # if given, the cache's settings must equal these
@@ -284,6 +313,7 @@ def load_features(cache_root:str|os.PathLike, # the cache root (holding one fold
         out[v] = a
     return out
 
+# %% ../nbs/11_features.ipynb #5a18119a
 class BadFeaturesError(ValueError):
     "A cached feature file is damaged or holds non-finite values: a bad input, not a training problem."
 
