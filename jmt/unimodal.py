@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib, json, os
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Sequence
 
 import torch
@@ -91,7 +92,7 @@ def freeze_blocks(backbone:Backbone, # a modality backbone (its network is `back
         for p in getattr(backbone.net, n).parameters(): p.requires_grad_(False)
     return frozen
 
-# %% ../nbs/12_unimodal.ipynb #unimodal15
+# %% ../nbs/12_unimodal.ipynb #5f9cfd6d
 def _fn_name(f) -> str|None:
     "A callable's importable name (a partial's with its arguments), for a run's identity."
     if f is None: return None
@@ -119,6 +120,7 @@ def run_identity(prepared:str|os.PathLike, # the prepared dataset folder (record
                 frozen_blocks=frozen, **hparams, settings=clip_settings(tds), train_names=_names_id(tds),
                 valid_names=None if vds is None else _names_id(vds))
 
+# %% ../nbs/12_unimodal.ipynb #4b47e5d6
 def _backbone_run(a:dict) -> Path:
     "Check `train_backbone`'s arguments before any work (one line naming the argument); its output folder, to lock."
     check_choice('modality', a['modality'], list(PAPER_SETTINGS)); check_choice('dataset', a['dataset'], list(TASKS), none_ok=True)
@@ -131,6 +133,64 @@ def _backbone_run(a:dict) -> Path:
     check_choice('task', a['task'], ('binary', 'multiclass'))  # (BioVid's; Aff-Wild2 has one task)
     return Path(a['out_dir'])
 
+# %% ../nbs/12_unimodal.ipynb #2c2dc76e
+def _paper_settings(a:SimpleNamespace) -> SimpleNamespace:
+    "`a` (`train_backbone`'s arguments) with the dataset and the paper's hyper-parameters filled in where None."
+    a.dataset = a.dataset or dataset_of(a.modality)
+    ps = PAPER_SETTINGS[a.modality] if a.modality in PAPER_SETTINGS else input_key(a.modality)
+    a.epochs, a.lr = a.epochs or ps['epochs'], a.lr or ps['lr']
+    a.batch_size, a.opt = a.batch_size or ps['batch_size'], a.opt or ps['opt']
+    a.dropout = ps['dropout'] if a.dropout is None else a.dropout
+    if a.opt not in OPTIMIZERS: raise ValueError(f"opt must be one of {sorted(OPTIMIZERS)}, got {a.opt!r}")
+    return a
+
+def _backbone_data(a:SimpleNamespace) -> tuple:
+    "The task, its setup, and the training and validation clip Datasets and DataLoaders of a `train_backbone` run."
+    t = make_task(a.dataset, a.prepared, task=a.task)  # the dataset specifics: clips, loss, metric, monitor, default split
+    ts = task_setup(a.dataset, a.task)
+    train, valid = t.split(a.seed) if a.train is None and a.valid is None else (a.train, a.valid)
+    kw = dict(clip_stride=a.clip_stride, img_size=a.img_size, n_clips=a.n_clips, channels=a.channels)  # each task takes the settings its clips have
+    tds = t.clip_dataset(a.modality, names=train, train=a.augment, **kw)  # augment: the task's training augmentation (Aff-Wild2 visual crops)
+    vds = None if valid is None else t.clip_dataset(a.modality, names=valid, **kw)
+    if len(tds) < a.batch_size: raise ValueError(f"{len(tds)} training clips are fewer than one batch of {a.batch_size}: "
+                                                  f"lower batch_size or use more data")
+    g = torch.Generator().manual_seed(a.seed)
+    tdl = DataLoader(tds, a.batch_size, shuffle=True, drop_last=True, num_workers=a.num_workers, generator=g)
+    vdl = None if vds is None else DataLoader(vds, a.batch_size, num_workers=a.num_workers)
+    return t, ts, tds, vds, tdl, vdl
+
+# %% ../nbs/12_unimodal.ipynb #80d3c712
+def _backbone_learner(a:SimpleNamespace, t, ts:dict, tds:Dataset, vds:Dataset|None, tdl, vdl) -> tuple[Learner, dict, dict]:
+    "The backbone (seeded, partly frozen) with its head in a `Learner`; the run's identity; where its initial weights came from."
+    bkw = {**backbone_args(a.modality, tds), **(a.backbone_kw or {})}  # bio: in_channels of the channels the Dataset serves
+    torch.manual_seed(a.seed)  # before the backbone: with weights='random' its initial weights follow the seed too
+    bb = make_backbone(a.modality, a.weights, **bkw)
+    init = dict(source=bb.weights_source, sha256=bb.weights_sha256)
+    frozen = freeze_blocks(bb, a.freeze_until)
+    ident = run_identity(a.prepared, a.modality, a.dataset, getattr(t, 'task', None), bb, frozen, tds, vds, lr=a.lr,
+                         batch_size=a.batch_size, opt=a.opt, dropout=a.dropout, seed=a.seed, sched=_fn_name(a.sched_func),
+                         augment=getattr(tds, 'augment', None) is not None)
+    model = Unimodal(bb, ts['n_out'], p=a.dropout)
+    learn = Learner(model, tdl, vdl, ts['loss'], ts['metric'], lr=a.lr, opt_func=OPTIMIZERS[a.opt], sched_func=a.sched_func,
+                    path=Path(a.out_dir), device=a.device, seed=a.seed, get_x=partial(clip_x, key=input_key(a.modality)), get_y=clip_y,
+                    cbs=fit_cbs(monitor=ts['monitor'], mode='max', patience=a.patience, precision=a.precision, quiet=a.quiet,
+                                plot=a.plot, config=ident))
+    return learn, ident, init
+
+def _save_backbone(a:SimpleNamespace, learn:Learner, hist:list, ts:dict, ident:dict, init:dict, tds, vds, vdl) -> dict:
+    "Save the trained backbone's state_dict and the run's history and config; what `train_backbone` returns."
+    out = Path(a.out_dir)
+    wfile = atomic_save({k: v.detach().cpu() for k, v in learn.model.backbone.state_dict().items()}, out/'backbone.pt')
+    sha = file_sha256(wfile)
+    best = max(hist, key=lambda r: r.get(ts['monitor'], float('-inf'))) if hist and vdl is not None else None
+    config = dict(**ident, init_weights=init, epochs=a.epochs, patience=a.patience, precision=a.precision, n_train=len(tds),
+                  n_valid=0 if vds is None else len(vds), monitor=ts['monitor'], best=best, weights_file=str(wfile),
+                  weights_sha256=sha)  # the run's identity first, then what may change on resume, then the results
+    write_results(out, 'history', hist, config)
+    return dict(weights=wfile, weights_sha256=sha, history=hist, best=best, monitor=ts['monitor'],
+                settings=config['settings'], config=config, learner=learn)
+
+# %% ../nbs/12_unimodal.ipynb #a26f8a5c
 @locked(_backbone_run)  # the arguments are checked first (`epochs=0` used to mean the paper's 50); one writer per out_dir
 def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wild2 or BioVid)
                    modality:str, # 'visual', 'audio' or 'bio'
@@ -163,45 +223,7 @@ def train_backbone(prepared:str|os.PathLike, # a prepared dataset folder (Aff-Wi
                    plot:bool|None=None, # live plot (None: only in Jupyter)
                   ) -> dict:
     "Train `modality`'s backbone with a head on its raw clips; save the best backbone to `out_dir/backbone.pt`."
-    dataset = dataset or dataset_of(modality)
-    ps = PAPER_SETTINGS[modality] if modality in PAPER_SETTINGS else input_key(modality)
-    epochs, lr = epochs or ps['epochs'], lr or ps['lr']
-    batch_size, opt = batch_size or ps['batch_size'], opt or ps['opt']
-    dropout = ps['dropout'] if dropout is None else dropout
-    if opt not in OPTIMIZERS: raise ValueError(f"opt must be one of {sorted(OPTIMIZERS)}, got {opt!r}")
-    t = make_task(dataset, prepared, task=task)  # the dataset specifics: clips, loss, metric, monitor, default split
-    ts = task_setup(dataset, task)
-    if train is None and valid is None: train, valid = t.split(seed)
-    kw = dict(clip_stride=clip_stride, img_size=img_size, n_clips=n_clips, channels=channels)  # each task takes the settings its clips have
-    tds = t.clip_dataset(modality, names=train, train=augment, **kw)  # augment: the task's training augmentation (Aff-Wild2 visual crops)
-    vds = None if valid is None else t.clip_dataset(modality, names=valid, **kw)
-    if len(tds) < batch_size: raise ValueError(f"{len(tds)} training clips are fewer than one batch of {batch_size}: "
-                                                f"lower batch_size or use more data")
-    g = torch.Generator().manual_seed(seed)
-    tdl = DataLoader(tds, batch_size, shuffle=True, drop_last=True, num_workers=num_workers, generator=g)
-    vdl = None if vds is None else DataLoader(vds, batch_size, num_workers=num_workers)
-
-    bkw = {**backbone_args(modality, tds), **(backbone_kw or {})}  # bio: in_channels of the channels the Dataset serves
-    torch.manual_seed(seed)  # before the backbone: with weights='random' its initial weights follow the seed too
-    bb = make_backbone(modality, weights, **bkw)
-    init = dict(source=bb.weights_source, sha256=bb.weights_sha256)
-    frozen = freeze_blocks(bb, freeze_until)
-    ident = run_identity(prepared, modality, dataset, getattr(t, 'task', None), bb, frozen, tds, vds, lr=lr,
-                         batch_size=batch_size, opt=opt, dropout=dropout, seed=seed, sched=_fn_name(sched_func),
-                         augment=getattr(tds, 'augment', None) is not None)
-    model = Unimodal(bb, ts['n_out'], p=dropout)
-    out = Path(out_dir)
-    learn = Learner(model, tdl, vdl, ts['loss'], ts['metric'], lr=lr, opt_func=OPTIMIZERS[opt], sched_func=sched_func,
-                    path=out, device=device, seed=seed, get_x=partial(clip_x, key=input_key(modality)), get_y=clip_y,
-                    cbs=fit_cbs(monitor=ts['monitor'], mode='max', patience=patience, precision=precision, quiet=quiet,
-                                plot=plot, config=ident))
-    hist = learn.fit(epochs, resume=resume)
-    wfile = atomic_save({k: v.detach().cpu() for k, v in model.backbone.state_dict().items()}, out/'backbone.pt')
-    sha = file_sha256(wfile)
-    best = max(hist, key=lambda r: r.get(ts['monitor'], float('-inf'))) if hist and vdl is not None else None
-    config = dict(**ident, init_weights=init, epochs=epochs, patience=patience, precision=precision, n_train=len(tds),
-                  n_valid=0 if vds is None else len(vds), monitor=ts['monitor'], best=best, weights_file=str(wfile),
-                  weights_sha256=sha)  # the run's identity first, then what may change on resume, then the results
-    write_results(out, 'history', hist, config)
-    return dict(weights=wfile, weights_sha256=sha, history=hist, best=best, monitor=ts['monitor'],
-                settings=config['settings'], config=config, learner=learn)
+    a = _paper_settings(SimpleNamespace(**locals()))  # the arguments, with the paper's settings where None
+    t, ts, tds, vds, tdl, vdl = _backbone_data(a)
+    learn, ident, init = _backbone_learner(a, t, ts, tds, vds, tdl, vdl)
+    return _save_backbone(a, learn, learn.fit(a.epochs, resume=resume), ts, ident, init, tds, vds, vdl)
