@@ -17,7 +17,7 @@ from .fusion import Head, JMT, MODALITIES, _any, _zero, fusion_inputs
 # %% auto #0
 __all__ = ['PRESETS', 'PRESET_MODELS', 'PEER_NAMES', 'MODEL_NAMES', 'Unimodal', 'VanillaFusion', 'make_model', 'count_flops']
 
-# %% ../nbs/24_models.ipynb #c7652d98
+# %% ../nbs/24_models.ipynb #fca1bc48
 class Unimodal(nn.Module):
     "One modality: (optional L2 norm) -> encoder -> FC head; (B,T,D) -> (B,T,n_targets)."
     def __init__(self, mod:str='visual', # the modality used ('visual', 'audio' or 'bio')
@@ -39,6 +39,7 @@ class Unimodal(nn.Module):
         if self.proj is not None: t = self.proj(t)
         return self.head(_zero(self.encoder(t, m), m))
 
+# %% ../nbs/24_models.ipynb #c788f76a
 class VanillaFusion(nn.Module):
     "Concatenation fusion: [x_m1; x_m2; ...] -> (FC to d -> encoder ->) FC head; (B,T,D) -> (B,T,n_targets)."
     def __init__(self, mods:tuple[str, ...]=('visual', 'audio'), n_targets:int=2, d:int=512, d_in:int=512,
