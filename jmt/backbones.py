@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib, math, os, warnings
 from pathlib import Path
 from urllib.parse import urlparse
+from fastcore.basics import patch
 
 import torch
 from torch import nn
@@ -21,7 +22,7 @@ __all__ = ['PRETRAINED', 'WEIGHT_NAMES', 'BACKBONES', 'hub_path', 'find_hub_weig
            'AudioBackbone', 'BioBackbone', 'Head', 'Unimodal', 'input_key', 'make_backbone', 'backbone_args',
            'denormalize_clip']
 
-# %% ../nbs/10_backbones.ipynb #69a7d304
+# %% ../nbs/10_backbones.ipynb #e0aad04c
 from .data.clips import KINETICS_MEAN, KINETICS_STD  # Kinetics-400 RGB mean/std of torchvision's video models (the clip Datasets normalise with them)
 
 PRETRAINED = {'visual': R2Plus1D_18_Weights.KINETICS400_V1, 'audio': ResNet18_Weights.IMAGENET1K_V1}  # what torchvision ships
@@ -57,6 +58,7 @@ def resolve_weights(modality:str, # 'visual', 'audio' or 'bio'
                                 f"for random initialisation")
     return p
 
+# %% ../nbs/10_backbones.ipynb #5b4786b7
 class PretrainedMissingError(FileNotFoundError):
     "torchvision's pretrained checkpoint is not in the torch hub cache and could not be downloaded."
 
@@ -89,7 +91,7 @@ def unwrap_state_dict(sd:dict, # a loaded checkpoint: a state_dict or a dict hol
     if any(k.startswith('net.') for k in sd): return sd, False
     return {k: v for k, v in sd.items() if not k.startswith('fc.')}, True
 
-# %% ../nbs/10_backbones.ipynb #3015de15
+# %% ../nbs/10_backbones.ipynb #ac45b7f0
 def _sd_sha256(sd:dict) -> str:
     h = hashlib.sha256()
     for k, v in sorted(sd.items()):
@@ -102,6 +104,7 @@ def state_sha256(module:nn.Module, # the module whose state to hash
     "A SHA-256 of a module's state_dict (names, shapes and values), independent of device."
     return _sd_sha256(module.state_dict())
 
+# %% ../nbs/10_backbones.ipynb #4a1d7dc2
 class Backbone(nn.Module):
     "Base of the modality backbones: `forward(x) -> (B, dim)` plus provenance for the feature cache."
     modality:str = ''
@@ -122,30 +125,35 @@ class Backbone(nn.Module):
         except RuntimeError as e:
             raise RuntimeError(f"{what} does not fit the {self.name} backbone {self.config}: {e}") from None
 
-    def load_weights(self, path:str|os.PathLike, # a state_dict file: torchvision's or one saved from this module
-                    ) -> Backbone:
-        "Load weights from a local file (`weights_only=True`) and record its checksum."
-        self._load(load_tensors(path, f'{self.name} weights file'), f"weights file {str(path)!r}")
-        self.weights_source, self.weights_sha256 = str(path), file_sha256(path)
-        return self
-
-    def load_pretrained(self, progress:bool=True, # show the download progress bar
-                       ) -> Backbone:
-        "Load torchvision's pretrained weights of this modality (`WEIGHT_NAMES`), downloading them into the hub cache once."
-        sd, p = fetch_pretrained(self.modality, progress)
-        self._load(sd, f"the pretrained {WEIGHT_NAMES[self.modality]!r} weights ({p})")
-        self.weights_source = WEIGHT_NAMES[self.modality]
-        self.weights_sha256 = file_sha256(p) if p.is_file() else _sd_sha256(sd)  # the file's checksum, as when it is passed by path
-        return self
-
-    def mark_random(self, seed:int|None=None, # the seed the initialisation was drawn from (None: not known)
-                   ) -> Backbone:
-        "Record that the weights are a random initialisation (checksum of the initial state, and its seed)."
-        self.weights_source, self.weights_sha256, self.init_seed = 'random init', state_sha256(self), seed
-        return self
-
     def extra_repr(self) -> str: return f"dim={self.dim}, weights={self.weights_source!r}"
 
+# %% ../nbs/10_backbones.ipynb #a8d6e727
+@patch
+def load_weights(self:Backbone, path:str|os.PathLike, # a state_dict file: torchvision's or one saved from this module
+                ) -> Backbone:
+    "Load weights from a local file (`weights_only=True`) and record its checksum."
+    self._load(load_tensors(path, f'{self.name} weights file'), f"weights file {str(path)!r}")
+    self.weights_source, self.weights_sha256 = str(path), file_sha256(path)
+    return self
+
+@patch
+def load_pretrained(self:Backbone, progress:bool=True, # show the download progress bar
+                   ) -> Backbone:
+    "Load torchvision's pretrained weights of this modality (`WEIGHT_NAMES`), downloading them into the hub cache once."
+    sd, p = fetch_pretrained(self.modality, progress)
+    self._load(sd, f"the pretrained {WEIGHT_NAMES[self.modality]!r} weights ({p})")
+    self.weights_source = WEIGHT_NAMES[self.modality]
+    self.weights_sha256 = file_sha256(p) if p.is_file() else _sd_sha256(sd)  # the file's checksum, as when it is passed by path
+    return self
+
+@patch
+def mark_random(self:Backbone, seed:int|None=None, # the seed the initialisation was drawn from (None: not known)
+               ) -> Backbone:
+    "Record that the weights are a random initialisation (checksum of the initial state, and its seed)."
+    self.weights_source, self.weights_sha256, self.init_seed = 'random init', state_sha256(self), seed
+    return self
+
+# %% ../nbs/10_backbones.ipynb #d61b877e
 def freeze(m:nn.Module, # the module to freeze
           ) -> nn.Module:
     "Put `m` in eval mode with no gradients (a frozen feature extractor)."
