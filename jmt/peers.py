@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
+from fastcore.basics import patch
 
 from .fusion import count_params
 from .models import PEER_NAMES
@@ -136,7 +137,7 @@ class JointCrossCorrelation(nn.Module):
             res.append(x + self.drop(F.relu(o(H))))
         return res
 
-# %% ../nbs/23_peers.ipynb #bd4d70fc
+# %% ../nbs/23_peers.ipynb #f6934f5d
 class RJCMAHead(nn.Module):
     "RJCMA's per-target head: `Linear(d, hidden)` -> BatchNorm over channels -> leaky ReLU -> `Linear(hidden, 1)` (-> tanh)."
     def __init__(self, d:int, # input width (sum of the stream widths)
@@ -152,6 +153,7 @@ class RJCMAHead(nn.Module):
         y = self.fc2(F.leaky_relu(self.bn(self.fc1(z).transpose(1, 2)).transpose(1, 2)))
         return torch.tanh(y) if self.tanh else y
 
+# %% ../nbs/23_peers.ipynb #c9d3f210
 RJCMA_CHANNELS = {'visual': 512, 'audio': 128, 'text': 512, 'bio': 128}  # TCN width per stream (the code's config; bio: ours)
 
 class RJCMA(nn.Module):
@@ -182,17 +184,19 @@ class RJCMA(nn.Module):
         self.fusion = nn.ModuleList(JointCrossCorrelation(dims, T, dropout) for _ in range(n_sublayers))
         self.heads = nn.ModuleList(RJCMAHead(sum(dims), head_hidden, tanh) for _ in range(n_targets))
 
-    def forward(self, x:Mapping[str, Tensor], # {modality: (B, T', D_m)}, T' <= T
-                mask:Mapping[str, Tensor]|None=None, # {modality: (B, T') bool}, False = missing (zeroed)
-               ) -> Tensor: # (B, T', n_targets)
-        "Per-clip predictions, batch first."
-        xs, n = peer_inputs(x, mask, self.mods, self.d_in, self.T, 'rjcma')
-        hs = [self.bn[m](self.tcn[m](xs[m].transpose(1, 2))).transpose(1, 2) for m in self.mods]
-        for layer in self.fusion: hs = layer(hs)
-        z = torch.cat(hs, -1)
-        return torch.cat([h(z) for h in self.heads], -1)[:, :n]
+# %% ../nbs/23_peers.ipynb #5eec887d
+@patch
+def forward(self:RJCMA, x:Mapping[str, Tensor], # {modality: (B, T', D_m)}, T' <= T
+            mask:Mapping[str, Tensor]|None=None, # {modality: (B, T') bool}, False = missing (zeroed)
+           ) -> Tensor: # (B, T', n_targets)
+    "Per-clip predictions, batch first."
+    xs, n = peer_inputs(x, mask, self.mods, self.d_in, self.T, 'rjcma')
+    hs = [self.bn[m](self.tcn[m](xs[m].transpose(1, 2))).transpose(1, 2) for m in self.mods]
+    for layer in self.fusion: hs = layer(hs)
+    z = torch.cat(hs, -1)
+    return torch.cat([h(z) for h in self.heads], -1)[:, :n]
 
-# %% ../nbs/23_peers.ipynb #e7a9d6e1
+# %% ../nbs/23_peers.ipynb #1c2b4dc8
 class JCA(nn.Module):
     "Joint cross-attention (CVPRW 2022 code), batched: per stream, a tanh correlation with the joint features over L clips, residual."
     def __init__(self, mods:Sequence[str]=('visual', 'audio'), # fused streams, two or more (the code: audio, visual)
@@ -218,23 +222,25 @@ class JCA(nn.Module):
         self.heads = nn.ModuleList(nn.Sequential(nn.Linear(dj, head_hidden), nn.Dropout(dropout), nn.Linear(head_hidden, 1))
                                    for _ in range(n_targets))
 
-    def forward(self, x:Mapping[str, Tensor], # {modality: (B, T', D_m)}, T' <= T
-                mask:Mapping[str, Tensor]|None=None, # {modality: (B, T') bool}, False = missing (zeroed)
-               ) -> Tensor: # (B, T', n_targets)
-        "Per-clip predictions, batch first."
-        xs, n = peer_inputs(x, mask, self.mods, self.d_in, self.T, 'jca')
-        E = {m: self.enc[m](xs[m]) for m in self.mods}  # (B, T, d)
-        J = torch.cat([E[m] for m in self.mods], -1); s = math.sqrt(J.shape[-1])
-        att = []
-        for m in self.mods:
-            Et = E[m].transpose(1, 2)  # (B, d, T)
-            C = torch.tanh(Et @ self.affine[m](J.transpose(1, 2)).transpose(1, 2) / s)  # (B, d, dj)
-            H = F.relu(self.w_c[m](C) + self.w_x[m](Et))  # (B, d, d_att)
-            att.append(self.w_h[m](H).transpose(1, 2) + E[m])  # (B, T, d), residual
-        z = torch.cat(att, -1)
-        return torch.cat([h(z) for h in self.heads], -1)[:, :n]
+# %% ../nbs/23_peers.ipynb #1223fa2f
+@patch
+def forward(self:JCA, x:Mapping[str, Tensor], # {modality: (B, T', D_m)}, T' <= T
+            mask:Mapping[str, Tensor]|None=None, # {modality: (B, T') bool}, False = missing (zeroed)
+           ) -> Tensor: # (B, T', n_targets)
+    "Per-clip predictions, batch first."
+    xs, n = peer_inputs(x, mask, self.mods, self.d_in, self.T, 'jca')
+    E = {m: self.enc[m](xs[m]) for m in self.mods}  # (B, T, d)
+    J = torch.cat([E[m] for m in self.mods], -1); s = math.sqrt(J.shape[-1])
+    att = []
+    for m in self.mods:
+        Et = E[m].transpose(1, 2)  # (B, d, T)
+        C = torch.tanh(Et @ self.affine[m](J.transpose(1, 2)).transpose(1, 2) / s)  # (B, d, dj)
+        H = F.relu(self.w_c[m](C) + self.w_x[m](Et))  # (B, d, d_att)
+        att.append(self.w_h[m](H).transpose(1, 2) + E[m])  # (B, T, d), residual
+    z = torch.cat(att, -1)
+    return torch.cat([h(z) for h in self.heads], -1)[:, :n]
 
-# %% ../nbs/23_peers.ipynb #9fb1a721
+# %% ../nbs/23_peers.ipynb #7bf08ff3
 AUTHOR_STREAMS = {'video': 'visual', 'logmel': 'audio', 'bert': 'text'}  # RJCMA's stream names -> jmt's, in the authors' order
 
 def _strip(sd:Mapping[str, Tensor]) -> dict:
@@ -245,48 +251,71 @@ def _need(sd, key, what):
     if key not in sd: raise KeyError(f"{what}: no {key!r} in the state_dict (its keys start {list(sd)[:3]})")
     return sd[key]
 
-def rjcma_state_dict(sd:Mapping[str, Tensor], # the authors' `RCMA.state_dict()`
-                    ) -> tuple[dict, dict, list[str]]:
-    "The authors' RJCMA tensors under jmt's names, the `RJCMA` arguments their shapes imply, and the keys dropped."
-    sd, out, used, dropped = _strip(sd), {}, set(), []
-    def take(k, new):
-        out[new] = _need(sd, k, 'RJCMA'); used.add(k)
-        return out[new]
+def _take(sd:dict, out:dict, used:set, k:str, new:str) -> Tensor:
+    "The authors' tensor `k` copied to `out` under our name `new`, and noted as used."
+    out[new] = _need(sd, k, 'RJCMA'); used.add(k)
+    return out[new]
+
+def _rjcma_streams(sd:dict) -> list[str]:
+    "The authors' TCN streams in `sd`, in their order (two or more of `AUTHOR_STREAMS`)."
     found = {m[1] for k in sd if (m := re.match(r'temporal\.(\w+)\.network\.', k))}
     bad = sorted(found - set(AUTHOR_STREAMS))
     if bad: raise ValueError(f"RJCMA state_dict: unknown streams {bad}; the authors' are {list(AUTHOR_STREAMS)}")
     streams = [s for s in AUTHOR_STREAMS if s in found]
     if len(streams) < 2: raise ValueError(f"RJCMA state_dict: TCN streams {streams}; is this the authors' RCMA.state_dict()?")
-    d_in, channels = {}, {}
-    for s in streams:
-        m, pre = AUTHOR_STREAMS[s], f'temporal.{s}.network.'
-        blocks = sorted({int(k[len(pre):].split('.')[0]) for k in sd if k.startswith(pre)})
-        for i in blocks:
-            for conv, dup in (('conv1', 'net.0'), ('conv2', 'net.4')):
-                for t in ('weight_g', 'weight_v', 'bias'):
-                    v = take(f'{pre}{i}.{conv}.{t}', f'tcn.{m}.{i}.{conv}.{t}')
-                    if (k := f'{pre}{i}.{dup}.{t}') in sd:
-                        if not torch.equal(sd[k], v): raise ValueError(f"RJCMA state_dict: {k} differs from {pre}{i}.{conv}.{t}; "
-                                                                      "in the authors' model they are one tensor registered twice")
-                        dropped.append(k)
-            for t in ('weight', 'bias'):
-                if f'{pre}{i}.downsample.{t}' in sd: take(f'{pre}{i}.downsample.{t}', f'tcn.{m}.{i}.downsample.{t}')
-        channels[m] = [out[f'tcn.{m}.{i}.conv1.weight_v'].shape[0] for i in blocks]
-        d_in[m] = out[f'tcn.{m}.0.conv1.weight_v'].shape[1]
-        for t in ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'): take(f'bn.{s}.{t}', f'bn.{m}.{t}')
+    return streams
+
+# %% ../nbs/23_peers.ipynb #cefd4a1e
+def _rjcma_tcn(sd:dict, s:str, out:dict, used:set, dropped:list) -> tuple[int, list[int]]:
+    "Stream `s`'s TCN and BatchNorm under our names (each `net.0`/`net.4` copy checked equal, then dropped); its input width and block widths."
+    m, pre = AUTHOR_STREAMS[s], f'temporal.{s}.network.'
+    blocks = sorted({int(k[len(pre):].split('.')[0]) for k in sd if k.startswith(pre)})
+    for i in blocks:
+        for conv, dup in (('conv1', 'net.0'), ('conv2', 'net.4')):
+            for t in ('weight_g', 'weight_v', 'bias'):
+                v = _take(sd, out, used, f'{pre}{i}.{conv}.{t}', f'tcn.{m}.{i}.{conv}.{t}')
+                if (k := f'{pre}{i}.{dup}.{t}') in sd:
+                    if not torch.equal(sd[k], v): raise ValueError(f"RJCMA state_dict: {k} differs from {pre}{i}.{conv}.{t}; "
+                                                                  "in the authors' model they are one tensor registered twice")
+                    dropped.append(k)
+        for t in ('weight', 'bias'):
+            if f'{pre}{i}.downsample.{t}' in sd: _take(sd, out, used, f'{pre}{i}.downsample.{t}', f'tcn.{m}.{i}.downsample.{t}')
+    channels = [out[f'tcn.{m}.{i}.conv1.weight_v'].shape[0] for i in blocks]
+    d_in = out[f'tcn.{m}.0.conv1.weight_v'].shape[1]
+    for t in ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'): _take(sd, out, used, f'bn.{s}.{t}', f'bn.{m}.{t}')
+    return d_in, channels
+
+# %% ../nbs/23_peers.ipynb #0524d13d
+def _rjcma_fusion(sd:dict, n_streams:int, out:dict, used:set, dropped:list) -> int:
+    "The fusion sub-layers under our names (the unused `query_linear` dropped); how many there are."
     layers = sorted({int(m[1]) for k in sd if (m := re.match(r'coattn\.dcn_layers\.(\d+)\.', k))})
     if not layers: raise ValueError("RJCMA state_dict: no fusion sub-layers (coattn.dcn_layers.*)")
     for l in layers:
         pre = f'coattn.dcn_layers.{l}.'
-        for j in range(len(streams)):
+        for j in range(n_streams):
             for t in ('weight', 'bias'):
-                take(f'{pre}dense_coattn.key{j+1}_linear.{t}', f'fusion.{l}.key.{j}.{t}')
-                take(f'{pre}dense_coattn.value{j+1}_linear.{t}', f'fusion.{l}.value.{j}.{t}')
-                take(f'{pre}linears.{j}.0.{t}', f'fusion.{l}.out.{j}.{t}')
+                _take(sd, out, used, f'{pre}dense_coattn.key{j+1}_linear.{t}', f'fusion.{l}.key.{j}.{t}')
+                _take(sd, out, used, f'{pre}dense_coattn.value{j+1}_linear.{t}', f'fusion.{l}.value.{j}.{t}')
+                _take(sd, out, used, f'{pre}linears.{j}.0.{t}', f'fusion.{l}.out.{j}.{t}')
         dropped += [k for k in sd if k.startswith(f'{pre}dense_coattn.query_linear.')]
+    return len(layers)
+
+def _rjcma_head(sd:dict, out:dict, used:set):
+    "The authors' one head (`regressor1`, `bn1`, `regressor2`) as our `heads.0`."
     for a, o in (('regressor1', 'fc1'), ('bn1', 'bn'), ('regressor2', 'fc2')):
         for t in (('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked') if a == 'bn1' else ('weight', 'bias')):
-            take(f'{a}.{t}', f'heads.0.{o}.{t}')
+            _take(sd, out, used, f'{a}.{t}', f'heads.0.{o}.{t}')
+
+# %% ../nbs/23_peers.ipynb #92d90d7b
+def rjcma_state_dict(sd:Mapping[str, Tensor], # the authors' `RCMA.state_dict()`
+                    ) -> tuple[dict, dict, list[str]]:
+    "The authors' RJCMA tensors under jmt's names, the `RJCMA` arguments their shapes imply, and the keys dropped."
+    sd, out, used, dropped = _strip(sd), {}, set(), []
+    streams = _rjcma_streams(sd)
+    d_in, channels = {}, {}
+    for s in streams: d_in[AUTHOR_STREAMS[s]], channels[AUTHOR_STREAMS[s]] = _rjcma_tcn(sd, s, out, used, dropped)
+    n_layers = _rjcma_fusion(sd, len(streams), out, used, dropped)
+    _rjcma_head(sd, out, used)
     unknown = sorted(set(sd) - used - set(dropped))
     if unknown: raise ValueError(f"RJCMA state_dict: keys this loader does not know: {unknown[:5]}")
     d = sum(channels[AUTHOR_STREAMS[s]][-1] for s in streams)
@@ -296,7 +325,7 @@ def rjcma_state_dict(sd:Mapping[str, Tensor], # the authors' `RCMA.state_dict()`
                          "RCMA hard-codes DCNLayer(256,128,128) and Linear(512,256), which crash with its own config")
     cfg = dict(mods=tuple(AUTHOR_STREAMS[s] for s in streams), n_targets=1, d_in=d_in, channels=channels,
                kernel_size=out[f'tcn.{AUTHOR_STREAMS[streams[0]]}.0.conv1.weight_v'].shape[2],
-               T=out['fusion.0.key.0.weight'].shape[0], n_sublayers=len(layers), head_hidden=out['heads.0.fc1.weight'].shape[0])
+               T=out['fusion.0.key.0.weight'].shape[0], n_sublayers=n_layers, head_hidden=out['heads.0.fc1.weight'].shape[0])
     return out, cfg, dropped
 
 def load_rjcma(sd:Mapping[str, Tensor], # the authors' `RCMA.state_dict()`
