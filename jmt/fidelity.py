@@ -8,7 +8,7 @@ from __future__ import annotations
 # %% auto #0
 __all__ = ['RELEASE_REPO', 'FIELDS', 'DEFECTS', 'PIPELINE', 'FIDELITY', 'fidelity_markdown']
 
-# %% ../nbs/26_fidelity.ipynb #502165eb
+# %% ../nbs/26_fidelity.ipynb #7be8030b
 RELEASE_REPO = 'PoloWlg/Joint-Multimodal-Transformer-6th-ABAW'  # the authors' code, on GitHub
 FIELDS = ('difference', 'release', 'jmt', 'effect', 'pinned_by')
 
@@ -36,6 +36,10 @@ DEFECTS = [
          'On the 22_ccc example the same predictions score 0.685 (ABAW) and 0.886 (release protocol); results and the '
          'reproduction tables print both (`mean`, `mean_release_protocol`).',
          'tests/test_fusion_models.py::test_ccc_matches_numpy_and_ignores_invalid'),
+]
+
+# %% ../nbs/26_fidelity.ipynb #1a6069c0
+DEFECTS += [
     _row('A missing audio feature reuses the previous clip\'s',
          'With audio features read from files, a missing file is skipped by an existence check but the tensor is still '
          'built from the previous clip\'s array (`train.py:157-159`, `val.py:149-151 @ 174d0a0`); in validation a missing '
@@ -87,7 +91,7 @@ DEFECTS += [
          'tests/test_release.py::test_loss_on_a_fixed_batch_is_two_minus_both_cccs'),
 ]
 
-# %% ../nbs/26_fidelity.ipynb #b9b221aa
+# %% ../nbs/26_fidelity.ipynb #b95eac15
 PIPELINE = [
     _row('Audio log-mel (same as the release)',
          'Each clip\'s wav is left-padded to 45,599 samples (`datasets/dataset_new.py:305-307 @ e3d3904`), turned into a '
@@ -109,6 +113,10 @@ PIPELINE = [
          'jmt follows the release: 112-pixel crops as they are, no flips, labels unfiltered.',
          'None by construction: the inputs are the release\'s.',
          'tests/test_fidelity.py::test_cached_clips_are_the_release_inputs_unaugmented'),
+]
+
+# %% ../nbs/26_fidelity.ipynb #62fbb579
+PIPELINE += [
     _row('One prediction per 32 frames, or one per frame',
          'Windows move one frame at a time (`config_file.json:16 @ e3d3904`; `datasets/dataset_val.py:95`, `:150-155`), so '
          'every frame is the last frame of its own clip (8 frames, every 4th of the 32 ending at it; `:123-124`) and gets its '

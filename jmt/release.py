@@ -39,7 +39,7 @@ def _release_bugs(model:nn.Module, variant:str, exact:bool) -> nn.Module:
     for m in model.mods: model.encoders[m].__class__ = ReleaseBatchEncoder  # same parameters and names, other axis
     return model
 
-# %% ../nbs/25_release.ipynb #46b9e2b0
+# %% ../nbs/25_release.ipynb #a02326f1
 _ENC = {'attention.in_proj_weight': 'self_attn.in_proj_weight', 'attention.in_proj_bias': 'self_attn.in_proj_bias',
         'attention.out_proj.weight': 'self_attn.out_proj.weight', 'attention.out_proj.bias': 'self_attn.out_proj.bias',
         'feed_forward.0.weight': 'linear1.weight', 'feed_forward.0.bias': 'linear1.bias',
@@ -54,6 +54,7 @@ RELEASE_VARIANTS = {'jmt': ('mm_transformer.final_self_attention.in_proj_weight'
                     'mt': ('mm_transformer.final_layer.weight', 'mt', 'release'),
                     'vanilla': ('mm_transformer.fc.weight', 'vanilla', 'release')}
 
+# %% ../nbs/25_release.ipynb #37c9928b
 def _release_names(variant:str) -> dict[str, str]:
     "{release key: our key} of every one-to-one tensor of a release variant (the regressors are stacked separately)."
     out, mt = {}, 'mm_transformer.'
@@ -74,6 +75,7 @@ def _release_names(variant:str) -> dict[str, str]:
     for p in _MHA: out[f'{mt}final_self_attention.{p}'] = f'head.attn.{p}'
     return out
 
+# %% ../nbs/25_release.ipynb #e73f27b1
 def _head_prefix(model): return 'head.out.' if isinstance(model.head, TokenHead) else 'head.'
 
 def _fc_blocks(model:nn.Module, d:int) -> Tensor:
@@ -99,6 +101,7 @@ def release_state_dict(model:nn.Module, # a model built as one of the release's 
         out[f'{r}.3.weight'], out[f'{r}.3.bias'] = sd[hp + 'w2'][i:i+1].clone(), sd[hp + 'b2'][i:i+1].clone()
     return out
 
+# %% ../nbs/25_release.ipynb #29ece2a4
 def _unwrap(sd):
     "The state_dict inside the usual checkpoint wrappers ({'state_dict': ...}, {'model': ...}, DDP's 'module.' prefix)."
     while isinstance(sd, Mapping) and not any(isinstance(v, Tensor) for v in sd.values()):
@@ -109,12 +112,9 @@ def _unwrap(sd):
     if sd and all(k.startswith('module.') for k in sd): sd = {k[len('module.'):]: v for k, v in sd.items()}
     return dict(sd)
 
-def load_release(checkpoint, # a path to the release's checkpoint, or its state_dict
-                 exact:bool=False, # True: the release's function, its MT's batch-axis encoders included (see below)
-                 **kw, # overrides passed to `make_model` (e.g. head_dropout=.2 for training further)
-                ) -> nn.Module:
-    "The jmt model equivalent to a checkpoint of the release's `Two_transformers`, weights loaded, in eval mode."
-    import warnings
+# %% ../nbs/25_release.ipynb #14222c22
+def _read_release(checkpoint) -> tuple[dict, str]:
+    "The state_dict inside `checkpoint` (a path or a loaded dict), and how errors name it."
     from pathlib import Path
     src = 'the state_dict'
     if isinstance(checkpoint, (str, Path)):
@@ -122,27 +122,39 @@ def load_release(checkpoint, # a path to the release's checkpoint, or its state_
         if not Path(src).is_file(): raise FileNotFoundError(f"no release checkpoint at {src}")
         from jmt.core import load_tensors
         checkpoint = load_tensors(src, 'release checkpoint')  # a pickled model is refused for safety: save its state_dict
-    sd = _unwrap(checkpoint)
+    return _unwrap(checkpoint), src
+
+def _release_variant(sd:dict, src:str) -> str:
+    "Which of the release's variants `sd` is, told by its keys (`RELEASE_VARIANTS`)."
     found = [v for v, (key, *_) in RELEASE_VARIANTS.items() if key in sd]
     if len(found) != 1:
         raise ValueError(f"{src} is not one of the release's Two_transformers variants: expected exactly one of "
                          f"{[k for k, *_ in RELEASE_VARIANTS.values()]}, found {[RELEASE_VARIANTS[v][0] for v in found] or 'none'} "
                          f"(its keys start {list(sd)[:5]})")
-    variant = found[0]; _, name, preset = RELEASE_VARIANTS[variant]
+    return found[0]
+
+# %% ../nbs/25_release.ipynb #304c0608
+def _drop_unused(sd:dict, variant:str) -> dict:
+    "`sd` without the tensors the release builds but never calls (`_UNUSED`), with a warning that counts them."
+    import warnings
     dropped = sorted(k for k in sd if variant in _UNUSED and k.startswith(_UNUSED[variant]))
     if dropped:
         n = sum(sd[k].numel() for k in dropped)
         warnings.warn(f"load_release: dropped {len(dropped)} tensors ({n:,} values) the release builds but never uses: "
                       f"{_UNUSED[variant]}*")
-    sd = {k: v for k, v in sd.items() if k not in dropped}
-    model = make_model(name, preset=preset, **kw)
-    want = release_state_dict(model)
+    return {k: v for k, v in sd.items() if k not in dropped}
+
+def _check_release_keys(sd:dict, want:dict, src:str, variant:str):
+    "Refuse a missing, unexpected or reshaped tensor, naming it."
     missing, unexpected = sorted(set(want) - set(sd)), sorted(set(sd) - set(want))
     if missing or unexpected:
         raise ValueError(f"{src} looks like the release's {variant!r} variant, but {len(missing)} keys are missing "
                          f"{missing[:8]} and {len(unexpected)} unexpected {unexpected[:8]}")
     bad = [f"{k}: {tuple(sd[k].shape)}, expected {tuple(v.shape)}" for k, v in want.items() if sd[k].shape != v.shape]
     if bad: raise ValueError(f"{src}: {len(bad)} tensors have the wrong shape for the release's {variant!r} variant: {bad[:5]}")
+
+def _ours_from_release(sd:dict, model:nn.Module, variant:str) -> dict[str, Tensor]:
+    "The release's tensors under our names: renamed, FC columns put in our pair order, the two regressors stacked."
     ours, names = {}, _release_names(variant)
     for r, o in names.items(): ours[o] = sd[r]
     if variant == 'jmt_fc': ours['head.fc.weight'] = sd['mm_transformer.out_layer1.weight'][:, _fc_blocks(model, model.head.fc.in_features // len(model.pairs))]
@@ -151,5 +163,18 @@ def load_release(checkpoint, # a path to the release's checkpoint, or its state_
     ours[hp + 'fc1.bias'] = torch.cat([sd['vregressor.0.bias'], sd['aregressor.0.bias']])
     ours[hp + 'w2'] = torch.cat([sd['vregressor.3.weight'], sd['aregressor.3.weight']])
     ours[hp + 'b2'] = torch.cat([sd['vregressor.3.bias'], sd['aregressor.3.bias']])
-    model.load_state_dict(ours)
+    return ours
+
+# %% ../nbs/25_release.ipynb #1247f651
+def load_release(checkpoint, # a path to the release's checkpoint, or its state_dict
+                 exact:bool=False, # True: the release's function, its MT's batch-axis encoders included (see below)
+                 **kw, # overrides passed to `make_model` (e.g. head_dropout=.2 for training further)
+                ) -> nn.Module:
+    "The jmt model equivalent to a checkpoint of the release's `Two_transformers`, weights loaded, in eval mode."
+    sd, src = _read_release(checkpoint)
+    variant = _release_variant(sd, src); _, name, preset = RELEASE_VARIANTS[variant]
+    sd = _drop_unused(sd, variant)
+    model = make_model(name, preset=preset, **kw)
+    _check_release_keys(sd, release_state_dict(model), src, variant)
+    model.load_state_dict(_ours_from_release(sd, model, variant))
     return _release_bugs(model, variant, exact).eval()
