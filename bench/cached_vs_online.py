@@ -27,13 +27,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from jmt.backbones import make_backbone
-from jmt.ccc import ccc_loss
+from jmt.features.backbones import make_backbone
+from jmt.learn.metrics import ccc_loss
 from jmt.core import set_seed
-from jmt.data.clips import AffWild2Clips, AffWild2Features, clip_ends
-from jmt.data.prepare import prepare_affwild2
-from jmt.data.synthetic import write_synthetic_affwild2
-from jmt.fusion import make_model
+from jmt.data.affwild2.clips import AffWild2Clips, AffWild2Features, clip_ends
+from jmt.data.affwild2.prepare import prepare_affwild2
+from jmt.data.affwild2.synthetic import write_synthetic_affwild2
+from jmt.models.registry import make_model
 
 MODS = ('visual', 'audio')
 

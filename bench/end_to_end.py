@@ -29,13 +29,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from jmt.backbones import make_backbone
-from jmt.ccc import ccc_loss
+from jmt.features.backbones import make_backbone
+from jmt.learn.metrics import ccc_loss
 from jmt.core import set_seed
-from jmt.data.clips import AffWild2Features, clip_ends, load_crops, normalize_clip
-from jmt.data.prepare import log_mel, prepare_affwild2
-from jmt.data.synthetic import draw_face, write_synthetic_affwild2
-from jmt.fusion import make_model
+from jmt.data.affwild2.clips import AffWild2Features, clip_ends, load_crops, normalize_clip
+from jmt.data.decode import log_mel
+from jmt.data.affwild2.prepare import prepare_affwild2
+from jmt.data.affwild2.synthetic import draw_face, write_synthetic_affwild2
+from jmt.models.registry import make_model
 
 MODS = ('visual', 'audio')
 MODELS = {'jmt': MODS, 'mt': MODS, 'vanilla': MODS, 'unimodal_visual': ('visual',), 'unimodal_audio': ('audio',)}

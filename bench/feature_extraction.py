@@ -28,12 +28,13 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from jmt.backbones import make_backbone
+from jmt.features.backbones import make_backbone
 from jmt.core import autocast_dtype, get_device, set_seed
-from jmt.data.clips import AffWild2Clips
-from jmt.data.prepare import prepare_affwild2
-from jmt.data.synthetic import write_synthetic_affwild2
-from jmt.features import clip_settings, extract_features
+from jmt.data.affwild2.clips import AffWild2Clips
+from jmt.data.affwild2.prepare import prepare_affwild2
+from jmt.data.affwild2.synthetic import write_synthetic_affwild2
+from jmt.features.stats import clip_settings
+from jmt.features.cache import extract_features
 
 
 def clips_per_s(model, x, reps=2, dtype=None, channels_last=False):

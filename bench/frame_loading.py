@@ -26,8 +26,8 @@ from fastcore.script import call_parse
 from PIL import Image
 from torchvision.io import decode_jpeg, read_file, ImageReadMode
 
-from jmt.data.clips import load_crops
-from jmt.data.synthetic import draw_face
+from jmt.data.affwild2.clips import load_crops
+from jmt.data.affwild2.synthetic import draw_face
 
 
 def pil_loop(paths, size):

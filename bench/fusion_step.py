@@ -1,6 +1,6 @@
 """Time one JMT training step (forward, 1 - CCC loss, backward, SGD step) of the official release's FC-head preset.
 
-Compares `jmt.fusion.make_model('jmt', preset='release_fc')` with a reference build of the same model from plain `nn.TransformerEncoderLayer`
+Compares `jmt.models.registry.make_model('jmt', preset='release_fc')` with a reference build of the same model from plain `nn.TransformerEncoderLayer`
 and `nn.MultiheadAttention` (written below), side by side in one run at B=2 and B=8 (T=16, 512-d features). Both get
 the same weights, and their outputs are checked equal before timing. The ratio is reference time / our time (>= 1: ours
 is not slower). On CUDA it also captures our whole training step in a CUDA graph and reports its sequences/s against
@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from jmt.ccc import ccc_loss
-from jmt.fusion import make_model
+from jmt.learn.metrics import ccc_loss
+from jmt.models.registry import make_model
 
 MODS = ('visual', 'audio')
 

@@ -112,7 +112,7 @@ class Report:
 # --- 1. feature extraction ----------------------------------------------------------------------------------------
 def sec_extract(rep:Report, dev:torch.device, cfg:dict, smoke:bool):
     import feature_extraction as fe
-    from jmt.backbones import make_backbone
+    from jmt.features.backbones import make_backbone
     bf16 = torch.bfloat16
     inputs = {'visual': lambda: torch.randn(cfg['vis_batch'], 3, 8, cfg['px'], cfg['px']),
               'audio': lambda: torch.randn(cfg['aud_batch'], 1, 64, 101)}
@@ -143,7 +143,7 @@ def sec_extract(rep:Report, dev:torch.device, cfg:dict, smoke:bool):
 # --- 2. fusion training step --------------------------------------------------------------------------------------
 def sec_fusion(rep:Report, dev:torch.device, cfg:dict, smoke:bool):
     import fusion_step as fs
-    from jmt.models import make_model
+    from jmt.models.registry import make_model
     T = cfg['T']
     for B in (2, 8):
         g = torch.Generator().manual_seed(B)
@@ -164,15 +164,15 @@ def sec_fusion(rep:Report, dev:torch.device, cfg:dict, smoke:bool):
 
 # --- 3. torchrun + jmt-train --------------------------------------------------------------------------------------
 def ddp_child(backend:str, argv:list):
-    "Under torchrun: start a process group of `backend` (jmt starts none for WORLD_SIZE=1), then run `python -m jmt.train argv`."
+    "Under torchrun: start a process group of `backend` (jmt starts none for WORLD_SIZE=1), then run `python -m jmt.cli.train argv`."
     import torch.distributed as dist
     local = int(os.environ.get('LOCAL_RANK', 0)); kw = {}
     if backend == 'nccl': torch.cuda.set_device(local); kw['device_id'] = torch.device('cuda', local)
     dist.init_process_group(backend, rank=int(os.environ.get('RANK', 0)), world_size=int(os.environ.get('WORLD_SIZE', 1)),
                             timeout=datetime.timedelta(seconds=300), **kw)
     print(f'gpu_check: process group {dist.get_backend()}, world size {dist.get_world_size()}', flush=True)
-    sys.argv = ['jmt.train', *argv]
-    runpy.run_module('jmt.train', run_name='__main__', alter_sys=True)  # exits with jmt-train's status
+    sys.argv = ['jmt.cli.train', *argv]
+    runpy.run_module('jmt.cli.train', run_name='__main__', alter_sys=True)  # exits with jmt-train's status
 
 
 def sec_torchrun(rep:Report, dev:torch.device, cfg:dict, smoke:bool, limit:float):
@@ -194,7 +194,8 @@ def sec_torchrun(rep:Report, dev:torch.device, cfg:dict, smoke:bool, limit:float
 def sec_predict(rep:Report, dev:torch.device, cfg:dict, smoke:bool, limit:float):
     import predict as bp  # bench/predict.py
     from jmt.data.video import write_face_video
-    from jmt.predict import load_run, predict_video
+    from jmt.predict.bundle import load_run
+    from jmt.predict.video import predict_video
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); n = int(round(cfg['video_s'] * 30))
@@ -222,10 +223,10 @@ def sec_predict(rep:Report, dev:torch.device, cfg:dict, smoke:bool, limit:float)
 
 # --- 5. CUDA against CPU ------------------------------------------------------------------------------------------
 def sec_compare(rep:Report, dev:torch.device, cfg:dict, smoke:bool):
-    from jmt.backbones import make_backbone
-    from jmt.ccc import ccc_loss
-    from jmt.models import make_model
-    from jmt.data.prepare import log_mel
+    from jmt.features.backbones import make_backbone
+    from jmt.learn.metrics import ccc_loss
+    from jmt.models.registry import make_model
+    from jmt.data.decode import log_mel
     cpu, px = torch.device('cpu'), cfg['cmp_px']
     g = torch.Generator().manual_seed(0)
     t = torch.arange(44100) / 44100

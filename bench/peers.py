@@ -1,6 +1,6 @@
-"""Parameters, forward FLOPs and one fusion training step of RJCMA and JCA (jmt.peers) next to JMT, measured in one run.
+"""Parameters, forward FLOPs and one fusion training step of RJCMA and JCA (jmt.models.peers) next to JMT, measured in one run.
 
-All three are built by `jmt.fusion.make_model` with their Aff-Wild2 audio+visual presets (512-d clip features, 2 targets,
+All three are built by `jmt.models.registry.make_model` with their Aff-Wild2 audio+visual presets (512-d clip features, 2 targets,
 T = 16 clips: JMT's official release, RJCMA and JCA at jmt's clip level). One step = forward, 1 - CCC loss, backward and
 the paper's SGD step (lr 5e-4, Nesterov momentum 0.9, weight decay 1e-4), the same for every model (`bench/fusion_step.py`'s
 `make_step` and interleaved `timeit`: CPU-seconds of this process on CPU, wall clock on CUDA). Ratios are model time / JMT
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from jmt.fusion import count_flops, count_params, make_model
+from jmt.models.registry import count_flops, make_model
+from jmt.models.jmt import count_params
 
 MODELS = ('jmt', 'rjcma', 'jca')
 MODS = ('visual', 'audio')

@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from feature_extraction import clips_per_s  # the same timing as the throughput table
-from jmt.backbones import make_backbone
+from jmt.features.backbones import make_backbone
 from jmt.core import autocast_dtype, get_device
 
 

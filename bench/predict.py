@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Real-time factor of `jmt-predict` (`jmt.predict`): processing seconds per second of video, per stage, for a 30 fps
+"""Real-time factor of `jmt-predict` (`jmt.predict.bundle`): processing seconds per second of video, per stage, for a 30 fps
 640×480 video with audio made from a real face photograph under a moving camera (`write_face_video`).
 
 The run is built here (nothing trained: timing does not depend on the weights): a JMT (release preset, T=16) on
@@ -27,12 +27,15 @@ from fastcore.script import call_parse
 sys.path.insert(0, str(Path(__file__).parent))
 from video_frontend import staged  # the front end's per-stage pass
 
-from jmt.backbones import make_backbone
+from jmt.features.backbones import make_backbone
 from jmt.core import get_device
-from jmt.data.prepare import AUDIO_SETTINGS
-from jmt.data.video import FaceDetector, write_face_video
-from jmt.fusion import make_model
-from jmt.predict import load_run, plot_prediction, predict_video, write_csv, write_overlay, write_predict_bundle
+from jmt.data.decode import AUDIO_SETTINGS
+from jmt.data.faces import FaceDetector
+from jmt.data.video import write_face_video
+from jmt.models.registry import make_model
+from jmt.predict.bundle import load_run, write_predict_bundle
+from jmt.predict.outputs import plot_prediction, write_csv, write_overlay
+from jmt.predict.video import predict_video
 
 
 def bench_run(d:Path, clip_stride:int=32, seq_len:int=16) -> Path:

@@ -16,8 +16,9 @@ def main():
     ap.add_argument('--fps', type=float, default=30.)
     a = ap.parse_args()
     from jmt.core import file_sha256
-    from jmt.data.prepare import AUDIO_SETTINGS, prepare_affwild2
-    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.data.decode import AUDIO_SETTINGS
+    from jmt.data.affwild2.prepare import prepare_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
     with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
         warnings.simplefilter('ignore')
         d = Path(d); write_synthetic_affwild2(d/'raw', n_videos=a.n_videos, n_frames=a.n_frames)

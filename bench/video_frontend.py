@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 from fastcore.script import call_parse
 
-from jmt.data.prepare import AUDIO_SETTINGS, log_mel
-from jmt.data.video import (AudioWindows, FaceDetector, FaceTracker, clip_end_sample, crop_face, probe_video,
-                            video_clips, video_frames, write_face_video, _yuface)
+from jmt.data.decode import AUDIO_SETTINGS, log_mel
+from jmt.data.video import AudioWindows, clip_end_sample, probe_video, video_frames, write_face_video
+from jmt.data.faces import FaceDetector, FaceTracker, crop_face, video_clips, _yuface
 
 
 def staged(path, det, detect_every, clock, stride=32):

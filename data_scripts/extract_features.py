@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Cache frozen-backbone features for one modality of a prepared dataset: a thin CLI over `jmt.extract.extract_prepared`.
+"""Cache frozen-backbone features for one modality of a prepared dataset: a thin CLI over `jmt.tasks.extract.extract_prepared`.
 
     python data_scripts/extract_features.py --prepared DIR --backbone visual --weights kinetics400   # torchvision's, downloaded once
     python data_scripts/extract_features.py --prepared DIR --backbone audio --weights imagenet
@@ -12,8 +12,8 @@ videos whose file is missing, truncated or changed, or whose inputs changed; a c
 seed or clip settings is refused (use another `--cache`, or `--overwrite`). Without weights the backbone is a random
 initialisation drawn from `--seed` (default 0), so identical commands give identical caches.
 
-The options and their handling live in `jmt.scripts.extract_features_main` (nbs/52_scripts.ipynb); this file only runs it.
+The options and their handling live in `jmt.cli.scripts.extract_features_main` (nbs/86_cli.scripts.ipynb); this file only runs it.
 """
-from jmt.scripts import extract_features_main as main, default_workers
+from jmt.cli.scripts import extract_features_main as main, default_workers
 
 if __name__ == '__main__': main()

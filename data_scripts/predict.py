@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Per-frame valence/arousal of any video with a trained run: `jmt-predict` (`jmt.cli.predict`, over `jmt.predict_cli.predict_main`).
+"""Per-frame valence/arousal of any video with a trained run: `jmt-predict` (`jmt.cli.predict.predict`).
 
     python data_scripts/predict.py my.mp4 --run runs/train/jmt_fold-official --out predictions
     python data_scripts/predict.py videos/ --run RUN --out OUT --overlay --device cpu
@@ -7,10 +7,10 @@
 
 For each video: OUT/<video>.csv (frame,time_s,valence,arousal,face,x,y,w,h), OUT/<video>.png and, with --overlay,
 OUT/<video>.overlay.mp4. Videos already done are skipped (--redo predicts them again); a failing video is reported in one
-line and the others go on. The run folder must hold predict.json (`jmt.predict.write_predict_bundle`).
+line and the others go on. The run folder must hold predict.json (`jmt.predict.bundle.write_predict_bundle`).
 """
-from jmt.commands import run_cli
-from jmt.cli import predict  # parses and checks the arguments before torch loads
+from jmt.cli.core import run_cli
+from jmt.cli.predict import predict  # parses and checks the arguments before torch loads
 
 if __name__ == '__main__':
     import sys

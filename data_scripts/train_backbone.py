@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Train one modality's backbone with a head on its raw clips, then save `OUT/backbone.pt`: a thin CLI over
-`jmt.unimodal.train_backbone` (defaults: the paper's settings — visual SGD lr 1e-3 batch 8, audio Adam lr 1e-2 batch 64).
+`jmt.tasks.unimodal.train_backbone` (defaults: the paper's settings — visual SGD lr 1e-3 batch 8, audio Adam lr 1e-2 batch 64).
 
     python data_scripts/train_backbone.py --prepared DIR --backbone visual --weights r2plus1d_18-91a641e6.pth --out runs/visual
     python data_scripts/train_backbone.py --prepared DIR --backbone audio --weights resnet18-f37072fd.pth --out runs/audio
@@ -9,8 +9,8 @@
 
 Re-running with --resume continues from `OUT/last.pt`.
 
-The options and their handling live in `jmt.scripts.train_backbone_main` (nbs/52_scripts.ipynb); this file only runs it.
+The options and their handling live in `jmt.cli.scripts.train_backbone_main` (nbs/86_cli.scripts.ipynb); this file only runs it.
 """
-from jmt.scripts import train_backbone_main as main
+from jmt.cli.scripts import train_backbone_main as main
 
 if __name__ == '__main__': main()

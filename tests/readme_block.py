@@ -3,7 +3,7 @@ import os, re, shlex, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = {'jmt-prepare': 'jmt.cli:prepare', 'jmt-extract': 'jmt.cli:extract', 'jmt-train': 'jmt.cli:train'}
+SCRIPTS = {'jmt-prepare': 'jmt.cli.prepare:prepare', 'jmt-extract': 'jmt.cli.extract:extract', 'jmt-train': 'jmt.cli.train:train'}
 
 
 def readme_block() -> list[str]:

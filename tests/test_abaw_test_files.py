@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from jmt.data.synthetic import TEST_LIST, TEST_SAMPLE, write_synthetic_affwild2
+from jmt.data.affwild2.synthetic import TEST_LIST, TEST_SAMPLE, write_synthetic_affwild2
 
 
 @pytest.fixture(scope='module')

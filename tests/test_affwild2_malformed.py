@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from jmt.data.affwild2 import read_va_labels, scan_affwild2
-from jmt.data.clips import AffWild2Clips, clip_frames
-from jmt.data.prepare import prepare_affwild2
-from jmt.data.synthetic import write_synthetic_affwild2, LABEL_DIR
+from jmt.data.affwild2.raw import read_va_labels, scan_affwild2
+from jmt.data.affwild2.clips import AffWild2Clips, clip_frames
+from jmt.data.affwild2.prepare import prepare_affwild2
+from jmt.data.affwild2.synthetic import write_synthetic_affwild2, LABEL_DIR
 
 
 @pytest.fixture()

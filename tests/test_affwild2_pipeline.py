@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from jmt.data.affwild2 import scan_affwild2, fold_split, person_to_raw
-from jmt.data.clips import AffWild2Clips, AffWild2Features, clip_ends, clip_frames, clips_to_frames
-from jmt.data.prepare import prepare_affwild2, load_index
-from jmt.data.synthetic import write_synthetic_affwild2
+from jmt.data.affwild2.raw import scan_affwild2, fold_split, person_to_raw
+from jmt.data.affwild2.clips import AffWild2Clips, AffWild2Features, clip_ends, clip_frames, clips_to_frames
+from jmt.data.affwild2.prepare import prepare_affwild2, load_index
+from jmt.data.affwild2.synthetic import write_synthetic_affwild2
 
 
 @pytest.fixture(scope='module')

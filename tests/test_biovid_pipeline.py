@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from jmt.data.biovid import (BioVidClips, BioVidFeatures, bio_path, load_index, make_folds, prepare_biovid, read_bio,
-                             read_samples, read_subject_list, read_video_window, task_samples, video_path)
-from jmt.data.biovid_synthetic import BIOVID_CLASSES, write_synthetic_biovid
+from jmt.data.biovid.datasets import BioVidClips, BioVidFeatures, load_index
+from jmt.data.biovid.raw import (bio_path, make_folds, read_bio, read_samples, read_subject_list, read_video_window, task_samples, video_path)
+from jmt.data.biovid.prepare import prepare_biovid
+from jmt.data.biovid.synthetic import BIOVID_CLASSES, write_synthetic_biovid
 
 
 @pytest.fixture(scope='module')
@@ -129,7 +130,7 @@ def test_workers_write_the_same_bytes(raw, prepared, tmp_path):
 
 def test_installed_opencv_ships_the_haar_face_detector():
     "OpenCV 5 dropped the bundled Haar cascades and every BioVid window fell back to a centre crop: settings.ini pins <5."
-    from jmt.data.biovid import haar_face_detector
+    from jmt.data.faces import haar_face_detector
     det = haar_face_detector()
     assert det is not None, "this OpenCV has no Haar cascades: install opencv-python-headless<5 (see settings.ini)"
     import numpy as np

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from jmt.data.biovid import prepare_biovid
-from jmt.data.biovid_synthetic import write_synthetic_biovid
+from jmt.data.biovid.prepare import prepare_biovid
+from jmt.data.biovid.synthetic import write_synthetic_biovid
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / 'data_scripts' / 'prepare_biovid.py'
@@ -55,7 +55,7 @@ def test_killed_and_rerun_equals_uninterrupted(tmp_path):
 
 def test_another_datasets_folder_is_named(tmp_path):
     "An Aff-Wild2 prepared folder passed where a BioVid one is expected: an error naming the file, not `KeyError: 'samples'`."
-    from jmt.data.biovid import load_index
+    from jmt.data.biovid.datasets import load_index
     (tmp_path / 'index.json').write_text('{"version": 1, "videos": {}}')
     with pytest.raises(ValueError, match=f"{tmp_path / 'index.json'} is not a prepared BioVid index"): load_index(tmp_path)
 

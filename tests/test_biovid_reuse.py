@@ -3,8 +3,8 @@ cache (other backbone weights) is refused for the finished run unless overwrite=
 import json, warnings
 import pytest
 
-from jmt.features import extract_prepared
-from jmt.train_biovid import train_biovid
+from jmt.tasks.extract import extract_prepared
+from jmt.tasks.biovid_train import train_biovid
 
 
 def _extract(prepared, cache, seed):

@@ -26,7 +26,7 @@ def test_biovid_reproduction_notebook(tmp_path):
 
     # re-running the data step resumes: nothing is rewritten
     import warnings
-    from jmt.train_biovid import prepare_biovid_features
+    from jmt.tasks.biovid_train import prepare_biovid_features
     files = sorted((run / 'data' / 'features').rglob('*.npy')) + sorted((run / 'data' / 'prepared').rglob('*.npy'))
     stamps = [f.stat().st_mtime_ns for f in files]
     with warnings.catch_warnings():

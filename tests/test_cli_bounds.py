@@ -1,5 +1,5 @@
 """Every command line checks its arguments before any work, under the names the user typed, with sane ranges for its
-numbers (`jmt.commands.BOUNDS`): a usage error exits 2 with one short line and leaves nothing behind (no data made, no
+numbers (`jmt.cli.core.BOUNDS`): a usage error exits 2 with one short line and leaves nothing behind (no data made, no
 `raw/` link, no folder). Each case runs the console script as the user does (pip's wrapper) on tiny inputs, and fails
 before anything is generated, so each costs about one light `import jmt`."""
 import inspect, os, subprocess, sys
@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
 ENV.pop('JMT_DATA', None)
 WRAPPER = "import sys\nfrom {module} import {func}\nif __name__ == '__main__': sys.exit({func}())\n"
-COMMANDS = {'jmt-train': 'jmt.cli:train', 'jmt-prepare': 'jmt.cli:prepare', 'jmt-extract': 'jmt.cli:extract',
-            'jmt-predict': 'jmt.cli:predict', 'jmt-reproduce': 'jmt.reproduce:main'}
+COMMANDS = {'jmt-train': 'jmt.cli.train:train', 'jmt-prepare': 'jmt.cli.prepare:prepare', 'jmt-extract': 'jmt.cli.extract:extract',
+            'jmt-predict': 'jmt.cli.predict:predict', 'jmt-reproduce': 'jmt.cli.reproduce:main'}
 
 
 def _cmd(tmp_path:Path, name:str, *args, timeout:int=90) -> subprocess.CompletedProcess:
@@ -149,9 +149,9 @@ def test_data_script_arguments_fail_before_the_synthetic_set(tmp_path, raw, scri
 
 def test_every_numeric_flag_has_a_range():
     "Every int/float option of every command line has a range in BOUNDS (t0/t1 are checked against each other)."
-    from jmt import cli, reproduce, scripts
-    from jmt.commands import BOUNDS
-    cmds = [cli.train, cli.prepare, cli.extract, cli.predict, reproduce.main, scripts.prepare_affwild2_main, scripts.prepare_biovid_main,
+    from jmt.cli import extract, predict, prepare, reproduce, scripts, train
+    from jmt.cli.core import BOUNDS
+    cmds = [train.train, prepare.prepare, extract.extract, predict.predict, reproduce.main, scripts.prepare_affwild2_main, scripts.prepare_biovid_main,
             scripts.extract_features_main, scripts.train_backbone_main]
     missing = [(f.__name__, n) for f in cmds for n, p in inspect.signature(f.__wrapped__).parameters.items()
                if p.annotation in ('int', 'float', int, float) and n not in BOUNDS and n not in ('t0', 't1')]

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from jmt.core import LOCK_FILE, ArgumentError, folder_lock, lock_holder, run_cli
+from jmt.lock import LOCK_FILE, folder_lock, lock_holder
+from jmt.core import ArgumentError
+from jmt.cli.core import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
@@ -46,7 +48,7 @@ def _holder(folder, seconds):
 
 
 def test_jmt_train_bad_arguments_fail_at_once(tmp_path):
-    r = _run('-m', 'jmt.train', '--out_dir', tmp_path / 'out', '--epochs', '0')
+    r = _run('-m', 'jmt.cli.train', '--out_dir', tmp_path / 'out', '--epochs', '0')
     _one_line(r, 2, '--epochs must be an integer in 1..10000, got 0')
     assert 'validation CCC' not in r.stdout  # no result of an untrained model
     assert not (tmp_path / 'out').exists()  # nothing was prepared or written
@@ -64,7 +66,7 @@ def test_jmt_train_bad_arguments_fail_at_once(tmp_path):
     (['--epochs', 'x'], "argument --epochs: invalid int value: 'x' (see"),  # argparse's own usage error, in one line
 ])
 def test_jmt_train_argument_errors_in_process(tmp_path, capsys, args, msg):
-    from jmt.train import main
+    from jmt.cli.train import train as main
     assert run_cli(main.__wrapped__, ['--out_dir', str(tmp_path / 'out'), *args]) == 2
     err = capsys.readouterr().err
     assert err.count('\n') == 1 and err.startswith('error: ') and msg in err, err
@@ -72,7 +74,7 @@ def test_jmt_train_argument_errors_in_process(tmp_path, capsys, args, msg):
 
 
 def test_debug_shows_the_traceback(tmp_path, monkeypatch):
-    from jmt.train import main
+    from jmt.cli.train import train as main
     with pytest.raises(ArgumentError, match='epochs must be'): run_cli(main.__wrapped__, ['--epochs', '0', '--debug'])
     monkeypatch.setenv('JMT_DEBUG', '1')
     with pytest.raises(ArgumentError, match='epochs must be'): run_cli(main.__wrapped__, ['--epochs', '0'])
@@ -110,12 +112,12 @@ def test_data_scripts_fail_in_one_line(tmp_path):
 
 def test_files_get_the_users_umask(tmp_path):
     from torch.utils.data import DataLoader
-    from jmt.ccc import ccc_loss
-    from jmt.data.prepare import prepare_affwild2
-    from jmt.data.synthetic import write_synthetic_affwild2
-    from jmt.learner import Learner
-    from jmt.callbacks import fit_cbs
-    from jmt.data.synthetic import SynthSeq, ToyRegressor
+    from jmt.learn.metrics import ccc_loss
+    from jmt.data.affwild2.prepare import prepare_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
+    from jmt.learn.learner import Learner
+    from jmt.learn.callbacks import fit_cbs
+    from jmt.data.affwild2.synthetic import SynthSeq, ToyRegressor
     old = os.umask(0o022)
     try:
         write_synthetic_affwild2(tmp_path / 'raw', n_videos=5, n_frames=24, n_val=1, n_test=1)
@@ -138,7 +140,7 @@ def test_second_writer_is_refused_naming_the_holder(tmp_path):
 
 
 def test_two_prepares_on_one_folder_wait_for_each_other(tmp_path):
-    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
     write_synthetic_affwild2(tmp_path / 'raw', n_videos=5, n_frames=24, n_val=1, n_test=1)
     h = _holder(tmp_path / 'out', 'stdin')
     cmd = [sys.executable, SCRIPTS / 'prepare_affwild2.py', '--raw', tmp_path / 'raw', '--out', tmp_path / 'out', '--quiet', '--wait']
@@ -166,7 +168,7 @@ def test_a_killed_holders_lock_is_taken_over(tmp_path):
 
 def test_data_script_arguments_are_checked_before_any_work(tmp_path):
     "Every range is checked (the command line's `check`, then the library) before anything is read or built: one line naming the argument, exit 2, nothing written."
-    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
     raw = tmp_path / 'raw'; write_synthetic_affwild2(raw, n_videos=5, n_frames=24, n_val=1, n_test=1)
     nowhere, o = str(tmp_path / 'nothing'), str(tmp_path / 'o')
     cases = [(['prepare_affwild2.py', '--raw', str(raw), '--out', o, '--folds', '0'], '--folds must be an integer in 2..100, got 0'),
@@ -194,8 +196,8 @@ def test_data_script_arguments_are_checked_before_any_work(tmp_path):
 def test_overwrite_keeps_the_folder_locked(tmp_path):
     "An overwrite empties the feature folder but keeps its lock file (the one its writer holds), so no second writer gets in meanwhile."
     import torch
-    from jmt.backbones import make_backbone
-    from jmt.features import extract_features
+    from jmt.features.backbones import make_backbone
+    from jmt.features.cache import extract_features
 
     class Clips(torch.utils.data.Dataset):  # two videos of two clips, in order, for the cheap bio backbone
         def __len__(self): return 4
@@ -215,9 +217,9 @@ def test_overwrite_keeps_the_folder_locked(tmp_path):
 
 def test_jmt_train_and_prepare_scripts_exclude_each_other(tmp_path):
     "jmt-train's preparation of WORK/prepared takes that folder's lock, the one data_scripts/prepare_*.py --out WORK/prepared holds."
-    from jmt.core import FolderLockedError
-    from jmt.train import prepare_affwild2_features
-    from jmt.train_biovid import prepare_biovid_features
+    from jmt.lock import FolderLockedError
+    from jmt.tasks.affwild2_train import prepare_affwild2_features
+    from jmt.tasks.biovid_train import prepare_biovid_features
     for prep in (lambda w: prepare_affwild2_features(w, raw=tmp_path / 'raw', progress=False),
                  lambda w: prepare_biovid_features(tmp_path / 'raw', w, quiet=True)):
         w = tmp_path / f'w{id(prep)}'

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from jmt.backbones import make_backbone
+from jmt.features.backbones import make_backbone
 from jmt.core import set_seed
-from jmt.data.biovid import BioVidClips
-from jmt.data.clips import AffWild2Clips
-from jmt.features import clip_keys, clip_settings, extract_features, load_features, read_index
+from jmt.data.biovid.datasets import BioVidClips
+from jmt.data.affwild2.clips import AffWild2Clips
+from jmt.features.cache import clip_keys, extract_features, load_features, read_index
+from jmt.features.stats import clip_settings
 
 CASES = {  # dataset: (class, fixture, modality, clip settings, backbone kwargs) -- the two cheap backbones
     'affwild2': (AffWild2Clips, 'tiny_affwild2_prepared', 'audio', dict(clip_stride=16), {}),

@@ -11,7 +11,7 @@ ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': os.pathsep.join([str(
 def test_jmt_train_log_has_plain_lines_and_warnings(tmp_path):
     log = tmp_path/'stderr.log'
     with open(log, 'w') as f:
-        r = subprocess.run([sys.executable, '-m', 'jmt.train', '--out_dir', str(tmp_path/'runs'), '--model', 'unimodal_audio',
+        r = subprocess.run([sys.executable, '-m', 'jmt.cli.train', '--out_dir', str(tmp_path/'runs'), '--model', 'unimodal_audio',
                             '--n_videos', '7', '--n_frames', '40', '--img_size', '32', '--clip_stride', '16', '--epochs', '2',
                             '--seq_len', '4'], stdout=subprocess.PIPE, stderr=f, text=True, env=ENV, cwd=tmp_path, timeout=600)
     err = log.read_text()
@@ -26,7 +26,7 @@ def test_jmt_train_log_has_plain_lines_and_warnings(tmp_path):
 
 
 def test_jmt_train_biovid_unimodal_bio_extracts_only_bio(tmp_path):
-    r = subprocess.run([sys.executable, '-m', 'jmt.train', '--dataset', 'biovid', '--out_dir', str(tmp_path/'runs'), '--model',
+    r = subprocess.run([sys.executable, '-m', 'jmt.cli.train', '--dataset', 'biovid', '--out_dir', str(tmp_path/'runs'), '--model',
                         'unimodal_bio', '--epochs', '1'], capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     feats = tmp_path/'runs'/'data'/'biovid'/'features'

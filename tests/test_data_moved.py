@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from jmt.commands import run_cli
+from jmt.cli.core import run_cli
 
 
 def _cli(name, argv):
-    import jmt.cli as c
-    return run_cli(getattr(c, name).__wrapped__, [str(a) for a in argv])
+    import importlib
+    return run_cli(getattr(importlib.import_module(f'jmt.cli.{name}'), name).__wrapped__, [str(a) for a in argv])
 
 
 CLIP = ['--img_size', 16, '--clip_stride', 8]
@@ -27,7 +27,7 @@ def _stamps(run:Path) -> dict:
 
 @pytest.fixture
 def trained(tmp_path, capsys):
-    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
     data, runs = tmp_path / 'DATA', tmp_path / 'runs'
     write_synthetic_affwild2(data / 'raw', n_videos=5, n_frames=48, n_val=1, n_test=1)  # raw/ is a real folder inside DATA
     assert _cli('prepare', ['--data', data, '--folds', 2, '--quiet']) == 0
@@ -70,8 +70,8 @@ def test_changed_data_content_is_not_reused(trained, capsys):
 def test_moved_biovid_folders_keep_the_saved_result(tiny_biovid_prepared, tmp_path):
     "BioVid: a run of the same windows and features in moved prepared/ and cache folders is the saved result, not retrained."
     import warnings
-    from jmt.features import extract_prepared
-    from jmt.train_biovid import train_biovid
+    from jmt.tasks.extract import extract_prepared
+    from jmt.tasks.biovid_train import train_biovid
     prep, cache, run = tmp_path / 'DATA' / 'prepared', tmp_path / 'DATA' / 'features', tmp_path / 'run'
     shutil.copytree(tiny_biovid_prepared, prep)
     with warnings.catch_warnings():

@@ -4,8 +4,8 @@ import shutil, warnings
 import numpy as np
 import pytest
 
-from jmt.data.clips import AffWild2Clips
-from jmt.features import CacheMismatchError, load_features, read_index
+from jmt.data.affwild2.clips import AffWild2Clips
+from jmt.features.cache import CacheMismatchError, load_features, read_index
 
 
 def _cache_bytes(folder):
@@ -60,7 +60,7 @@ def test_audio_maps_are_released(tiny_affwild2_prepared):
 
 @pytest.fixture
 def raw(tmp_path):
-    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
     write_synthetic_affwild2(tmp_path / 'raw', n_videos=5, n_frames=24, n_val=1, n_test=1)
     return tmp_path / 'raw'
 
@@ -89,7 +89,7 @@ def test_prepare_checks_labels_and_crops_against_the_video(raw, tmp_path, load_s
     cli.main(raw=str(raw), out=out, quiet=True)
     o = capsys.readouterr().out
     assert 'redone video2: labels of video2 changed' in o, o  # (the marker of the first run, with the BOM file, is stale)
-    from jmt.data.prepare import load_index
+    from jmt.data.affwild2.prepare import load_index
     assert load_index(out)['videos']['video2']['n_frames'] == n
     lab.write_text(good.rsplit('\n', 3)[0] + '\n0.5,0.5\n0.5,0.5\n')  # same length, other values
     cli.main(raw=str(raw), out=out, quiet=True)
@@ -109,7 +109,7 @@ def test_prepare_checks_labels_and_crops_against_the_video(raw, tmp_path, load_s
 
 
 def test_prepare_warns_about_a_truncated_video(raw, tmp_path):
-    from jmt.data.prepare import prepare_affwild2
+    from jmt.data.affwild2.prepare import prepare_affwild2
     v = next(raw.rglob('batch*/video2.avi')); b = v.read_bytes(); v.write_bytes(b[:int(len(b) * .6)])
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
@@ -122,8 +122,8 @@ def test_prepare_warns_about_a_truncated_video(raw, tmp_path):
 
 def test_resumed_preparation_does_not_list_crops(raw, tmp_path, monkeypatch):
     "The scan walks the tree without entering the crop folders, and a resume with valid records lists no crop folder."
-    import jmt.data.prepare as prep_mod
-    from jmt.data.affwild2 import _walk
+    import jmt.data.affwild2.prepare as prep_mod
+    from jmt.data.affwild2.raw import _walk
     dirs, files = _walk(raw)
     assert files and not any('cropped_aligned' in f.parts for f in files)  # the crop files are never listed by the scan
     assert any(d.parent.name == 'cropped_aligned' for d in dirs)  # the person folders are found
@@ -137,8 +137,8 @@ def test_resumed_preparation_does_not_list_crops(raw, tmp_path, monkeypatch):
 def test_empty_folds_are_reported_and_refused(raw, tmp_path):
     "More folds than train+val raw videos: the preparation warns naming folds.json, and training on an empty fold is refused before any work."
     from jmt.core import ArgumentError
-    from jmt.data.prepare import prepare_affwild2
-    from jmt.train import train_affwild2
+    from jmt.data.affwild2.prepare import prepare_affwild2
+    from jmt.tasks.affwild2_train import train_affwild2
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
         prepare_affwild2(raw, tmp_path / 'prep', k=5, progress=False)  # 4 train+val raw videos

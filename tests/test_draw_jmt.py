@@ -1,11 +1,11 @@
-"""`draw_jmt` (21_fusion) draws a JMT from the model object: its boxes are the model's own sources, pairs, tokens and targets."""
+"""`draw_jmt` (31_models.jmt) draws a JMT from the model object: its boxes are the model's own sources, pairs, tokens and targets."""
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
-from jmt.fusion import JMT, Head, draw_jmt
+from jmt.models.jmt import JMT, Head, draw_jmt
 
 
 def _gids(fig, kind):

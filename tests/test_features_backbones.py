@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from jmt.backbones import Unimodal, make_backbone, input_key
-from jmt.features import CacheMismatchError, extract_features, load_features
+from jmt.features.backbones import Unimodal, make_backbone, input_key
+from jmt.features.cache import CacheMismatchError, extract_features, load_features
 
 INPUTS = {'visual': lambda b: torch.randn(b, 3, 8, 24, 24), 'audio': lambda b: torch.randn(b, 1, 64, 101),
           'bio': lambda b: torch.randn(b, 1, 2816)}

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from jmt.backbones import make_backbone
+from jmt.features.backbones import make_backbone
 from jmt.core import ArgumentError, file_sha256
-from jmt.data.clips import AffWild2Clips
-from jmt.features import CacheMismatchError, clip_dataset_for, clip_settings, load_features, read_index
+from jmt.data.affwild2.clips import AffWild2Clips
+from jmt.features.cache import CacheMismatchError, load_features, read_index
+from jmt.tasks.extract import clip_dataset_for
+from jmt.features.stats import clip_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

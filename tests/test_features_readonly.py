@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import torch
 
-from jmt.data.clips import AffWild2Features, clip_ends
-from jmt.data.prepare import load_index
+from jmt.data.affwild2.clips import AffWild2Features, clip_ends
+from jmt.data.affwild2.prepare import load_index
 
 
 def test_affwild2_features_from_readonly_memmaps(tiny_affwild2_prepared, tmp_path):

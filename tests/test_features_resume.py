@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from jmt.backbones import make_backbone
-from jmt.features import extract_features, load_features, read_index
+from jmt.features.backbones import make_backbone
+from jmt.features.cache import extract_features, load_features, read_index
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,8 +30,8 @@ class SlowClips(Dataset):
 
 RUN = DATASET + '''
 import sys
-from jmt.backbones import make_backbone
-from jmt.features import extract_features
+from jmt.features.backbones import make_backbone
+from jmt.features.cache import extract_features
 bb = make_backbone("bio", sys.argv[1], in_channels=2)
 extract_features(SlowClips(delay=0.03, keys=sys.argv[3] == "1"), "bio", sys.argv[2], bb, {"fs": 128}, batch_size=3, progress=False)
 print("finished")
@@ -44,7 +44,7 @@ def _ns():
     return ns['SlowClips']
 
 
-@pytest.mark.parametrize('keys', [True])  # keys=False (items read in order) is killed and resumed in nbs/11_features.ipynb
+@pytest.mark.parametrize('keys', [True])  # keys=False (items read in order) is killed and resumed in nbs/22_features.cache.ipynb
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path, keys):
     SlowClips = _ns()
     torch.manual_seed(0)

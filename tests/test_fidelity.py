@@ -1,11 +1,11 @@
-"""The fidelity table (jmt.fidelity, nbs/26_fidelity.ipynb): every row cites the release by file, line and commit,
+"""The fidelity table (jmt.reproduce.fidelity, nbs/72_reproduce.fidelity.ipynb): every row cites the release by file, line and commit,
 states what jmt does and what it changes, and names a test that exists (or says there is none yet, or that it is pending)."""
 import re
 from pathlib import Path
 
 import pytest
 
-from jmt.fidelity import FIDELITY, FIELDS, fidelity_markdown
+from jmt.reproduce.fidelity import FIDELITY, FIELDS, fidelity_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 PENDING = ('no test yet', 'see nbs/... (pending)')
@@ -37,7 +37,7 @@ def test_pinned_check_catches_names_that_do_not_exist():
     assert pinned_problems('tests/test_fidelity.py::test_pinned_check_catches_names_that_do_not_exist') == []
     assert pinned_problems('tests/test_fidelity.py::no_such_test')
     assert pinned_problems('tests/no_such_file.py::test_x')
-    assert pinned_problems('nbs/99_nothing.ipynb') and not pinned_problems('nbs/26_fidelity.ipynb')
+    assert pinned_problems('nbs/99_nothing.ipynb') and not pinned_problems('nbs/72_reproduce.fidelity.ipynb')
 
 
 def test_table_has_one_line_per_row():
@@ -48,9 +48,9 @@ def test_table_has_one_line_per_row():
 def test_cached_clips_are_the_release_inputs_unaugmented(tiny_affwild2_prepared):
     "Features are cached from clips as the release feeds them: no crop, flip or colour change, the same on every read."
     import torch
-    from jmt.data.clips import clip_frames, load_crops, normalize_clip
-    from jmt.data.prepare import load_index
-    from jmt.extract import clip_dataset_for
+    from jmt.data.affwild2.clips import clip_frames, load_crops, normalize_clip
+    from jmt.data.affwild2.prepare import load_index
+    from jmt.tasks.extract import clip_dataset_for
     vis = clip_dataset_for(tiny_affwild2_prepared, 'visual')
     a, b = vis[3], vis[3]
     assert vis.augment is None and a['frames'].shape == (3, 8, 112, 112) and torch.equal(a['frames'], b['frames'])

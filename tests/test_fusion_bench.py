@@ -2,7 +2,7 @@
 release_fc preset once weights are copied, so the timing compares like with like (the timing itself is not a test)."""
 import torch
 
-from jmt.fusion import make_model
+from jmt.models.registry import make_model
 
 def test_reference_equals_release_preset(load_script):
     b = load_script('bench/fusion_step.py')

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from jmt.ccc import ccc, ccc_loss
-from jmt.fusion import MODEL_NAMES, PEER_NAMES, count_params, make_model
+from jmt.learn.metrics import ccc, ccc_loss
+from jmt.models.registry import MODEL_NAMES, make_model
+from jmt.models.peers import PEER_NAMES
+from jmt.models.jmt import count_params
 
 MODS = ('visual', 'audio', 'bio')
 

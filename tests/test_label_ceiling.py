@@ -1,11 +1,11 @@
-"""`jmt.ccc.stride_ceiling`: the labels taken at jmt's clip ends and spread over the frames, checked against a loop written
+"""`jmt.learn.metrics.stride_ceiling`: the labels taken at jmt's clip ends and spread over the frames, checked against a loop written
 here (clip ends stride-1, 2*stride-1, ... and the last frame; hold = the next labelled clip end's value, interp = linear
 between labelled clip ends), and read from a prepared folder."""
 import numpy as np
 import pytest
 import torch
 
-from jmt.ccc import ccc, stride_ceiling, label_ceiling_line
+from jmt.learn.metrics import ccc, stride_ceiling, label_ceiling_line
 
 INVALID = -5.0
 
@@ -61,7 +61,7 @@ def test_ceiling_matches_a_loop(seed):
 
 
 def test_ceiling_of_a_prepared_folder(tiny_affwild2_prepared):
-    from jmt.data.prepare import load_index, load_labels
+    from jmt.data.affwild2.prepare import load_index, load_labels
     idx = load_index(tiny_affwild2_prepared)
     labs = {}
     for n, v in idx['videos'].items():

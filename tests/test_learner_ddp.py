@@ -20,10 +20,10 @@ SCRIPT = textwrap.dedent('''
     from pathlib import Path
     import torch
     from torch.utils.data import DataLoader, DistributedSampler
-    from jmt.distributed import setup_distributed, cleanup_distributed, is_dist, rank, world_size
-    from jmt.learner import Learner
-    from jmt.data.synthetic import SynthSeq, ToyRegressor
-    from jmt.callbacks import NonFiniteLossError, fit_cbs
+    from jmt.learn.distributed import setup_distributed, cleanup_distributed, is_dist, rank, world_size
+    from jmt.learn.learner import Learner
+    from jmt.data.affwild2.synthetic import SynthSeq, ToyRegressor
+    from jmt.learn.callbacks import NonFiniteLossError, fit_cbs
 
     def ccc(p, y, m=None):
         p, y = p.reshape(-1, p.shape[-1]), y.reshape(-1, y.shape[-1])

@@ -5,9 +5,10 @@ import pytest, torch
 from torch.utils.data import DataLoader
 
 from jmt.core import file_sha256
-from jmt.learner import Learner
-from jmt.data.synthetic import SynthSeq, ToyRegressor
-from jmt.callbacks import NonFiniteLossError, fit_cbs, load_checkpoint
+from jmt.learn.learner import Learner
+from jmt.data.affwild2.synthetic import SynthSeq, ToyRegressor
+from jmt.learn.callbacks import NonFiniteLossError, fit_cbs
+from jmt.learn.checkpoint import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +39,7 @@ KILLER = textwrap.dedent('''
     import os, signal, sys
     sys.path.insert(0, sys.argv[2])
     from test_learner_resume import make
-    from jmt.learner import Callback
+    from jmt.learn.events import Callback
     class Kill(Callback):
         def after_batch(self):
             if self.learn.epoch == 2 and self.learn.iter == 4: os.kill(os.getpid(), signal.SIGKILL)  # no cleanup at all

@@ -24,9 +24,9 @@ class Evil:  # a pickled object: torch.load(weights_only=True) refuses it
 @pytest.mark.parametrize('where', ['backbone', 'checkpoint', 'release'])
 def test_a_file_with_objects_is_refused_for_safety(tmp_path, where):
     f = tmp_path/'w.pt'; torch.save({'w': torch.ones(1), 'x': Evil()}, f)
-    from jmt.backbones import make_backbone
-    from jmt.checkpoint import load_checkpoint
-    from jmt.release import load_release
+    from jmt.features.backbones import make_backbone
+    from jmt.learn.checkpoint import load_checkpoint
+    from jmt.models.release import load_release
     call = {'backbone': lambda: make_backbone('audio', f), 'checkpoint': lambda: load_checkpoint(f), 'release': lambda: load_release(f)}[where]
     with pytest.raises(Exception) as e: call()
     msg = str(e.value)
@@ -35,7 +35,7 @@ def test_a_file_with_objects_is_refused_for_safety(tmp_path, where):
 
 
 def test_a_binary_label_file_is_named(tmp_path):
-    from jmt.data.affwild2 import read_va_labels
+    from jmt.data.affwild2.raw import read_va_labels
     f = tmp_path/'1-30-1280x720.txt'; f.write_bytes(b'\x89PNG\r\n\x1a\n\x00\xff\xfe' * 10)
     with pytest.raises(ValueError, match=re.escape(str(f)) + ': not a text label file'): read_va_labels(f)
 
@@ -67,20 +67,20 @@ def test_an_audio_only_file_says_what_it_has(tmp_path):
 
 
 def test_a_test_list_with_one_bad_line_names_the_line(tmp_path):
-    from jmt.data.affwild2 import find_test_files
+    from jmt.data.affwild2.raw import find_test_files
     f = tmp_path/'list.txt'; f.write_text('1-30-1280x720\n2-30-640x360\nthis is not a name!\n')
     with pytest.raises(ValueError) as e: find_test_files([], set(), set(), test_list=f)
     assert str(e.value).endswith("line 3 is not a person name: 'this is not a name!'; fix or delete that line"), str(e.value)
 
 
 def test_a_missing_feature_cache_points_to_jmt_extract(tmp_path):
-    from jmt.features import load_features
+    from jmt.features.cache import load_features
     with pytest.raises(FileNotFoundError, match='jmt-extract --backbone audio'): load_features(tmp_path, 'audio')
 
 
 def test_the_lock_message_names_the_wait_flag(tmp_path):
     import fcntl
-    from jmt.core import LOCK_FILE, folder_lock
+    from jmt.lock import LOCK_FILE, folder_lock
     fd = os.open(tmp_path/LOCK_FILE, os.O_RDWR | os.O_CREAT); fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         with pytest.raises(Exception) as e: folder_lock(tmp_path, wait=False).__enter__()
@@ -90,7 +90,7 @@ def test_the_lock_message_names_the_wait_flag(tmp_path):
 
 def test_a_test_list_found_with_one_bad_line_is_named(tmp_path):
     "Recognised by content, a list with one bad line used to be reported as 'no ABAW test-set list'."
-    from jmt.data.affwild2 import find_test_files, missing_test_files_note
+    from jmt.data.affwild2.raw import find_test_files, missing_test_files_note
     f = tmp_path/'Valence_Arousal_test_set_release.txt'; f.write_text('1-30-1280x720\n2-30-640x360\nthis is not a name!\n')
     note = missing_test_files_note(tmp_path, find_test_files([f], {'1-30-1280x720'}, set()))
     assert f"{f} looks like an ABAW test-set list but line 3 is not a person name: 'this is not a name!'" in note, note
@@ -98,8 +98,8 @@ def test_a_test_list_found_with_one_bad_line_is_named(tmp_path):
 
 def test_prepare_names_the_bad_line_of_the_test_list(tmp_path):
     import warnings
-    from jmt.data.synthetic import write_synthetic_affwild2
-    from jmt.data.prepare import prepare_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
+    from jmt.data.affwild2.prepare import prepare_affwild2
     write_synthetic_affwild2(tmp_path/'raw', n_videos=7, n_frames=24)
     lst = [f for f in (tmp_path/'raw').rglob('*.txt') if 'test_set' in f.name.lower()]
     assert len(lst) == 1, lst
@@ -113,7 +113,7 @@ def test_a_full_disk_while_writing_an_overlay(tmp_path, monkeypatch):
     import av
     from jmt.core import DiskFullError
     from jmt.data.video import write_face_video
-    from jmt.predict_cli import write_overlay
+    from jmt.predict.outputs import write_overlay
     v = write_face_video(tmp_path/'v.mp4', n_frames=8, size=(96, 72), motion=False)['path']
     res = dict(n_frames=8, box=np.zeros((8, 4)), face=np.zeros(8, bool), va=np.zeros((8, 2)))
     orig = av.open

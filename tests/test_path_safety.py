@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from jmt.commands import run_cli
+from jmt.cli.core import run_cli
 from jmt.core import UnsafeNameError
 
 
 def _prepare(argv):
     "`jmt-prepare ARGV` in-process (as the console script runs it): the exit status."
-    from jmt.cli import prepare
+    from jmt.cli.prepare import prepare
     return run_cli(prepare.__wrapped__, [str(a) for a in argv])
 
 
@@ -22,7 +22,7 @@ def _files(d:Path) -> set[str]:
 
 @pytest.fixture(scope='module')
 def biovid_raw(tmp_path_factory):
-    from jmt.data.biovid_synthetic import write_synthetic_biovid
+    from jmt.data.biovid.synthetic import write_synthetic_biovid
     d = tmp_path_factory.mktemp('bv') / 'raw'
     write_synthetic_biovid(d, n_subjects=1, n_per_class=1)
     return d
@@ -56,7 +56,7 @@ def test_biovid_sample_name_cannot_leave_the_folders(tmp_path, biovid_raw, capsy
 
 
 def test_biovid_subject_name_is_checked(tmp_path, biovid_raw):
-    from jmt.data.biovid import read_samples
+    from jmt.data.biovid.raw import read_samples
     r = tmp_path / 'raw'; shutil.copytree(biovid_raw, r)
     csv = r / 'starting_point' / 'samples.csv'; lines = csv.read_text().splitlines()
     head = lines[0].split('\t'); row = lines[3].split('\t'); row[head.index('subject_name')] = '..'
@@ -66,7 +66,7 @@ def test_biovid_subject_name_is_checked(tmp_path, biovid_raw):
 
 @pytest.fixture(scope='module')
 def affwild2_raw(tmp_path_factory):
-    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
     d = tmp_path_factory.mktemp('aw') / 'raw'
     write_synthetic_affwild2(d, n_videos=5, n_frames=24, n_val=1, n_test=1)
     return d
@@ -74,7 +74,7 @@ def affwild2_raw(tmp_path_factory):
 
 @pytest.mark.parametrize('entry', ['../../escaped/pwn', '..', '/abs/pwn'])
 def test_affwild2_test_list_entry_is_refused(tmp_path, affwild2_raw, capsys, entry):
-    from jmt.data.synthetic import TEST_LIST
+    from jmt.data.affwild2.synthetic import TEST_LIST
     data = tmp_path / 'data'; shutil.copytree(affwild2_raw, data / 'raw')
     tl = data / 'raw' / TEST_LIST; tl.write_text(tl.read_text() + entry + '\n')
     before = _files(tmp_path)
@@ -85,8 +85,8 @@ def test_affwild2_test_list_entry_is_refused(tmp_path, affwild2_raw, capsys, ent
 
 
 def test_affwild2_sample_submission_person_is_refused(tmp_path, affwild2_raw):
-    from jmt.data.affwild2 import read_test_sample
-    from jmt.data.synthetic import TEST_SAMPLE
+    from jmt.data.affwild2.raw import read_test_sample
+    from jmt.data.affwild2.synthetic import TEST_SAMPLE
     p = tmp_path / TEST_SAMPLE; shutil.copy(affwild2_raw / TEST_SAMPLE, p)
     p.write_text(p.read_text() + '../00001.jpg,0,0\n')
     n = len(p.read_text().splitlines())
@@ -94,7 +94,7 @@ def test_affwild2_sample_submission_person_is_refused(tmp_path, affwild2_raw):
 
 
 def test_prepared_index_paths_stay_inside(tiny_affwild2_prepared, tmp_path):
-    from jmt.data.prepare import load_index
+    from jmt.data.affwild2.prepare import load_index
     d = tmp_path / 'prepared'; shutil.copytree(tiny_affwild2_prepared, d)
     idx = json.loads((d / 'index.json').read_text()); name = sorted(idx['videos'])[0]
     idx['videos'][name]['audio'] = '../../escaped/pwn.npy'
@@ -103,7 +103,7 @@ def test_prepared_index_paths_stay_inside(tiny_affwild2_prepared, tmp_path):
 
 
 def test_predict_bundle_paths_stay_inside(tmp_path):
-    from jmt.predict import load_run
+    from jmt.predict.bundle import load_run
     run = tmp_path / 'run'; run.mkdir(); (tmp_path / 'escaped').mkdir()
     import torch; torch.save({}, tmp_path / 'escaped' / 'w.pt')
     from jmt.core import file_sha256
@@ -112,7 +112,7 @@ def test_predict_bundle_paths_stay_inside(tmp_path):
                   postprocess=dict(windows=None, clip=True))
     (run / 'predict.json').write_text(json.dumps(bundle))
     with pytest.raises(UnsafeNameError, match=r"predict.json: model weights '\.\./escaped/w.pt' leads out of"): load_run(run, device='cpu')
-    from jmt.models import make_model  # a real fusion checkpoint: the statistics are read after the model
+    from jmt.models.registry import make_model  # a real fusion checkpoint: the statistics are read after the model
     torch.save(make_model('jmt', mods=('visual', 'audio')).state_dict(), run / 'best.pt')
     bundle['model'].update(weights='best.pt', weights_sha256=file_sha256(run / 'best.pt'))
     bundle['standardize'] = dict(file='../escaped/w.pt', sha256='0')
@@ -121,14 +121,14 @@ def test_predict_bundle_paths_stay_inside(tmp_path):
 
 
 def test_feature_index_video_name_is_checked(tmp_path):
-    from jmt.features import load_features
+    from jmt.features.cache import load_features
     f = tmp_path / 'cache' / 'audio'; f.mkdir(parents=True)
     (f / 'index.json').write_text(json.dumps(dict(modality='audio', dim=4, videos={'../../pwn': 1}, records={})))
     with pytest.raises(UnsafeNameError, match=r"index.json: video '\.\./\.\./pwn'"): load_features(tmp_path / 'cache', 'audio', verify=False)
 
 
 def test_biovid_prepared_index_names_are_checked(tiny_biovid_prepared, tmp_path):
-    from jmt.data.biovid_datasets import load_index
+    from jmt.data.biovid.datasets import load_index
     d = tmp_path / 'prepared'; shutil.copytree(tiny_biovid_prepared, d)
     idx = json.loads((d / 'index.json').read_text()); idx['samples'][0]['sample'] = '../../pwn'
     (d / 'index.json').write_text(json.dumps(idx))

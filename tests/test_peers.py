@@ -1,4 +1,4 @@
-"""RJCMA and JCA (jmt.peers) against the authors' code: the reference outputs of their released classes
+"""RJCMA and JCA (jmt.models.peers) against the authors' code: the reference outputs of their released classes
 (`tests/fixtures/peers/*.pt`, described in that folder's README.md), and, at other sizes and seeds,
 an independent re-implementation of the authors' forwards in their style (their key names, symmetric padding +
 chomp, per-sample loops). Also: batch first, samples independent, masks, padding, loader errors, and that the
@@ -11,8 +11,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from jmt.fusion import PEER_NAMES, count_params, make_model
-from jmt.peers import jca_state_dict, load_jca, load_rjcma, rjcma_state_dict
+from jmt.models.peers import PEER_NAMES
+from jmt.models.jmt import count_params
+from jmt.models.registry import make_model
+from jmt.models.release import jca_state_dict, load_jca, load_rjcma, rjcma_state_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / 'tests' / 'fixtures' / 'peers'
@@ -27,7 +29,7 @@ def _fixture(name):
     return torch.load(p, weights_only=True)
 
 
-# ---------------------------------------------------------------- the authors' forwards, written independently of jmt.peers
+# ---------------------------------------------------------------- the authors' forwards, written independently of jmt.models.peers
 
 def ref_rjcma(sd, x, k=5):
     "RCMA.forward in eval mode on `{author stream: (B, T, D)}`, from the authors' state_dict."
@@ -226,9 +228,9 @@ def test_loader_errors_name_the_problem():
 # ---------------------------------------------------------------- the training entry points take them
 
 def test_train_affwild2_and_biovid_take_the_peers(tmp_path, tiny_biovid_prepared):
-    from jmt.train import prepare_affwild2_features, train_affwild2
-    from jmt.train_biovid import train_biovid
-    from jmt.data.biovid import load_index
+    from jmt.tasks.affwild2_train import prepare_affwild2_features, train_affwild2
+    from jmt.tasks.biovid_train import train_biovid
+    from jmt.data.biovid.datasets import load_index
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # random-init backbones, on purpose
         f = prepare_affwild2_features(tmp_path / 'aw', n_videos=7, n_frames=40, img_size=32, clip_stride=16, progress=False)

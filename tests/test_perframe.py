@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from jmt.ccc import abaw_va_ccc, ccc, expand_to_frames
-from jmt.data.clips import AffWild2Features, clip_ends
-from jmt.data.prepare import load_index, prepare_affwild2
-from jmt.data.synthetic import write_synthetic_affwild2
-from jmt.presets import run_settings
+from jmt.learn.metrics import abaw_va_ccc, ccc, expand_to_frames
+from jmt.data.affwild2.clips import AffWild2Features, clip_ends
+from jmt.data.affwild2.prepare import load_index, prepare_affwild2
+from jmt.data.affwild2.synthetic import write_synthetic_affwild2
+from jmt.tasks.presets import run_settings
 
 
 def _ar1(n, tau, rng):
@@ -56,7 +56,7 @@ def _feats(idx, dim=8):
 
 def test_paper_evaluation_predicts_every_frame(prepared):
     "The paper preset's validation set (stride-1 cache, sequences 32 frames a step): one prediction per frame, not held."
-    from jmt.abaw import clip_predictions, frame_predictions
+    from jmt.tasks.abaw import clip_predictions, frame_predictions
     s = run_settings('affwild2', synthetic=False)
     ds = AffWild2Features(prepared, _feats(prepared), 'val', seq_len=16, clip_stride=s['clip_stride'], seq_spacing=s['seq_spacing'])
     for i in range(len(ds)):  # the clips of a sequence are 32 frames apart
@@ -88,7 +88,7 @@ def test_training_phases_per_epoch(prepared):
 def test_predict_fuse_uses_the_run_spacing():
     "`jmt-predict`'s fusion step lays out a stride-1 video as validation does: sequences 32 frames a step, every frame once."
     from types import SimpleNamespace
-    from jmt.predict_cli import fuse
+    from jmt.predict.video import fuse
     seen = []
     def net(x, m):
         v = x['visual'][..., 0]; seen.extend(r[k] for r, k in zip(v, m['visual']))

@@ -1,5 +1,5 @@
-"""jmt.predict end to end: a run trained by `train_affwild2` on tiny synthetic data, its predict bundle, and `jmt-predict`
-(`predict_main`) on (1) a synthetic validation video with its given crops, which must reproduce the run's own saved
+"""jmt.predict.bundle end to end: a run trained by `train_affwild2` on tiny synthetic data, its predict bundle, and `jmt-predict`
+(`jmt_predict`) on (1) a synthetic validation video with its given crops, which must reproduce the run's own saved
 validation predictions; (2) a video of a real face photograph (detection path); (3) bad inputs."""
 import json, shutil, warnings
 from pathlib import Path
@@ -8,14 +8,19 @@ import numpy as np
 import pytest
 import torch
 
-from jmt.core import run_cli
-from jmt.ccc import postprocess_va
-from jmt.data.prepare import load_index
+from jmt.cli.core import run_cli
+from jmt.learn.metrics import postprocess_va
+from jmt.data.affwild2.prepare import load_index
 from jmt.data.video import write_face_video
-from jmt.features import extract_prepared, read_index
-from jmt.predict import load_run, predict_main, predict_video, read_csv, training_stats, write_predict_bundle
-from jmt.train import cache_settings, train_affwild2
-from jmt.abaw import read_video_predictions
+from jmt.tasks.extract import extract_prepared
+from jmt.features.cache import read_index
+from jmt.predict.bundle import load_run, training_stats, write_predict_bundle
+from jmt.cli.predict import predict as jmt_predict
+from jmt.predict.video import predict_video
+from jmt.predict.outputs import read_csv
+from jmt.features.cache import cache_settings
+from jmt.tasks.affwild2_train import train_affwild2
+from jmt.tasks.abaw import read_video_predictions
 
 
 @pytest.fixture(scope='module')
@@ -53,7 +58,7 @@ def test_training_writes_the_predict_bundle(trained):
 
 
 def _cli(*args):
-    return run_cli(predict_main.__wrapped__, [str(a) for a in args], prog='jmt-predict')
+    return run_cli(jmt_predict.__wrapped__, [str(a) for a in args], prog='jmt-predict')
 
 
 def test_given_crops_reproduce_the_runs_validation_predictions(trained, tmp_path, capsys):
@@ -144,7 +149,7 @@ def test_jmt_predict_command_on_a_trained_run(trained, tmp_path):
 
 def test_prepared_features_record_their_init_seed(tmp_path):
     "`prepare_affwild2_features` draws random-init backbones from `seed` and records it, so a run's bundle can rebuild them."
-    from jmt.train import prepare_affwild2_features
+    from jmt.tasks.affwild2_train import prepare_affwild2_features
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         r = prepare_affwild2_features(tmp_path, n_videos=7, n_frames=16, img_size=32, clip_stride=8, visual_weights='random',

@@ -4,8 +4,9 @@ import contextlib, io, json, shutil, warnings
 from pathlib import Path
 
 from jmt.data.video import write_face_video
-from jmt.predict import load_run, predict_videos
-from jmt.predict_cli import MANIFEST
+from jmt.predict.bundle import load_run
+from jmt.predict.outputs import predict_videos
+from jmt.predict.outputs import MANIFEST
 from test_predict import trained  # noqa: F401  (the module's trained run)
 
 

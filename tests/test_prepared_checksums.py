@@ -21,7 +21,7 @@ def _redo(fn, *a, **kw):
 
 
 def test_affwild2_rerun_redoes_a_flipped_audio_byte(tiny_affwild2_prepared, tmp_path):
-    from jmt.data.prepare import prepare_affwild2, load_index
+    from jmt.data.affwild2.prepare import prepare_affwild2, load_index
     d = tmp_path / 'prepared'; shutil.copytree(tiny_affwild2_prepared, d)
     raw = load_index(d)['raw_root']
     audio = sorted((d / 'audio').glob('*.npy'))[0]; good = audio.read_bytes()
@@ -35,7 +35,7 @@ def test_affwild2_rerun_redoes_a_flipped_audio_byte(tiny_affwild2_prepared, tmp_
 
 
 def test_affwild2_extract_refuses_a_damaged_prepared_audio_file(tiny_affwild2_prepared, tmp_path):
-    from jmt.extract import extract_prepared
+    from jmt.tasks.extract import extract_prepared
     d = tmp_path / 'prepared'; shutil.copytree(tiny_affwild2_prepared, d)
     audio = sorted((d / 'audio').glob('*.npy'))[0]; _flip(audio)
     with pytest.raises(ValueError, match=rf"{audio}: changed since the preparation wrote it \(its SHA-256 differs.*re-run jmt-prepare"):
@@ -44,8 +44,8 @@ def test_affwild2_extract_refuses_a_damaged_prepared_audio_file(tiny_affwild2_pr
 
 
 def test_biovid_rerun_redoes_a_flipped_frames_byte(tiny_biovid_prepared, tmp_path):
-    from jmt.data.biovid import prepare_biovid
-    from jmt.data.biovid_datasets import load_index
+    from jmt.data.biovid.prepare import prepare_biovid
+    from jmt.data.biovid.datasets import load_index
     d = tmp_path / 'prepared'; shutil.copytree(tiny_biovid_prepared, d)
     raw = tiny_biovid_prepared.parent / 'raw'
     f = sorted((d / 'frames').glob('*.npy'))[0]; good = f.read_bytes(); _flip(f)
@@ -55,7 +55,7 @@ def test_biovid_rerun_redoes_a_flipped_frames_byte(tiny_biovid_prepared, tmp_pat
 
 
 def test_biovid_extract_refuses_a_damaged_prepared_file(tiny_biovid_prepared, tmp_path):
-    from jmt.extract import extract_prepared
+    from jmt.tasks.extract import extract_prepared
     d = tmp_path / 'prepared'; shutil.copytree(tiny_biovid_prepared, d)
     f = sorted((d / 'signals').glob('*.npy'))[0]; _flip(f)
     with pytest.raises(ValueError, match=rf"{f}: changed since the preparation wrote it \(its SHA-256 differs.*re-run jmt-prepare"):

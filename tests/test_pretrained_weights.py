@@ -9,9 +9,9 @@ import torch
 from torchvision.models import resnet18
 from torchvision.models.video import r2plus1d_18
 
-from jmt.backbones import PretrainedMissingError, hub_path, make_backbone
+from jmt.features.backbones import PretrainedMissingError, hub_path, make_backbone
 from jmt.core import file_sha256
-from jmt.features import CacheMismatchError, read_index
+from jmt.features.cache import CacheMismatchError, read_index
 
 
 @pytest.fixture

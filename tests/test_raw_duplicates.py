@@ -4,17 +4,17 @@ import shutil
 
 import pytest
 
-from jmt.commands import run_cli
+from jmt.cli.core import run_cli
 
 
 def _prepare(argv):
-    from jmt.cli import prepare
+    from jmt.cli.prepare import prepare
     return run_cli(prepare.__wrapped__, [str(a) for a in argv])
 
 
 @pytest.fixture(scope='module')
 def raw(tmp_path_factory):
-    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
     d = tmp_path_factory.mktemp('aw') / 'raw'
     write_synthetic_affwild2(d, n_videos=5, n_frames=16, n_val=1, n_test=1)
     return d
@@ -39,7 +39,7 @@ def test_label_file_in_two_splits(tmp_path, raw, capsys):
 @pytest.mark.parametrize('where', ['other folder', 'other extension'])
 def test_two_raw_videos_of_one_name(tmp_path, raw, capsys, where):
     "A second copy with other frames (the old guess took the last by sort order, then blamed the label file's line count)."
-    from jmt.data.synthetic import write_video
+    from jmt.data.affwild2.synthetic import write_video
     import numpy as np
     r = tmp_path / 'data' / 'raw'; shutil.copytree(raw, r)
     first = sorted((r / 'batch1').glob('video2.*'))[0]
@@ -56,6 +56,6 @@ def test_legitimate_layouts_still_prepare(tmp_path, raw, capsys):
     r = tmp_path / 'data' / 'raw'; shutil.copytree(raw, r)
     assert {p.suffix for p in r.glob('batch*/*')} == {'.mp4', '.avi'} and len({p.parent.name for p in r.glob('batch*/*')}) == 2
     assert _prepare(['--data', tmp_path / 'data', '--folds', 2, '--quiet']) == 0, capsys.readouterr().err
-    from jmt.data.prepare import load_index
+    from jmt.data.affwild2.prepare import load_index
     v = load_index(tmp_path / 'data' / 'prepared')['videos']
     assert v['1-30-1280x720_left']['raw'] == v['1-30-1280x720_right']['raw']

@@ -13,7 +13,7 @@ def run_block(tmp: Path, raw: Path, data: Path) -> list[str]:
 
 
 def test_readme_biovid_block(tmp_path):
-    from jmt.data.biovid_synthetic import write_synthetic_biovid
+    from jmt.data.biovid.synthetic import write_synthetic_biovid
     raw, data = tmp_path/'biovid_raw', tmp_path/'biovid_data'
     write_synthetic_biovid(raw, n_subjects=3, n_per_class=1, seed=0)
     ran = run_block(tmp_path, raw, data)

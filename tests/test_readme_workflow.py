@@ -11,7 +11,7 @@ def run_block(tmp: Path, raw: Path, data: Path):
 
 
 def test_readme_real_data_block(tmp_path):
-    from jmt.data.synthetic import write_synthetic_affwild2
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2
     # not tmp_path/'jmt': the commands run in tmp_path, where a folder named jmt would shadow the package (a namespace package)
     raw, data = tmp_path/'affwild2', tmp_path/'jmt_data'
     write_synthetic_affwild2(raw, n_videos=7, n_frames=16)  # the paper preset extracts a clip at every frame (112 px): few frames

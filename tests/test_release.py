@@ -1,10 +1,10 @@
-"""`jmt.release.load_release` against independent re-implementations of the release's forward pass.
+"""`jmt.models.release.load_release` against independent re-implementations of the release's forward pass.
 
 The reference below is written from the release's key names (tests/release_state_dict_keys.txt, printed from its
 `Two_transformers`) with plain torch ops over the state_dict, in the release's own layout: `forward(f1_norm=audio,
 f2_norm=visual)`, inputs L2-normalised inside, `nn.MultiheadAttention` semantics on (T, B, D) tensors
 (`F.multi_head_attention_forward`), post-norm encoder layers, the FC head returning (T, B). It shares no code with
-jmt.fusion, jmt.models or jmt.release. Every variant's key set loads, has the release's parameter count, and gives the reference's outputs.
+jmt.models.jmt, jmt.models.registry or jmt.models.release. Every variant's key set loads, has the release's parameter count, and gives the reference's outputs.
 
 `ReleaseMT` below is a second reference, for `load_release(..., exact=True)`: the release's MT written as its authors
 wrote it, with `nn.Module`s named as theirs (so its state_dict loads the release's keys strictly) and
@@ -18,10 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from jmt.ccc import ccc, ccc_loss
-from jmt.fusion import count_params
-from jmt.models import make_model
-from jmt.release import load_release, release_state_dict
+from jmt.learn.metrics import ccc, ccc_loss
+from jmt.models.jmt import count_params
+from jmt.models.registry import make_model
+from jmt.models.release import load_release, release_state_dict
 
 KEYS = Path(__file__).with_name('release_state_dict_keys.txt')
 VARIANTS = {'TRANSFORMER/SELF_ATTEN': 'jmt', 'TRANSFORMER/FC': 'jmt_fc', 'NONE/FC': 'mt', 'FC/FC': 'vanilla'}

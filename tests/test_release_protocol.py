@@ -1,4 +1,4 @@
-"""`jmt.ccc.release_protocol_ccc` against a re-implementation of the release's validation written here, in the
+"""`jmt.learn.metrics.release_protocol_ccc` against a re-implementation of the release's validation written here, in the
 release's own structure (github PoloWlg/Joint-Multimodal-Transformer-6th-ABAW: `datasets/dataset_val.py` reads each
 video's label CSV and makes one clip per frame whose label is the last CSV row of its 32-frame window; `val.py` fills
 per-video lists of zeros frame by frame, skipping clips labelled -5, clips then box-smooths each video with zero padding
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from jmt.ccc import ccc, release_labels, release_protocol_ccc, box_smooth_zero_padded
+from jmt.learn.metrics import ccc, release_labels, release_protocol_ccc, box_smooth_zero_padded
 
 INVALID = -5.0
 

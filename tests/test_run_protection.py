@@ -2,8 +2,8 @@
 kill-and-resume, except `timings.json` (item 9)."""
 import json, warnings
 import pytest
-from jmt.train import prepare_affwild2_features, train_affwild2
-from jmt.learner import Callback
+from jmt.tasks.affwild2_train import prepare_affwild2_features, train_affwild2
+from jmt.learn.events import Callback
 
 KW = dict(epochs=2, lr=1e-2, seq_len=4, quiet=True, patience=None)
 
@@ -30,12 +30,12 @@ def _files(run) -> dict:
 
 def test_refeaturized_run_is_refused_and_left_intact(feats, tmp_path, monkeypatch):
     "Features re-extracted since a finished run: the same command refuses (naming the change and both ways out); nothing changes."
-    import jmt.train
+    import jmt.tasks.affwild2
     run = _train(feats, tmp_path)['run_dir']
     before = _files(run)
     assert {'best.pt', 'last.pt', 'results.csv', 'config.json', 'predict.json'} <= set(before)
-    sha = jmt.train.features_sha256
-    monkeypatch.setattr(jmt.train, 'features_sha256', lambda f: 'reextracted-' + sha(f))
+    sha = jmt.features.stats.features_sha256
+    monkeypatch.setattr(jmt.tasks.affwild2, 'features_sha256', lambda f: 'reextracted-' + sha(f))
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # no warning either: an error, before anything is written
         with pytest.raises(FileExistsError) as e: _train(feats, tmp_path)
@@ -50,19 +50,19 @@ def test_refeaturized_run_is_refused_and_left_intact(feats, tmp_path, monkeypatc
 
 def test_unfinished_run_on_other_features_is_refused(feats, tmp_path, monkeypatch):
     "A killed run (last.pt, no results) whose features changed is not silently restarted either."
-    import jmt.train
+    import jmt.tasks.affwild2
     run = _train(feats, tmp_path)['run_dir']
     for f in ('config.json', 'results.csv', 'results.md'): (run/f).unlink()  # as if killed before its evaluation
     before = _files(run)
-    sha = jmt.train.features_sha256
-    monkeypatch.setattr(jmt.train, 'features_sha256', lambda f: 'reextracted-' + sha(f))
+    sha = jmt.features.stats.features_sha256
+    monkeypatch.setattr(jmt.tasks.affwild2, 'features_sha256', lambda f: 'reextracted-' + sha(f))
     with pytest.raises(FileExistsError, match='features_sha256'): _train(feats, tmp_path)
     assert _files(run) == before
 
 
 def test_biovid_run_with_other_settings_is_refused(tmp_path):
     "BioVid runs are protected the same way (they used to be redone with a warning)."
-    from jmt.train_biovid import prepare_biovid_features, train_biovid
+    from jmt.tasks.biovid_train import prepare_biovid_features, train_biovid
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         p = prepare_biovid_features(None, tmp_path/'w', n_subjects=2, n_per_class=1, img_size=32, n_clips=2, quiet=True, detector=None)
@@ -92,11 +92,11 @@ def test_identical_runs_have_identical_folders_but_timings(feats, tmp_path, monk
     assert 'timings.json' in fa and {'epochs', 'train_s'} <= set(json.loads(fa['timings.json']))
     fa.pop('timings.json'); fb.pop('timings.json')
     assert fa.keys() == fb.keys() and [k for k in fa if fa[k] != fb[k]] == []
-    import jmt.callbacks
-    orig = jmt.callbacks.fit_cbs
-    monkeypatch.setattr(jmt.tasks, 'fit_cbs', lambda *a, **k: [*orig(*a, **k), _Kill()])
+    import jmt.learn.callbacks
+    orig = jmt.learn.callbacks.fit_cbs
+    monkeypatch.setattr(jmt.tasks.core, 'fit_cbs', lambda *a, **k: [*orig(*a, **k), _Kill()])
     with pytest.raises(KeyboardInterrupt): _train(feats, tmp_path/'c', 'jmt')
-    monkeypatch.setattr(jmt.tasks, 'fit_cbs', orig)
+    monkeypatch.setattr(jmt.tasks.core, 'fit_cbs', orig)
     c = _train(feats, tmp_path/'c', 'jmt')['run_dir']
     fc = _files(c); assert len(json.loads(fc.pop('timings.json'))['epochs']) == 2
     assert fc.keys() == fa.keys() and [k for k in fa if fa[k] != fc[k]] == []

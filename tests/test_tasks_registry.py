@@ -22,8 +22,8 @@ def test_branch_pattern_catches_the_old_code():
 
 
 def test_registry_names_every_cli_dataset():
-    from jmt.tasks import TASKS, TASK_ALIASES, get_task
-    from jmt.presets import RUN_PRESETS
+    from jmt.tasks.registry import TASKS, TASK_ALIASES, get_task
+    from jmt.tasks.presets import RUN_PRESETS
     for name in TASKS:
         t = get_task(name)
         assert t.name == name and {(name, 'synthetic'), (name, 'paper')} <= set(RUN_PRESETS)
@@ -34,11 +34,11 @@ def test_registry_names_every_cli_dataset():
 
 def test_jmt_train_runs_a_third_dataset_from_the_registry(tmp_path, monkeypatch, capsys):
     "A toy Task registered under a new name trains through `jmt-train` unchanged: no dataset branch to add."
-    import jmt.tasks, jmt.presets
-    from jmt.data.synthetic import SynthSeq
-    from jmt.ccc import ccc_loss, va_metrics
+    import jmt.tasks.core, jmt.tasks.presets, jmt.tasks.registry
+    from jmt.data.affwild2.synthetic import SynthSeq
+    from jmt.learn.metrics import ccc_loss, va_metrics
 
-    class Toy(jmt.tasks.Task):
+    class Toy(jmt.tasks.core.Task):
         name, hparams, cli_folds, synthetic_default = 'toy', dict(seq_len=4), None, True
         loss = staticmethod(ccc_loss)
         def features(self, mods): return {}
@@ -48,15 +48,15 @@ def test_jmt_train_runs_a_third_dataset_from_the_registry(tmp_path, monkeypatch,
         def cli_prepare(cls, data, work_dir, out_dir, synthetic, s, o, progress): return dict(synthetic=synthetic)
         @classmethod
         def cli_fit(cls, p, out_dir, s, o):
-            return jmt.tasks.fit_task(cls(), o['model'], o['fold'], out_dir, epochs=s['epochs'], lr=s['lr'], batch_size=s['batch_size'],
+            return jmt.tasks.core.fit_task(cls(), o['model'], o['fold'], out_dir, epochs=s['epochs'], lr=s['lr'], batch_size=s['batch_size'],
                                       seed=o['seed'], device=o['device'], quiet=True)
         @classmethod
         def cli_report(cls, res, p, s, o): print(f"toy {res['model']}: mean CCC {res['metrics']['mean']:.3f}")
 
-    monkeypatch.setitem(jmt.tasks.TASKS, 'toy', f'{__name__}:Toy'); globals()['Toy'] = Toy
-    for kind in ('synthetic', 'paper'): monkeypatch.setitem(jmt.presets.RUN_PRESETS, ('toy', kind), dict(epochs=1, lr=1e-2, batch_size=4))
+    monkeypatch.setitem(jmt.tasks.registry.TASKS, 'toy', Toy)
+    for kind in ('synthetic', 'paper'): monkeypatch.setitem(jmt.tasks.presets.RUN_PRESETS, ('toy', kind), dict(epochs=1, lr=1e-2, batch_size=4))
     monkeypatch.delenv('JMT_DATA', raising=False)
-    from jmt.cli import train
+    from jmt.cli.train import train
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         train(dataset='toy', model='vanilla', fold='0', device='cpu', out_dir=str(tmp_path/'out'), quiet=True)

@@ -2,10 +2,11 @@
 import csv, json, warnings
 import pytest
 import torch
-from jmt.train import prepare_affwild2_features, train_affwild2, results_row
-from jmt.data.affwild2 import fold_split
-from jmt.data.prepare import load_index
-from jmt.fusion import make_model
+from jmt.tasks.affwild2_train import prepare_affwild2_features, train_affwild2
+from jmt.tasks.abaw import results_row
+from jmt.data.affwild2.raw import fold_split
+from jmt.data.affwild2.prepare import load_index
+from jmt.models.registry import make_model
 
 
 @pytest.fixture(scope='module')
@@ -63,10 +64,10 @@ def test_mt_with_a_missing_modality_is_constant_and_finite():
 
 def test_cached_features_are_verified_once_per_run(feats, tmp_path, monkeypatch):
     "train_affwild2 reads and verifies (checksums, finite values) each modality's cache once; predict_affwild2 can reuse them."
-    import jmt.features
-    from jmt.train import predict_affwild2
-    calls, orig = [], jmt.features._verify_modality
-    monkeypatch.setattr(jmt.features, '_verify_modality', lambda folder, index: calls.append(folder.name) or orig(folder, index))
+    import jmt.features.cache
+    from jmt.tasks.abaw import predict_affwild2
+    calls, orig = [], jmt.features.cache._verify_modality
+    monkeypatch.setattr(jmt.features.cache, '_verify_modality', lambda folder, index: calls.append(folder.name) or orig(folder, index))
     r, _ = _train(feats, tmp_path, 'unimodal_audio')
     assert calls == ['audio'], calls
     assert 'T' not in json.loads((r['run_dir'] / 'config.json').read_text())['config']  # (only models built for one length record it)
@@ -76,11 +77,11 @@ def test_cached_features_are_verified_once_per_run(feats, tmp_path, monkeypatch)
 
 def test_a_run_on_repaired_features_is_refused_like_another_config(feats, tmp_path, monkeypatch):
     "Features repaired or re-extracted since a run (only features_sha256 differs): refused like other settings (issue 21: a finished run is never lost)."
-    import jmt.train
+    import jmt.tasks.affwild2
     kw = dict(epochs=1, lr=1e-2, seq_len=4, quiet=True)
     train_affwild2(feats['prepared'], feats['cache'], tmp_path, 'unimodal_audio', **kw)
-    sha = jmt.train.features_sha256
-    monkeypatch.setattr(jmt.train, 'features_sha256', lambda f: 'repaired-' + sha(f))
+    sha = jmt.features.stats.features_sha256
+    monkeypatch.setattr(jmt.tasks.affwild2, 'features_sha256', lambda f: 'repaired-' + sha(f))
     with pytest.raises(FileExistsError, match='another configuration .features_sha256.*re-extracted or repaired.*--overwrite'):
         train_affwild2(feats['prepared'], feats['cache'], tmp_path, 'unimodal_audio', **kw)
     with pytest.raises(FileExistsError, match='made with other settings'):

@@ -3,7 +3,9 @@ import subprocess, sys, warnings
 from pathlib import Path
 import numpy as np
 import pytest
-from jmt.train import main, write_submission, train_affwild2 as _TRAIN
+from jmt.cli.train import train as main
+from jmt.tasks.abaw import write_submission
+from jmt.tasks.affwild2_train import train_affwild2 as _TRAIN
 
 
 def test_cli_submission_matches_sample(tmp_path):
@@ -32,14 +34,14 @@ def test_submission_pads_with_last_prediction(tmp_path):
 
 
 def test_cli_help():
-    r = subprocess.run([sys.executable, '-m', 'jmt.train', '--help'], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([sys.executable, '-m', 'jmt.cli.train', '--help'], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and '--dataset' in r.stdout and '--submission' in r.stdout
 
 
 def test_cli_biovid_forwards_the_training_options(tmp_path, monkeypatch):
     "`jmt-train --dataset biovid` passes every training option on to `train_biovid` (--standardize was dropped)."
-    import jmt.train_biovid as tb
-    from jmt.cli import train
+    import jmt.tasks.biovid_train as tb
+    from jmt.cli.train import train
     seen = {}
     monkeypatch.setattr(tb, 'prepare_biovid_features', lambda **kw: dict(prepared=tmp_path/'p', cache=tmp_path/'c'))
     monkeypatch.setattr(tb, 'train_biovid', lambda *a, **kw: seen.update(kw) or dict(accuracy=.5))
@@ -51,10 +53,10 @@ def test_cli_biovid_forwards_the_training_options(tmp_path, monkeypatch):
 
 
 def _spy_main(tmp_path, monkeypatch, **kw):
-    "Run `jmt-train` (`jmt.cli.train`) with preparation and training replaced by recorders; returns what they were given."
+    "Run `jmt-train` (`jmt.cli.train.train`) with preparation and training replaced by recorders; returns what they were given."
     import inspect
-    import jmt.train as jt, jmt.train_biovid as tb
-    from jmt.cli import train as jmt_train
+    import jmt.tasks.affwild2_train as jt, jmt.tasks.biovid_train as tb
+    from jmt.cli.train import train as jmt_train
     seen, sig = {}, inspect.signature(_TRAIN)
     def prep(work, **a): seen['prep'] = a; return dict(raw=tmp_path/'raw', prepared=tmp_path/'p', cache=tmp_path/'c')
     def train(*a, **k):
@@ -70,7 +72,7 @@ def _spy_main(tmp_path, monkeypatch, **kw):
 
 def test_cli_defaults_are_train_notebooks_preset(tmp_path, monkeypatch):
     "`jmt-train` with no options trains with train.ipynb's synthetic preset (it used the paper's lr/batch and printed CCC 0.001)."
-    from jmt.presets import run_settings
+    from jmt.tasks.presets import run_settings
     s, seen = run_settings('affwild2', True), _spy_main(tmp_path, monkeypatch)
     assert {k: seen['prep'][k] for k in ('raw', 'img_size', 'clip_stride', 'n_videos', 'n_frames')} == dict(
         raw=None, img_size=32, clip_stride=8, n_videos=8, n_frames=240)
@@ -101,7 +103,7 @@ def test_cli_synthetic_biovid_gets_its_preset(tmp_path, monkeypatch):
 
 def test_cli_submission_finds_the_sample_in_a_subfolder(tmp_path):
     "`--submission` uses the sample file the preparation recognised, wherever under the raw folder (it globbed the top level only)."
-    from jmt.data.synthetic import write_synthetic_affwild2, TEST_SAMPLE
+    from jmt.data.affwild2.synthetic import write_synthetic_affwild2, TEST_SAMPLE
     raw = tmp_path/'affwild2'; write_synthetic_affwild2(raw, n_videos=7, n_frames=60)
     (raw/'abaw_test').mkdir(); (raw/TEST_SAMPLE).rename(raw/'abaw_test'/TEST_SAMPLE)
     with warnings.catch_warnings():

@@ -10,7 +10,7 @@ TINY = ['--n_frames', '48', '--epochs', '1', '--batch_size', '2', '--seq_len', '
 
 def _torchrun(tmp_path, *args, timeout=240):
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
-    return subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '-m', 'jmt.train',
+    return subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '-m', 'jmt.cli.train',
                            '--out_dir', str(tmp_path / 'out'), *args], capture_output=True, text=True, timeout=timeout, env=env,
                           cwd=tmp_path)
 

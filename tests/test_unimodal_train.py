@@ -1,4 +1,4 @@
-"""jmt.unimodal.train_backbone on real prepared synthetic data: the Learner trains the backbone, backbone.pt round-trips
+"""jmt.tasks.unimodal.train_backbone on real prepared synthetic data: the Learner trains the backbone, backbone.pt round-trips
 through make_backbone and the extract_features CLI (whose index records the file's sha256)."""
 import json
 from pathlib import Path
@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from jmt.backbones import make_backbone
+from jmt.features.backbones import make_backbone
 from jmt.core import file_sha256
-from jmt.features import clip_dataset_for, clip_settings, load_features, read_index
-from jmt.unimodal import train_backbone
+from jmt.tasks.extract import clip_dataset_for
+from jmt.features.stats import clip_settings
+from jmt.features.cache import load_features, read_index
+from jmt.tasks.unimodal import train_backbone
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,8 +65,8 @@ def test_visual_affwild2_frozen_blocks(affwild2, tmp_path):
 
 
 def test_bio_biovid_cross_entropy(tmp_path):
-    from jmt.data.biovid import prepare_biovid
-    from jmt.data.biovid_synthetic import write_synthetic_biovid
+    from jmt.data.biovid.prepare import prepare_biovid
+    from jmt.data.biovid.synthetic import write_synthetic_biovid
     write_synthetic_biovid(tmp_path / 'raw', n_subjects=2, n_per_class=2, size=(80, 60))
     prepare_biovid(tmp_path / 'raw', tmp_path / 'prepared', progress=False, detector=None, size=32)
     r = train_backbone(tmp_path / 'prepared', 'bio', tmp_path / 'run', epochs=2, batch_size=4, weights='random',

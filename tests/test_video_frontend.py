@@ -5,10 +5,10 @@ import warnings
 import numpy as np
 import pytest
 
-from jmt.data.clips import clip_ends
-from jmt.data.prepare import audio_window, frame_end_sample, load_audio, log_mel
-from jmt.data.video import (FaceDetector, clip_end_sample, face_crops, probe_video, video_clips, video_frames,
-                            write_face_video, _yuface)
+from jmt.data.affwild2.clips import clip_ends
+from jmt.data.decode import audio_window, frame_end_sample, load_audio, log_mel
+from jmt.data.faces import FaceDetector, face_crops, video_clips, _yuface
+from jmt.data.video import clip_end_sample, probe_video, video_frames, write_face_video
 
 yuface = pytest.mark.skipif(_yuface() is None, reason='yuface is not installed (wheels: CPython 3.11, Linux x86-64 / Windows)')
 
@@ -95,7 +95,7 @@ def test_no_face_with_audio(tmp_path):
 
 def test_index_timing_matches_training_on_a_synthetic_avi(tmp_path):
     "timing='index' cuts audio exactly as AffWild2Clips does, even where an AVI's timestamps are irregular."
-    from jmt.data.synthetic import synth_audio, write_video
+    from jmt.data.affwild2.synthetic import synth_audio, write_video
     v = write_face_video(tmp_path / 'src.mp4', n_frames=40, audio=False, motion=False)
     frames = np.stack([f.image for f in video_frames(v['path'])])
     rng = np.random.default_rng(0)

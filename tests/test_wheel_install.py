@@ -71,7 +71,7 @@ def test_every_command_from_a_wheel(tmp_path):
         out = _run([bin_/s, '--help'], away, env)
         assert 'usage' in out.lower() and '--debug' in out, (s, out[:500])
     # real commands: jmt-prepare and jmt-extract on a tiny synthetic raw folder, then a tiny reproduction on that data folder
-    _run([bin_/'python', '-c', 'import sys; from jmt.data.synthetic import write_synthetic_affwild2 as w; '
+    _run([bin_/'python', '-c', 'import sys; from jmt.data.affwild2.synthetic import write_synthetic_affwild2 as w; '
           'w(sys.argv[1], n_videos=5, n_frames=48, n_val=1, n_test=1)', away/'raw'], away, env)
     _run([bin_/'jmt-prepare', '--data', away/'data', '--raw', away/'raw', '--folds', '2', '--quiet'], away, env)
     for b in ('visual', 'audio'):

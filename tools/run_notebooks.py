@@ -6,7 +6,7 @@ live kernel), then `nbdev_clean` strips execution counts and metadata. An output
 holds a traceback is an error. `--check` executes into memory and exits 1 when the committed outputs differ (timings aside).
 
     python tools/run_notebooks.py                   # every nbs/NN_*.ipynb
-    python tools/run_notebooks.py nbs/21_fusion.ipynb --check
+    python tools/run_notebooks.py nbs/31_models.jmt.ipynb --check
 """
 import argparse, copy, os, re, subprocess, sys, tempfile, time
 from pathlib import Path

@@ -41,7 +41,7 @@ def check_torch_family() -> list[str]:
                      'pin them as a pair in settings.ini and the lock')
     try:
         import numpy as np, torchaudio  # noqa: F401
-        from jmt.data.prepare import log_mel
+        from jmt.data.decode import log_mel
         m = log_mel(np.random.default_rng(0).standard_normal(44100).astype(np.float32))
         assert m.ndim == 2 and torch.isfinite(m).all(), f'log_mel gave {tuple(m.shape)}, finite={bool(torch.isfinite(m).all())}'
     except Exception as e:
