@@ -92,6 +92,6 @@ def test_data_script_help_and_usage_error_import_no_torch(script):
 
 
 def test_importing_jmt_core_loads_no_torch():
-    code = "import sys, jmt, jmt.core, jmt.cli.core, jmt.cli.prepare, jmt.reproduce.affwild2, jmt.cli.scripts; print(sorted(set(sys.modules) & %r))" % HEAVY
+    code = "import sys, jmt, jmt.core, jmt.cli.core, jmt.cli.prepare, jmt.cli.extract, jmt.cli.train, jmt.cli.predict, jmt.cli.reproduce, jmt.cli.scripts; print(sorted(set(sys.modules) & %r))" % HEAVY
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == '[]', (r.stdout, r.stderr[-2000:])

@@ -169,7 +169,7 @@ def output_names(vids:Sequence[Path], # the videos of one call
 
 # %% ../../nbs/48_predict.outputs.ipynb #fdc1c3d1
 def outputs_of(video:str|Path, out:str|Path, overlay:bool=False, name:str|None=None) -> dict[str, Path]:
-    "The files `predict_main` writes for `video` in `out` (named `name`, default the video's stem: see `output_names`)."
+    "The files `predict_videos` writes for `video` in `out` (named `name`, default the video's stem: see `output_names`)."
     o, n = Path(out), name or Path(video).stem
     return {'csv': o/f'{n}.csv', 'png': o/f'{n}.png', **({'overlay': o/f'{n}.overlay.mp4'} if overlay else {})}
 

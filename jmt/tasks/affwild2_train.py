@@ -62,7 +62,7 @@ def prepare_affwild2_features(work_dir:str|Path, # folder for `raw/` (synthetic 
                               device:str='auto', # 'auto', 'cpu', 'cuda'
                               seed:int=0, # synthetic data and random-init backbones are functions of this seed
                               progress:bool=True, # progress bars
-                              reuse:bool=False, # a data folder (`jmt.cli.prepare`): use its prepared/ and complete feature caches as they are
+                              reuse:bool=False, # a data folder (`jmt.data.folder`): use its prepared/ and complete feature caches as they are
                               mods:Sequence[str]=('visual', 'audio'), # the modalities to extract (a unimodal model needs one: `mods_of`)
                              ) -> dict:
     "Raw (or synthetic) Aff-Wild2 → prepared folder → cached visual and audio features; resumable. Returns the paths."

@@ -49,7 +49,7 @@ class Task:
     def clip_dataset(self, modality:str, **settings) -> Dataset: raise NotImplementedError
     clip_loss = clip_metric = None; clip_monitor:str = 'mean'
     def split(self, seed:int=0) -> tuple: raise NotImplementedError  # (train names, valid names) of a backbone training
-    # a data folder (`jmt.cli.prepare`): `jmt-prepare` makes DATA/prepared from DATA/raw, `jmt-extract` DATA/features/<cache_name>/<modality>
+    # a data folder (`jmt.data.folder`): `jmt-prepare` makes DATA/prepared from DATA/raw, `jmt-extract` DATA/features/<cache_name>/<modality>
     cache_keys:dict = {'img_size': 'img', 'clip_stride': 'stride'}  # the clip settings that name a cache folder, and their short names
     data_defaults:dict = {}  # clip settings of a data folder's caches besides the paper preset's (`jmt.tasks.presets`)
     @classmethod

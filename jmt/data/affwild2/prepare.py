@@ -166,7 +166,7 @@ def _write_folds(out:Path, entries:dict, videos:dict, k:int, seed:int) -> dict:
 
 def _write_index(given:Path, raw:Path, out:Path, s:dict, videos:dict, failed:dict, tf:dict) -> dict:
     "Write `out/index.json`: where the raw folder is, the audio settings, the summary and every person's record."
-    in_data = given.absolute() == out.absolute().parent/'raw'  # a data folder's own raw/ (`jmt.cli.prepare`): it moves with the folder
+    in_data = given.absolute() == out.absolute().parent/'raw'  # a data folder's own raw/ (`jmt.data.folder`): it moves with the folder
     index = dict(version=1, raw_root=str(raw), raw_root_relative='../raw' if in_data else None, audio=s, audio_dtype=AUDIO_DTYPE,
                  summary=dict(summarize(videos), failed=dict(sorted(failed.items())),
                               test_files={k: _rel(f, raw) for k, f in tf.items() if k in ('list', 'sample')}), videos=videos)
