@@ -7,9 +7,7 @@ from __future__ import annotations
 import os, re
 import sys
 from pathlib import Path
-from .core import _pkg_dir
-from .core import atomic_write
-from .core import git_commit
+from .core import _pkg_dir, atomic_write, git_commit
 
 # %% auto #0
 __all__ = ['TIMINGS', 'PROGRESS_ENV', 'markdown_table', 'update_timings', 'write_results', 'progress_bar']

@@ -4,15 +4,12 @@
 
 # %% ../../nbs/80_cli.core.ipynb #033b2c27
 from __future__ import annotations
-import argparse, contextlib, contextvars, datetime, errno, functools, inspect, json, os
-import shlex, socket, sys, time, warnings
+import argparse, contextlib, functools, inspect, os
+import sys, warnings
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 from ..core import ArgumentError, check_float, check_int
-from ..lock import WAIT_ENV
-from ..lock import _lock_of
-from ..lock import _lock_wait
-from ..lock import _truthy
+from ..lock import WAIT_ENV, _lock_of, _lock_wait, _truthy
 
 # %% auto #0
 __all__ = ['DEBUG_ENV', 'BOUNDS', 'error_line', 'run_cli', 'script', 'plain_warnings', 'check_bounds']

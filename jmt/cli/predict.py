@@ -8,9 +8,6 @@ from fastcore.script import Param
 from ..core import ArgumentError, check_choice, check_device
 from .core import script
 import sys
-from fastcore.script import Param
-from ..core import check_choice, check_device
-from .core import script
 
 # %% auto #0
 __all__ = ['predict']

@@ -4,17 +4,14 @@
 
 # %% ../../nbs/81_cli.prepare.ipynb #2e35a627
 from __future__ import annotations
-import os, warnings
+import warnings
 from pathlib import Path
 
-from fastcore.script import Param, bool_arg
-from ..core import ArgumentError, data_root, check_choice, check_device
+from ..core import ArgumentError, check_choice
 from ..lock import LOCK_FILE
 from .core import check_bounds, script
-from ..tasks.presets import run_settings
 # Only light imports here: every command line parses and checks its arguments (--help, usage errors) before torch loads.
-from ..data.folder import data_layout
-from ..data.folder import link_raw
+from ..data.folder import data_layout, link_raw
 
 # %% auto #0
 __all__ = ['prepare']

@@ -8,9 +8,7 @@ import os
 from typing import Sequence
 from ..core import ArgumentError, check_choice, check_device
 from .core import check_bounds, script
-from ..reproduce.affwild2 import AFFWILD2_DROPS
-from ..reproduce.affwild2 import AFFWILD2_FOLDS
-from ..reproduce.affwild2 import reproduce_affwild2
+from ..reproduce.affwild2 import AFFWILD2_DROPS, AFFWILD2_FOLDS, reproduce_affwild2
 
 # %% auto #0
 __all__ = ['main']

@@ -7,9 +7,8 @@ from __future__ import annotations
 import os
 from fastcore.script import bool_arg
 from ..core import check_choice, check_device
-from .core import check_bounds, script
+from .core import check_bounds, script, _barrier
 from ..tasks.presets import run_settings
-from .core import _barrier
 
 # %% auto #0
 __all__ = ['train']

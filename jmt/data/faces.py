@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math, warnings
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Callable
 
 import cv2
 import numpy as np
@@ -17,7 +17,6 @@ from .decode import AUDIO_SETTINGS, frame_end_sample, log_mel
 from .affwild2.raw import crop_frames, crop_path
 from .affwild2.clips import clip_frames, load_crops, normalize_clip
 from .video import AudioWindows, clip_end_sample, probe_video, video_frames
-from typing import Callable
 
 # %% auto #0
 __all__ = ['ARCFACE_112', 'HAAR_FRAMING', 'haar_face_detector', 'FaceDetector', 'crop_geometry', 'crop_face', 'FaceTracker',

@@ -15,12 +15,10 @@ from torch.utils.data import DataLoader, Dataset
 from ..report import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
 
 import jmt
-from .backbones import Backbone, freeze, input_key, state_sha256
+from .backbones import Backbone, freeze, input_key, state_sha256, PRECISIONS, backbone_forward
 from ..lock import LOCK_FILE
 from ..core import (atomic_write, autocast_dtype, check_choice, check_device, check_int, get_device, git_commit, file_sha256)
 from ..data.records import check_unit, npy_problem, output_record, report_redone
-from .backbones import PRECISIONS
-from .backbones import backbone_forward
 
 # %% auto #0
 __all__ = ['CacheMismatchError', 'cache_config', 'check_config', 'read_index', 'clip_keys', 'plan_videos', 'video_batches',

@@ -15,13 +15,12 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DistributedSampler
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from ..report import progress_bar
+from ..report import progress_bar, update_timings, TIMINGS
 
 from ..core import atomic_write, atomic_save, autocast_dtype, check_choice, check_int, git_commit
-from ..report import update_timings, TIMINGS
 from .distributed import is_dist, is_main, world_size, gather_ordered, distributed_loader
 from .events import Callback, CancelStepException
-from .checkpoint import (CKPT_FORMAT, get_rng_state, set_rng_state, load_checkpoint, run_config, config_diff, config_change, check_resume_config, ResumeMismatchError)  # (also importable from here)
+from .checkpoint import (CKPT_FORMAT, get_rng_state, set_rng_state, load_checkpoint, run_config, config_diff, config_change, check_resume_config, ResumeMismatchError)
 
 # %% auto #0
 __all__ = ['NonFiniteLossError', 'NanGuard', 'Tracker', 'EarlyStopping', 'Checkpoint', 'fmt_row', 'ProgressBar', 'in_notebook',

@@ -15,9 +15,7 @@ from torch.utils.data import DataLoader
 from fastcore.basics import patch
 
 from ..core import set_seed, get_device, check_float, check_int
-from .events import Callback
-from .events import CancelFitException
-from .events import CancelStepException
+from .events import Callback, CancelFitException, CancelStepException
 
 # %% auto #0
 __all__ = ['sgd', 'step_lr', 'to_device', 'default_x', 'default_y', 'Recorder', 'Learner', 'get_preds']

@@ -11,8 +11,7 @@ from torch import nn, Tensor
 from .attention import Encoder
 from .jmt import JMT, TokenHead, release_pair_order
 from .registry import VanillaFusion, make_model
-from .peers import JCA
-from .peers import RJCMA
+from .peers import JCA, RJCMA
 import re
 
 # %% auto #0
@@ -271,13 +270,17 @@ def rjcma_state_dict(sd:Mapping[str, Tensor], # the authors' `RCMA.state_dict()`
                T=out['fusion.0.key.0.weight'].shape[0], n_sublayers=n_layers, head_hidden=out['heads.0.fc1.weight'].shape[0])
     return out, cfg, dropped
 
+def _from_authors(cls:type, convert, sd:Mapping[str, Tensor]) -> nn.Module:
+    "A `cls` (eval mode) built from the sizes `convert(sd)` infers, holding the authors' weights it renamed."
+    out, cfg, _ = convert(sd)
+    model = cls(**cfg)
+    model.load_state_dict(out, strict=True)
+    return model.eval()
+
 def load_rjcma(sd:Mapping[str, Tensor], # the authors' `RCMA.state_dict()`
               ) -> RJCMA:
     "An `RJCMA` (eval mode) with the authors' weights and every size inferred from them; `model(x)` gives the authors' outputs."
-    out, cfg, _ = rjcma_state_dict(sd)
-    model = RJCMA(**cfg)
-    model.load_state_dict(out, strict=True)
-    return model.eval()
+    return _from_authors(RJCMA, rjcma_state_dict, sd)
 
 # %% ../../nbs/34_models.release.ipynb #fd882681
 JCA_KEYS = {'encoder1': 'enc.audio', 'encoder2': 'enc.visual', 'affine_a': 'affine.audio', 'affine_v': 'affine.visual',
@@ -305,7 +308,4 @@ def jca_state_dict(sd:Mapping[str, Tensor], # the authors' `CAM.state_dict()` (C
 def load_jca(sd:Mapping[str, Tensor], # the authors' `CAM.state_dict()`
             ) -> JCA:
     "A `JCA` (eval mode) with the authors' weights and sizes inferred from them; `model({'audio': a, 'visual': v})` gives their outputs."
-    out, cfg, _ = jca_state_dict(sd)
-    model = JCA(**cfg)
-    model.load_state_dict(out, strict=True)
-    return model.eval()
+    return _from_authors(JCA, jca_state_dict, sd)

@@ -4,22 +4,18 @@
 
 # %% ../../nbs/47_predict.video.ipynb #6afd6a1d
 from __future__ import annotations
-import csv, hashlib, io, json, math, os, sys, time, warnings
-from collections import Counter
-from fractions import Fraction
+import time
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import torch
-from ..report import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
-from fastcore.script import Param
+from ..report import progress_bar as tqdm
 
-from ..core import atomic_write, autocast_dtype, check_choice, check_device, DiskFullError, _disk_full
-from ..features.backbones import input_key
+from ..core import autocast_dtype
+from ..features.backbones import input_key, backbone_forward
 from ..learn.metrics import expand_to_frames, moving_average, postprocess_va
-from ..features.backbones import backbone_forward
-from ..data.video import probe_video, video_frames
+from ..data.video import probe_video
 from ..data.faces import video_clips
 from .bundle import Run, load_run
 

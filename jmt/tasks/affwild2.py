@@ -4,37 +4,28 @@
 
 # %% ../../nbs/54_tasks.affwild2.ipynb #df0d863b
 from __future__ import annotations
-import contextlib, csv, io, itertools, json, os, shutil, warnings
+import json, warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from fastcore.basics import patch
-from torch.utils.data import DataLoader
 
-from ..core import set_seed, get_device, atomic_write, IN_TEST
+from ..core import check_device, check_int
 from ..report import write_results
-from ..core import ArgumentError, check_choice, check_device, check_float, check_int, data_root
-from ..lock import folder_lock, locked
-from ..data.affwild2.synthetic import write_synthetic_affwild2, TEST_SAMPLE
-from ..data.affwild2.prepare import prepare_affwild2, load_index
+from ..data.affwild2.synthetic import write_synthetic_affwild2
+from ..data.affwild2.prepare import load_index
 from ..data.affwild2.raw import fold_split
-from ..data.affwild2.clips import AffWild2Clips, AffWild2Features, clip_ends
-from ..features.backbones import make_backbone
-from ..features.cache import extract_features, load_features, read_index
-from ..features.stats import features_sha256, standardize_features
-from ..models.registry import MODEL_NAMES, PRESETS, make_model
+from ..data.affwild2.clips import AffWild2Clips, AffWild2Features
+from ..features.cache import load_features, read_index, cache_settings
+from ..features.stats import features_sha256, standardized
 from ..models.jmt import count_params
 from ..learn.metrics import ccc_loss, va_metrics
-from .abaw import (CONSTANT_TOL, DROPS, AbawMetric, ConstantPredictionWarning, absent_modalities, check_drops, clip_predictions, collapse_reason, drop_inputs, frame_labels, frame_predictions, predict_sequences, prediction_stats, read_video_predictions, sample_file, write_submission, write_video_predictions, _warn_degenerate, predict_affwild2)
-from ..learn.learner import get_preds
-from .core import (Task, fit_task, check_fold, run_name, extract_task_features, RunExistsError, run_exists_msg)
-from .presets import RUN_PRESETS, run_settings
-from ..data.folder import cache_name, resolve_data
-from ..learn.distributed import is_dist, is_main
-from ..features.cache import cache_settings
-from ..features.stats import standardized
+from .abaw import CONSTANT_TOL, AbawMetric, clip_predictions, collapse_reason, frame_predictions, predict_sequences, write_video_predictions, _warn_degenerate
+from .core import Task, run_name, RunExistsError, run_exists_msg
+from .presets import RUN_PRESETS
+from ..learn.distributed import is_main
 
 # %% auto #0
 __all__ = ['SYNTHETIC', 'AFFWILD2_MODELS', 'AffWild2Task', 'cache_complete', 'mods_of', 'affwild2_datasets']

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
-from ..core import set_seed, get_device
-from ..core import ArgumentError, check_choice, check_device, check_float, check_int, data_root
+from ..core import set_seed, get_device, ArgumentError, check_choice, check_device, check_float, check_int, data_root
 from ..lock import folder_lock, locked
 from ..data.affwild2.synthetic import write_synthetic_affwild2
 from ..data.affwild2.prepare import prepare_affwild2
@@ -20,14 +19,7 @@ from .abaw import CONSTANT_TOL, check_drops, sample_file, write_submission, pred
 from .core import fit_task, check_fold, extract_task_features
 from ..data.folder import cache_name, resolve_data
 from ..learn.distributed import is_main
-from .affwild2 import AFFWILD2_MODELS
-from .affwild2 import AffWild2Task
-from .affwild2 import _cv_folds
-from .affwild2 import _run_name
-from .affwild2 import _work_dir
-from .affwild2 import affwild2_datasets
-from .affwild2 import cache_complete
-from .affwild2 import mods_of
+from .affwild2 import AFFWILD2_MODELS, AffWild2Task, _cv_folds, _run_name, _work_dir, affwild2_datasets, cache_complete, mods_of
 
 # %% auto #0
 __all__ = ['prepare_affwild2_features', 'affwild2_loaders', 'train_affwild2']

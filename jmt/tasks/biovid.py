@@ -4,35 +4,27 @@
 
 # %% ../../nbs/56_tasks.biovid.ipynb #ebb3508f
 from __future__ import annotations
-import hashlib, json, os, time, warnings
+import hashlib, json, os, warnings
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 from fastcore.basics import patch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
 
-from ..core import set_seed, get_device, atomic_write, git_commit, data_root
+from ..core import atomic_write, check_choice, file_sha256
 from ..report import write_results
-from ..core import ArgumentError, check_choice, check_device, check_float, check_int, file_sha256
-from ..lock import folder_lock, locked
 from ..data.biovid.datasets import BioVidClips, BioVidFeatures, load_index
 from ..data.biovid.raw import make_folds, protocol_tag
 from ..data.biovid.prepare import prepare_biovid
-from ..data.biovid.synthetic import write_synthetic_biovid, BIOVID_CLASSES
-from ..features.backbones import make_backbone
+from ..data.biovid.synthetic import write_synthetic_biovid
 from ..features.stats import features_sha256, standardize_features
-from ..features.cache import load_features, read_index
-from ..data.folder import is_data_folder
-from ..models.registry import MODEL_NAMES, PRESETS, make_model
+from ..features.cache import load_features
+from ..models.registry import make_model
 from ..models.jmt import count_params
-from ..learn.metrics import cls_metrics, confusion_matrix
-from ..learn.metrics import masked_cross_entropy
-from .core import Task, fit_task, cross_validate, extract_task_features, run_name
+from ..learn.metrics import cls_metrics, confusion_matrix, masked_cross_entropy
+from .core import Task
 from ..learn.checkpoint import config_change, config_diff
-from ..learn.distributed import is_main
 
 # %% auto #0
 __all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'OUTPUTS', 'BIOVID_MODELS', 'window_logits', 'window_ce', 'window_y',

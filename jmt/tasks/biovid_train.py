@@ -7,8 +7,7 @@ from __future__ import annotations
 import os, warnings
 from pathlib import Path
 from typing import Mapping, Sequence
-from ..core import set_seed, data_root
-from ..core import ArgumentError, check_choice, check_device, check_float, check_int
+from ..core import set_seed, data_root, ArgumentError, check_choice, check_device, check_float, check_int
 from ..lock import folder_lock, locked
 from ..data.biovid.datasets import load_index
 from ..data.biovid.raw import make_folds
@@ -19,11 +18,7 @@ from ..data.folder import is_data_folder
 from ..models.registry import PRESETS
 from .core import fit_task, cross_validate, extract_task_features, run_name
 from ..learn.distributed import is_main
-from .biovid import BIOVID_MODELS
-from .biovid import BIOVID_MODS
-from .biovid import BioVidTask
-from .biovid import N_CLASSES
-from .biovid import _model_mods
+from .biovid import BIOVID_MODELS, BIOVID_MODS, BioVidTask, N_CLASSES, _model_mods
 
 # %% auto #0
 __all__ = ['prepare_biovid_features', 'train_biovid', 'cross_validate_biovid']

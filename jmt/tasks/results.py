@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.affwild2.raw import INVALID
+from ..data.affwild2.raw import INVALID, crop_path
 from ..learn.metrics import postprocess_va
-from ..data.affwild2.raw import crop_path
 from ..data.affwild2.clips import AffWild2Features, load_crops
 from .abaw import frame_labels
 from typing import Mapping

@@ -4,28 +4,18 @@
 
 # %% ../../../nbs/07_data.affwild2.prepare.ipynb #244a3ed5
 from __future__ import annotations
-import hashlib, json, os, warnings
-from collections import Counter
-from functools import lru_cache
+import hashlib, json, warnings
 from pathlib import Path
 
 import av
 import numpy as np
-import torch
-import torchaudio
-from ...report import progress_bar as tqdm  # a bar on a terminal, plain lines in a log
+from ...report import progress_bar as tqdm
 
 from ...core import atomic_write, check_choice, check_int, file_sha256, inside_root, safe_name
-from .raw import (VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds, person_to_raw)
-from .raw import read_test_sample, missing_test_files_note  # the ABAW sample submission's rows per person (moved; importable from here as before)
-from ..decode import AUDIO_DTYPE
-from ..decode import AUDIO_SETTINGS
-from ..records import file_stamp
-from ..records import npy_problem
-from ..decode import read_av
-from ..records import report_redone
-from ..records import sources_changed
-from ..records import verify_outputs
+from .raw import VAEntry, scan_affwild2, read_va_labels, crop_mask, make_folds, save_folds
+from .raw import read_test_sample, missing_test_files_note
+from ..decode import AUDIO_DTYPE, AUDIO_SETTINGS, read_av
+from ..records import file_stamp, npy_problem, report_redone, sources_changed, verify_outputs
 
 # %% auto #0
 __all__ = ['summarize', 'format_summary', 'prepare_affwild2', 'load_index', 'load_labels', 'verify_prepared', 'prepared_sha256']
