@@ -17,9 +17,11 @@ train: install
 	mkdir -p $(OUT)
 	papermill nbs/train.ipynb $(OUT)/train.ipynb
 
+# nbdev_test's scratch folders (the notebooks' tempfile dirs, about 1 GB) go to one folder, removed afterwards pass or fail;
+# pytest deletes each passing test's tmp_path (pytest.ini)
 test: install
 	bash tools/check_sync.sh
-	OMP_NUM_THREADS=1 nbdev_test --n_workers 2 --skip_file_re '$(RUN_NBS)'
+	tmp=$$(mktemp -d); OMP_NUM_THREADS=1 TMPDIR=$$tmp nbdev_test --n_workers 2 --skip_file_re '$(RUN_NBS)'; s=$$?; rm -rf "$$tmp"; exit $$s
 	$(PY) -m pytest
 
 sync:

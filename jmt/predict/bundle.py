@@ -18,7 +18,8 @@ from ..features.stats import feature_stats
 from ..data.decode import AUDIO_SETTINGS
 
 # %% auto #0
-__all__ = ['BUNDLE', 'STATS', 'MODEL_FILE', 'training_stats', 'RunFolderError', 'write_predict_bundle', 'Run', 'load_run']
+__all__ = ['BUNDLE', 'STATS', 'MODEL_FILE', 'TOY_CLIP', 'training_stats', 'RunFolderError', 'write_predict_bundle', 'toy_run',
+           'Run', 'load_run']
 
 # %% ../../nbs/46_predict.bundle.ipynb #1722f283
 BUNDLE = 'predict.json'  # the bundle's file in a run folder
@@ -120,6 +121,23 @@ def write_predict_bundle(run_dir:str|Path, # the training run folder
                postprocess=dict(windows=None if windows is None else [int(w) for w in windows], clip=True))
     with atomic_write(run/BUNDLE, 'w') as f: json.dump(cfg, f, indent=1, default=str)
     return run/BUNDLE
+
+# %% ../../nbs/46_predict.bundle.ipynb #5a94662a
+TOY_CLIP = dict(clip_stride=8, clip_len=8, window=32, img_size=32, audio=AUDIO_SETTINGS)  # `toy_run`'s clip settings: 32-px crops, a clip every 8 frames
+
+def toy_run(run_dir:str|Path, # the run folder to write (created if missing)
+            seed:int=0, # seed of the fusion model's random init
+           ) -> torch.nn.Module:
+    "A run folder holding an *untrained* JMT's predict bundle, made in a second (for lessons and tests): seeded random backbones, the audio one loaded from a weights file, standardised features."
+    run_dir = Path(run_dir); torch.manual_seed(seed); net = make_model('jmt', T=4)
+    vb = make_backbone('visual', 'random', seed=0, img_size=32); ab = make_backbone('audio', 'random', seed=1)
+    run_dir.mkdir(parents=True, exist_ok=True); torch.save(ab.state_dict(), run_dir/'audio.pt')
+    ab = make_backbone('audio', run_dir/'audio.pt')
+    st = {m: (np.zeros(512, np.float32), np.full(512, .01, np.float32)) for m in ('visual', 'audio')}
+    write_predict_bundle(run_dir, model_name='jmt', model_kwargs=dict(preset='release', T=4), model=net,
+                         backbones={'visual': vb, 'audio': ab}, clip=TOY_CLIP, seq_len=4, stats=st)
+    return net
+
 
 # %% ../../nbs/46_predict.bundle.ipynb #612e41e8
 class Run:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import hashlib, json, os, warnings
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -17,7 +18,7 @@ from ..report import write_results
 from ..data.biovid.datasets import BioVidClips, BioVidFeatures, load_index
 from ..data.biovid.raw import make_folds, protocol_tag
 from ..data.biovid.prepare import prepare_biovid
-from ..data.biovid.synthetic import write_synthetic_biovid
+from ..data.biovid.synthetic import BIOVID_CLASSES, write_synthetic_biovid
 from ..features.stats import features_sha256, standardize_features
 from ..features.cache import load_features
 from ..models.registry import make_model
@@ -28,7 +29,7 @@ from ..learn.checkpoint import config_change, config_diff
 
 # %% auto #0
 __all__ = ['BIOVID_MODS', 'N_CLASSES', 'SUMMARY_KEYS', 'OUTPUTS', 'BIOVID_MODELS', 'window_logits', 'window_ce', 'window_y',
-           'saved_run', 'BioVidTask']
+           'saved_run', 'toy_biovid', 'BioVidTask']
 
 # %% ../../nbs/56_tasks.biovid.ipynb #af380a62
 BIOVID_MODS: tuple[str, ...] = ('visual', 'bio')  # the modalities JMT fuses on BioVid: face video and biosignal
@@ -81,6 +82,31 @@ def saved_run(out:str|os.PathLike, # a run folder of `train_biovid`
         if not (out/f).is_file(): return None, f'{f} is missing'
         if f in (res.get('outputs') or {}) and file_sha256(out/f) != res['outputs'][f]: return None, f'{f} was changed or truncated'
     return res, None
+
+# %% ../../nbs/56_tasks.biovid.ipynb #02c5d9c2
+def toy_biovid(root:str|Path, # where `prepared/` and `features/` go
+               n_subjects:int=3, # subjects (each holds every class)
+               n_per_class:int=2, # samples per subject and class
+               n_clips:int=2, # clips per sample
+               signal:Sequence[str]=('bio',), # the modalities whose features carry the class
+               seed:int=0, # seed of the features
+               scale:float=3., # how far apart the classes sit along one hidden direction (smaller: harder)
+              ) -> tuple[Path, Path]:
+    "A tiny prepared BioVid index and feature cache without any video (for lessons and tests): the `signal` modalities' features move with the pain class along one direction, the others are noise; returns (prepared, features)."
+    rng = np.random.default_rng(seed); root = Path(root)
+    recs = [dict(subject=f's{s}', sample=f's{s}-{c}-{j}', class_id=c, class_name=BIOVID_CLASSES[c])
+            for s in range(n_subjects) for c in range(5) for j in range(n_per_class)]
+    (root/'prepared').mkdir(parents=True, exist_ok=True)
+    (root/'prepared'/'index.json').write_text(json.dumps(dict(samples=recs)))
+    u = rng.normal(size=512)
+    for m in BIOVID_MODS:
+        d = root/'features'/m; d.mkdir(parents=True, exist_ok=True)
+        for r in recs:
+            x = rng.normal(size=(n_clips, 512)) + (scale * (r['class_id'] / 4 - .5) * u if m in signal else 0)
+            np.save(d/f"{r['sample']}.npy", x.astype(np.float16))
+        (d/'index.json').write_text(json.dumps(dict(modality=m, dim=512, dtype='float16', settings={},
+                                                    videos={r['sample']: n_clips for r in recs})))
+    return root/'prepared', root/'features' 
 
 # %% ../../nbs/56_tasks.biovid.ipynb #b25acc9e
 class BioVidTask(Task):
