@@ -16,7 +16,7 @@ from .jmt import count_params
 
 
 # %% auto #0
-__all__ = ['RJCMA_CHANNELS', 'PEER_PRESETS', 'PEER_NAMES', 'peer_inputs', 'WNConv1d', 'TemporalBlock', 'tcn',
+__all__ = ['RJCMA_CHANNELS', 'PEER_NAMES', 'PEER_PRESETS', 'peer_inputs', 'WNConv1d', 'TemporalBlock', 'tcn',
            'JointCrossCorrelation', 'RJCMAHead', 'RJCMA', 'JCA', 'make_peer']
 
 # %% ../../nbs/32_models.peers.ipynb #a292ea3f
@@ -240,6 +240,7 @@ def forward(self:JCA, x:Mapping[str, Tensor], # {modality: (B, T', D_m)}, T' <= 
     return torch.cat([h(z) for h in self.heads], -1)[:, :n]
 
 # %% ../../nbs/32_models.peers.ipynb #71769ef7
+PEER_NAMES = ('rjcma', 'jca')  # the same lab's comparison fusions, built by jmt.models.peers
 PEER_PRESETS = {
     'rjcma': dict(d_in=512, channels=RJCMA_CHANNELS, n_blocks=4, kernel_size=5, T=16, n_sublayers=2, head_hidden=256,
                   tcn_dropout=.1, dropout=.6, tanh=True),
@@ -257,6 +258,3 @@ def make_peer(name:str, # 'rjcma' or 'jca'
     bad = [k for k in kw if k not in PEER_PRESETS[name]]
     if bad: raise TypeError(f"{cls.__name__} ({name!r}) takes no {bad}; it takes {list(PEER_PRESETS[name])}")
     return cls(mods=tuple(mods), n_targets=n_targets, **{**PEER_PRESETS[name], **kw})
-
-# %% ../../nbs/32_models.peers.ipynb #16fa5156
-PEER_NAMES = ('rjcma', 'jca')  # the same lab's comparison fusions, built by jmt.models.peers

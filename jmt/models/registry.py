@@ -13,7 +13,7 @@ from torch import nn, Tensor
 
 from .attention import Encoder
 from .jmt import Head, JMT, MODALITIES, _any, _zero, fusion_inputs
-from .peers import PEER_NAMES
+from .peers import PEER_NAMES, make_peer
 
 # %% auto #0
 __all__ = ['PRESETS', 'PRESET_MODELS', 'MODEL_NAMES', 'Unimodal', 'VanillaFusion', 'make_model', 'count_flops']
@@ -92,8 +92,8 @@ def make_model(name:str, # one of MODEL_NAMES
     "Build a fusion model or baseline by name with the `model(x, mask) -> (B, T, n_targets)` interface."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; choose one of {list(PRESETS)}")
     if name not in MODEL_NAMES: raise ValueError(f"unknown model {name!r}; choose one of {MODEL_NAMES}")
-    if name in PEER_NAMES:  # one configuration each (the authors' code), whatever the JMT preset; jmt.models.peers imports this module
-        from jmt.models.peers import make_peer; return make_peer(name, mods, n_targets, **({} if T is None else dict(T=T)), **kw)
+    if name in PEER_NAMES:  # one configuration each (the authors' code), whatever the JMT preset
+        return make_peer(name, mods, n_targets, **({} if T is None else dict(T=T)), **kw)
     if name.startswith('unimodal_'): cls, args = Unimodal, dict(mod=name.split('_', 1)[1])
     elif name == 'vanilla': cls, args = VanillaFusion, dict(mods=tuple(mods))
     else: cls, args = JMT, dict(mods=tuple(mods), joint=name == 'jmt')
