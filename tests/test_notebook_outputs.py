@@ -1,7 +1,7 @@
 """The library notebooks are committed executed (`tools/run_notebooks.py`): a reader on GitHub or in JupyterLab sees every
 figure without running anything. Their outputs are clean: no stderr, no widget-only output, no temporary paths or
 tracebacks, small pictures. The papermill notebooks (train, reproductions, index) are not library notebooks."""
-import base64, json, sys
+import base64, json, re, sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +44,40 @@ def test_outputs_are_clean(nb):
     size = sum(len(base64.b64decode(o['data']['image/png'])) for c in n.cells if c.cell_type == 'code'
                for o in c.outputs if 'image/png' in o.get('data', {}))
     assert size < 1_500_000, f'{nb.name}: {size/1e6:.1f} MB of pictures; draw them smaller'
+
+
+def _jmt_modules() -> set[str]:
+    "Every module path of the package, from its files (`jmt.learn.metrics`, `jmt.learn`, `jmt`)."
+    mods = {'.'.join(p.relative_to(ROOT).with_suffix('').parts) for p in (ROOT/'jmt').rglob('*.py')}
+    return {m.removesuffix('.__init__') for m in mods}
+
+
+NAMED = re.compile(r'(?<![\w./])(jmt(?:\.[A-Za-z_][\w]*)+)(?![\w/])')  # a dotted jmt name, not a format id such as 'jmt.learner/1'
+NB_NAMED = re.compile(r'(?<![\w./])(\d\d_[a-z][a-z0-9_.]*[a-z0-9])')  # a notebook named by its stem, e.g. 40_learn.metrics
+
+
+def stale_names(text:str, modules:set[str], stems:set[str]) -> list[str]:
+    "The module paths and notebook names in `text` that no longer exist (an output committed before a rename)."
+    bad = []
+    for m in NAMED.finditer(text):
+        parts = m.group(1).split('.')
+        if not any('.'.join(parts[:k]) in modules for k in range(2, len(parts) + 1)) and not parts[1].startswith('__'): bad.append(m.group(1))
+    bad += [n for n in NB_NAMED.findall(text) if not any(s == n or s.startswith(n + '.') or s.startswith(n + '_') for s in stems)]
+    return bad
+
+
+def test_stale_names_are_found():
+    mods, stems = {'jmt', 'jmt.learn', 'jmt.learn.metrics'}, {'40_learn.metrics'}
+    test = 'see `jmt.learn.metrics.ccc` (40_learn.metrics), jmt.__version__ and the format jmt.learner/1'
+    assert stale_names(test, mods, stems) == []
+    assert stale_names('`jmt.ccc.ccc` on the 22_ccc example', mods, stems) == ['jmt.ccc.ccc', '22_ccc']
+
+
+@pytest.mark.parametrize('nb', NBS, ids=[p.stem for p in NBS])
+def test_outputs_name_what_exists(nb):
+    "A committed output names only modules and notebooks that exist: one that names a renamed one predates the rename."
+    stems = {p.stem for p in (ROOT/'nbs').glob('*.ipynb')}
+    n = json.loads(nb.read_text())
+    out = json.dumps([c.get('outputs', []) for c in n['cells']])
+    bad = stale_names(out, _jmt_modules(), stems)
+    assert not bad, f'{nb.name}: its outputs name {sorted(set(bad))}, which no longer exist: run python tools/run_notebooks.py {nb.relative_to(ROOT)}'
