@@ -73,11 +73,13 @@ def test_stale_names_are_found():
     assert stale_names('`jmt.ccc.ccc` on the 22_ccc example', mods, stems) == ['jmt.ccc.ccc', '22_ccc']
 
 
+MODULES, STEMS = _jmt_modules(), {p.stem for p in (ROOT/'nbs').glob('*.ipynb')}  # once, for every notebook below
+
+
 @pytest.mark.parametrize('nb', NBS, ids=[p.stem for p in NBS])
 def test_outputs_name_what_exists(nb):
     "A committed output names only modules and notebooks that exist: one that names a renamed one predates the rename."
-    stems = {p.stem for p in (ROOT/'nbs').glob('*.ipynb')}
     n = json.loads(nb.read_text())
     out = json.dumps([c.get('outputs', []) for c in n['cells']])
-    bad = stale_names(out, _jmt_modules(), stems)
+    bad = stale_names(out, MODULES, STEMS)
     assert not bad, f'{nb.name}: its outputs name {sorted(set(bad))}, which no longer exist: run python tools/run_notebooks.py {nb.relative_to(ROOT)}'
